@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Callable
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from logging import Filter, LogRecord
 
 from django.http import HttpRequest, HttpResponse
@@ -17,9 +17,11 @@ from django.http import HttpRequest, HttpResponse
 __all__ = [
     "REQUEST_ID_HEADER",
     "RequestIdLogFilter",
+    "bind_request_id",
     "current_request_id",
     "request_id_middleware",
     "sanitise_request_id",
+    "unbind_request_id",
 ]
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -41,6 +43,15 @@ def sanitise_request_id(candidate: str | None) -> str:
 def current_request_id() -> str | None:
     """The id of the request being served in this context, if any."""
     return _request_id.get()
+
+
+def bind_request_id(request_id: str | None) -> Token[str | None]:
+    """Bind ``request_id`` to the current context (a Celery task, a management command)."""
+    return _request_id.set(request_id)
+
+
+def unbind_request_id(token: Token[str | None]) -> None:
+    _request_id.reset(token)
 
 
 def request_id_middleware(
