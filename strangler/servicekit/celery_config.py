@@ -28,7 +28,7 @@ class CelerySettings:
 def celery_settings(*, broker_url: str, result_backend: str, var_dir: Path) -> CelerySettings:
     if not broker_url or broker_url.startswith("filesystem://"):
         spool = var_dir / "broker"
-        for sub in ("queue", "processed"):
+        for sub in ("queue", "processed", "control"):
             (spool / sub).mkdir(parents=True, exist_ok=True)
         results = var_dir / "results"
         results.mkdir(parents=True, exist_ok=True)
@@ -39,6 +39,8 @@ def celery_settings(*, broker_url: str, result_backend: str, var_dir: Path) -> C
                 "data_folder_in": str(spool / "queue"),
                 "data_folder_out": str(spool / "queue"),
                 "processed_folder": str(spool / "processed"),
+                # Exchanges and fanout bindings; without it kombu writes ./control in the cwd.
+                "control_folder": str(spool / "control"),
                 "store_processed": False,
                 "polling_interval": FILESYSTEM_POLLING_INTERVAL_SECONDS,
             },

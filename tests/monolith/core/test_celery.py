@@ -77,7 +77,9 @@ def test_the_embedded_broker_needs_no_server(tmp_path: Path) -> None:
 
     assert config.broker_url == "filesystem://"
     assert config.result_backend == f"file://{tmp_path / 'results'}"
-    assert Path(config.broker_transport_options["data_folder_in"]).is_dir()
+    for folder in ("data_folder_in", "processed_folder", "control_folder"):
+        assert Path(config.broker_transport_options[folder]).is_dir()
+        assert Path(config.broker_transport_options[folder]).is_relative_to(tmp_path)
 
 
 @pytest.mark.parametrize(
