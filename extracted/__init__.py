@@ -1,0 +1,1 @@
+"""Services extracted from the monolith, one package each."""
