@@ -10,7 +10,7 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider
 MONOLITH_PORT ?= 8100
 DEMO_SIZE     ?= small
 
-.PHONY: up test venv lint typecheck test-monolith bench clean
+.PHONY: up test venv lint typecheck test-monolith test-proxy bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required; set PYTHON=python3.11" or 0)'
@@ -32,7 +32,7 @@ up: venv
 
 ## make test: every suite, lint and type checks, run side by side
 test: venv
-	@$(MAKE) --no-print-directory -j3 --output-sync=target lint typecheck test-monolith
+	@$(MAKE) --no-print-directory -j3 --output-sync=target lint typecheck test-monolith test-proxy
 
 lint: venv
 	$(BIN)/ruff check .
@@ -40,10 +40,13 @@ lint: venv
 	$(BIN)/lint-imports
 
 typecheck: venv
-	$(BIN)/mypy monolith strangler
+	$(BIN)/mypy monolith strangler proxy
 
 test-monolith: venv
 	$(PYTEST) --ds=monolith.settings tests/monolith
+
+test-proxy: venv
+	$(PYTEST) tests/proxy
 
 bench: venv
 	$(BIN)/python bench/bench_monolith.py

@@ -1,0 +1,211 @@
+"""The route table file: its schema, and loading it with errors that name file, entry, field.
+
+```yaml
+version: 1
+legacy: monolith                 # the upstream that is the monolith
+upstreams:
+  monolith: {url: "http://127.0.0.1:8100"}
+  catalog:
+    url: "http://127.0.0.1:8200"
+    health_path: /healthz
+    pool_size: 100
+    timeouts: {connect: 2, read: 30, total: 60}
+routes:
+  - name: product-detail
+    path: /api/v1/products/<int:id>/    # whole path, Django-style converters
+    methods: [GET, HEAD]
+    owner: catalog                      # the extracted service the route moves to
+    mode: canary                        # monolith | shadow | canary | service
+    canary_percent: 10
+    fallback: true
+  - name: catalog-api
+    prefix: /api/v1/products/           # everything under it
+    owner: catalog
+    mode: shadow
+    shadow: {sample_rate: 0.5}
+```
+Paths no route matches go to the ``legacy`` upstream.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from proxy.errors import ConfigError
+
+__all__ = [
+    "SAFE_METHODS",
+    "Mode",
+    "RouteConfig",
+    "ShadowConfig",
+    "TableConfig",
+    "Timeouts",
+    "UpstreamConfig",
+    "load_table_config",
+    "parse_table_config",
+]
+
+Mode = Literal["monolith", "shadow", "canary", "service"]
+Method = Literal["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
+SAFE_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "OPTIONS"})
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,62}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Timeouts(_Strict):
+    # Connecting on loopback or a LAN takes well under 100 ms; 2 s means the peer is gone.
+    connect: Annotated[float, Field(gt=0, le=60)] = 2.0
+    # Between bytes of the answer: the slowest monolith page we know of renders in ~5 s.
+    read: Annotated[float, Field(gt=0, le=3600)] = 30.0
+    total: Annotated[float, Field(gt=0, le=3600)] = 60.0
+
+
+class UpstreamConfig(_Strict):
+    url: str
+    health_path: str = "/healthz"
+    # Keep-alive connections per upstream and worker; 100 covers a concurrency of 100
+    # without queueing inside the proxy.
+    pool_size: Annotated[int, Field(ge=1, le=10_000)] = 100
+    timeouts: Timeouts = Timeouts()
+
+    @field_validator("url")
+    @classmethod
+    def _http_base_url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^/\s?#]+/?$", value):
+            raise ValueError("must be a base URL like http://127.0.0.1:8100 (no path, no query)")
+        return value.rstrip("/")
+
+    @field_validator("health_path")
+    @classmethod
+    def _absolute_path(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must start with '/'")
+        return value
+
+
+class ShadowConfig(_Strict):
+    sample_rate: Annotated[float, Field(ge=0, le=1)] = 1.0
+    # Shadowing a POST runs the write twice; only a route that knows it is safe says so.
+    unsafe_methods: bool = False
+    # Request bodies above this are not buffered for the shadow; the shadow is skipped.
+    max_body_bytes: Annotated[int, Field(ge=0, le=64 * 1024 * 1024)] = 1024 * 1024
+
+
+class RouteConfig(_Strict):
+    name: str
+    path: str | None = None
+    prefix: str | None = None
+    methods: list[Method] | None = None
+    owner: str
+    mode: Mode = "monolith"
+    canary_percent: Annotated[float, Field(ge=0, le=100)] = 0
+    fallback: bool = False
+    shadow: ShadowConfig = ShadowConfig()
+
+    @field_validator("name")
+    @classmethod
+    def _slug_name(cls, value: str) -> str:
+        if not _NAME.match(value):
+            raise ValueError("use lower-case letters, digits, '-', '_' or '.' (at most 63)")
+        return value
+
+    @field_validator("path", "prefix")
+    @classmethod
+    def _absolute(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("/"):
+            raise ValueError("must start with '/'")
+        return value
+
+    @field_validator("methods")
+    @classmethod
+    def _distinct(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("lists a method twice")
+        if value == []:
+            raise ValueError("must list at least one method, or be left out for all methods")
+        return value
+
+    @model_validator(mode="after")
+    def _one_pattern(self) -> RouteConfig:
+        if (self.path is None) == (self.prefix is None):
+            raise ValueError("give exactly one of 'path' (whole path) or 'prefix'")
+        return self
+
+
+class TableConfig(_Strict):
+    version: Literal[1] = 1
+    legacy: str = "monolith"
+    upstreams: dict[str, UpstreamConfig]
+    routes: list[RouteConfig] = []
+
+    @model_validator(mode="after")
+    def _consistent(self) -> TableConfig:
+        if self.legacy not in self.upstreams:
+            raise ValueError(f"legacy upstream {self.legacy!r} is not among the upstreams")
+        seen: set[str] = set()
+        for index, route in enumerate(self.routes):
+            where = f"routes[{index}] ({route.name})"
+            if route.name in seen:
+                raise ValueError(f"{where}: the name is used by an earlier route")
+            seen.add(route.name)
+            if route.owner not in self.upstreams:
+                raise ValueError(
+                    f"{where}, field 'owner': {route.owner!r} is not an upstream "
+                    f"(known: {', '.join(sorted(self.upstreams))})"
+                )
+            if route.owner == self.legacy and route.mode != "monolith":
+                raise ValueError(
+                    f"{where}, field 'mode': a route owned by the monolith can only be in "
+                    f"mode 'monolith'; set 'owner' to the extracted service first"
+                )
+        return self
+
+
+def _describe(error: dict[str, object], data: object) -> str:
+    loc = [str(part) for part in error["loc"]]  # type: ignore[union-attr]
+    entry, field = "", ""
+    if len(loc) >= 2 and loc[0] in ("routes", "upstreams"):
+        entry = f"{loc[0]}[{loc[1]}]" if loc[0] == "routes" else f"upstreams.{loc[1]}"
+        if loc[0] == "routes" and isinstance(data, dict):
+            routes = data.get("routes")
+            if isinstance(routes, list) and loc[1].isdigit() and int(loc[1]) < len(routes):
+                route = routes[int(loc[1])]
+                if isinstance(route, dict) and "name" in route:
+                    entry += f" ({route['name']})"
+        field = ".".join(loc[2:])
+    elif loc:
+        field = ".".join(loc)
+    parts = [p for p in (entry, f"field '{field}'" if field else "") if p]
+    prefix = ", ".join(parts)
+    message = str(error["msg"]).removeprefix("Value error, ")
+    return f"{prefix}: {message}" if prefix else message
+
+
+def parse_table_config(data: object, *, source: str) -> TableConfig:
+    """Validate ``data`` (the parsed YAML); ``source`` names the file in errors."""
+    try:
+        return TableConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(dict(e), data) for e in exc.errors())
+        raise ConfigError(f"{source}: {problems}") from exc
+
+
+def load_table_config(path: Path) -> TableConfig:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the route table: {exc.strerror}") from exc
+    try:
+        data = YAML(typ="safe").load(text)
+    except YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_table_config(data, source=str(path))

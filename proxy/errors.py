@@ -1,0 +1,78 @@
+"""The proxy's error tree; ``proxy.app`` turns each into a response in one place.
+
+ProxyError                      500  proxy_error
+├── RequestRejected             400  (a client error: code names what to fix)
+│   ├── PathRejected            400  encoded_slash, encoded_backslash, encoded_nul, ...
+│   └── RequestTooLarge         413  request_too_large
+├── NoRoute                     404  no_route
+├── UpstreamError               502  upstream_error
+│   ├── UpstreamTimeout         504  upstream_timeout
+│   └── CircuitOpen             503  circuit_open
+└── ConfigError                 (never a response: the table is refused, the old one stays)
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "CircuitOpen",
+    "ConfigError",
+    "NoRoute",
+    "PathRejected",
+    "ProxyError",
+    "RequestRejected",
+    "RequestTooLarge",
+    "UpstreamError",
+    "UpstreamTimeout",
+]
+
+
+class ProxyError(Exception):
+    status: ClassVar[int] = 500
+    default_code: ClassVar[str] = "proxy_error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+
+
+class RequestRejected(ProxyError):
+    status = 400
+    default_code = "bad_request"
+
+
+class PathRejected(RequestRejected):
+    default_code = "bad_path"
+
+
+class RequestTooLarge(RequestRejected):
+    status = 413
+    default_code = "request_too_large"
+
+
+class NoRoute(ProxyError):
+    status = 404
+    default_code = "no_route"
+
+
+class UpstreamError(ProxyError):
+    status = 502
+    default_code = "upstream_error"
+
+
+class UpstreamTimeout(UpstreamError):
+    status = 504
+    default_code = "upstream_timeout"
+
+
+class CircuitOpen(UpstreamError):
+    status = 503
+    default_code = "circuit_open"
+
+
+class ConfigError(ProxyError):
+    """A route table that cannot be used; the message names the file, the entry and the field."""
+
+    default_code = "bad_config"
