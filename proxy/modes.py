@@ -1,0 +1,84 @@
+"""Who answers a request, by the route's mode: pure, no sockets.
+
+- ``monolith``: the legacy upstream answers.
+- ``shadow``: the legacy answers; the owner gets a copy to compare (safe methods only unless
+  the route allows unsafe ones), sampled at the route's rate.
+- ``canary``: the owner answers for ``canary_percent`` of cohort keys, the legacy for the
+  rest. A key's bucket depends only on the key and the owner, so it is sticky, and raising
+  the percentage only ever moves keys towards the service (monotonic).
+- ``service``: the owner answers.
+With ``fallback``, an idempotent request the owner fails is answered by the legacy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Literal
+
+from proxy.config import SAFE_METHODS
+from proxy.routing import CompiledRoute
+
+__all__ = ["IDEMPOTENT_METHODS", "Decision", "Side", "canary_bucket", "decide"]
+
+Side = Literal["legacy", "owner"]
+IDEMPOTENT_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# Buckets of 0.01 %: canary percentages with two decimals split exactly.
+BUCKETS = 10_000
+
+
+@dataclass(frozen=True)
+class Decision:
+    route: CompiledRoute | None
+    primary: str
+    shadow: str | None = None
+    fallback: str | None = None
+    cohort: Side | None = None
+
+    @property
+    def route_name(self) -> str:
+        return self.route.name if self.route else "(default)"
+
+    @property
+    def mode(self) -> str:
+        return self.route.config.mode if self.route else "monolith"
+
+
+def canary_bucket(*, owner: str, key: str) -> int:
+    digest = hashlib.blake2b(f"{owner}\0{key}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % BUCKETS
+
+
+def decide(
+    route: CompiledRoute | None,
+    *,
+    legacy: str,
+    method: str,
+    cohort_key: str | None,
+    shadow_draw: float,
+    force: Side | None = None,
+) -> Decision:
+    """``shadow_draw`` is a uniform number in [0, 1) drawn by the caller (pure here);
+    ``force`` comes only from a verified internal override header."""
+    if route is None:
+        return Decision(route=None, primary=legacy)
+    config = route.config
+    owner = config.owner
+    fallback = legacy if config.fallback and method in IDEMPOTENT_METHODS else None
+    if force is not None:
+        return Decision(route, primary=owner if force == "owner" else legacy, cohort=force)
+    if config.mode == "monolith":
+        return Decision(route, primary=legacy)
+    if config.mode == "service":
+        return Decision(route, primary=owner, fallback=fallback)
+    if config.mode == "shadow":
+        allowed = method in SAFE_METHODS or config.shadow.unsafe_methods
+        sampled = shadow_draw < config.shadow.sample_rate
+        return Decision(route, primary=legacy, shadow=owner if allowed and sampled else None)
+    # canary
+    in_service = cohort_key is not None and canary_bucket(owner=owner, key=cohort_key) < round(
+        config.canary_percent * BUCKETS / 100
+    )
+    if in_service:
+        return Decision(route, primary=owner, fallback=fallback, cohort="owner")
+    return Decision(route, primary=legacy, cohort="legacy")
