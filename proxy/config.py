@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
@@ -170,8 +171,8 @@ class TableConfig(_Strict):
         return self
 
 
-def _describe(error: dict[str, object], data: object) -> str:
-    loc = [str(part) for part in error["loc"]]  # type: ignore[union-attr]
+def _describe(error: ErrorDetails, data: object) -> str:
+    loc = [str(part) for part in error["loc"]]
     entry, field = "", ""
     if len(loc) >= 2 and loc[0] in ("routes", "upstreams"):
         entry = f"{loc[0]}[{loc[1]}]" if loc[0] == "routes" else f"upstreams.{loc[1]}"
@@ -195,7 +196,7 @@ def parse_table_config(data: object, *, source: str) -> TableConfig:
     try:
         return TableConfig.model_validate(data)
     except ValidationError as exc:
-        problems = "; ".join(_describe(dict(e), data) for e in exc.errors())
+        problems = "; ".join(_describe(e, data) for e in exc.errors())
         raise ConfigError(f"{source}: {problems}") from exc
 
 

@@ -6,13 +6,13 @@ including lines logged by libraries that know nothing about requests.
 
 from __future__ import annotations
 
-import re
-import uuid
 from collections.abc import Callable
 from contextvars import ContextVar, Token
 from logging import Filter, LogRecord
 
 from django.http import HttpRequest, HttpResponse
+
+from strangler.request_ids import REQUEST_ID_HEADER, sanitise_request_id
 
 __all__ = [
     "REQUEST_ID_HEADER",
@@ -24,20 +24,9 @@ __all__ = [
     "unbind_request_id",
 ]
 
-REQUEST_ID_HEADER = "X-Request-ID"
 _META_KEY = "HTTP_X_REQUEST_ID"
-# Long enough for a UUID, a W3C trace id or a proxy's own format; anything else is replaced
-# rather than echoed, so a client cannot inject text into our logs or response headers.
-_ACCEPTABLE = re.compile(r"^[A-Za-z0-9._:\-]{8,128}$")
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
-
-
-def sanitise_request_id(candidate: str | None) -> str:
-    """Return ``candidate`` when it is a well-formed id, else a fresh random one."""
-    if candidate and _ACCEPTABLE.match(candidate):
-        return candidate
-    return uuid.uuid4().hex
 
 
 def current_request_id() -> str | None:

@@ -1,0 +1,90 @@
+"""The proxy's process settings, read once from the environment into a frozen object.
+
+A malformed variable stops start-up with the variable's name; the route table itself is a
+separate file (``STRANGLER_ROUTES``), reloaded while the proxy runs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["ProxySettings", "SettingsError"]
+
+
+class SettingsError(ValueError):
+    """A variable that cannot be used; the message names it."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, *, low: int, high: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: expected a whole number") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={value}: expected {low}..{high}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r}: expected a number of seconds") from None
+    if value <= 0:
+        raise SettingsError(f"{name}={value}: must be positive")
+    return value
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    routes_path: Path = Path("routes.yaml")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    admin_port: int = 8001
+    # Without a token the admin API serves reads and metrics but refuses every change.
+    admin_token: str = ""
+    # Shared with the services (they verify the identity header) and with the monolith's
+    # internal identity endpoint (it authenticates the proxy).
+    identity_secret: str = ""
+    trusted_proxies: tuple[str, ...] = ()
+    # Largest request body accepted; larger ones are answered 413 before any byte goes on.
+    max_body_bytes: int = 10 * 1024 * 1024
+    # A client that sends nothing of its body for this long is cut off (slowloris).
+    client_body_timeout: float = 30.0
+    workers: int = 1
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> ProxySettings:
+        env = os.environ if env is None else env
+        trusted = tuple(
+            p.strip() for p in env.get("PROXY_TRUSTED_PROXIES", "").split(",") if p.strip()
+        )
+        settings = cls(
+            routes_path=Path(env.get("STRANGLER_ROUTES", "routes.yaml")),
+            host=env.get("PROXY_HOST", "127.0.0.1"),
+            port=_int(env, "PROXY_PORT", 8000, low=0, high=65535),
+            admin_port=_int(env, "PROXY_ADMIN_PORT", 8001, low=0, high=65535),
+            admin_token=env.get("PROXY_ADMIN_TOKEN", ""),
+            identity_secret=env.get("STRANGLER_IDENTITY_SECRET", ""),
+            trusted_proxies=trusted,
+            max_body_bytes=_int(env, "PROXY_MAX_BODY_BYTES", 10 * 1024 * 1024, low=0, high=2**40),
+            client_body_timeout=_float(env, "PROXY_CLIENT_BODY_TIMEOUT", 30.0),
+            workers=_int(env, "PROXY_WORKERS", 1, low=1, high=256),
+        )
+        from proxy.headers import TrustedProxies
+
+        try:
+            TrustedProxies(settings.trusted_proxies)
+        except ValueError as exc:
+            raise SettingsError(f"PROXY_TRUSTED_PROXIES: {exc}") from None
+        return settings

@@ -1,0 +1,74 @@
+"""One pool per upstream: its own ``ClientSession``, connection limit, timeouts and breaker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+
+from proxy.breaker import CircuitBreaker
+from proxy.config import TableConfig, UpstreamConfig
+
+__all__ = ["Upstream", "UpstreamPool"]
+
+
+@dataclass
+class Upstream:
+    name: str
+    config: UpstreamConfig
+    session: aiohttp.ClientSession
+    breaker: CircuitBreaker
+
+    @property
+    def base_url(self) -> str:
+        return self.config.url
+
+
+def _session(config: UpstreamConfig, *, pool_size: int | None = None) -> aiohttp.ClientSession:
+    timeouts = config.timeouts
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=pool_size or config.pool_size, limit_per_host=0),
+        timeout=aiohttp.ClientTimeout(
+            total=timeouts.total, sock_connect=timeouts.connect, sock_read=timeouts.read
+        ),
+        # Bytes pass through as the upstream sent them (compressed stays compressed).
+        auto_decompress=False,
+        # Cookies belong to the client, never to the proxy's session.
+        cookie_jar=aiohttp.DummyCookieJar(),
+        skip_auto_headers=("User-Agent",),
+    )
+
+
+class UpstreamPool:
+    """The upstreams of the current table. A reload keeps the sessions of upstreams whose
+    settings did not change, so their warm keep-alive connections survive it."""
+
+    def __init__(self) -> None:
+        self._upstreams: dict[str, Upstream] = {}
+
+    def __getitem__(self, name: str) -> Upstream:
+        return self._upstreams[name]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._upstreams.values())
+
+    def apply(self, table: TableConfig) -> list[aiohttp.ClientSession]:
+        """Adopt ``table``'s upstreams; returns the sessions to close once requests drain."""
+        retired: list[aiohttp.ClientSession] = []
+        fresh: dict[str, Upstream] = {}
+        for name, config in table.upstreams.items():
+            current = self._upstreams.get(name)
+            if current is not None and current.config == config:
+                fresh[name] = current
+                continue
+            if current is not None:
+                retired.append(current.session)
+            fresh[name] = Upstream(name, config, _session(config), CircuitBreaker(name))
+        retired.extend(u.session for n, u in self._upstreams.items() if n not in fresh)
+        self._upstreams = fresh
+        return retired
+
+    async def close(self) -> None:
+        for upstream in self._upstreams.values():
+            await upstream.session.close()
+        self._upstreams = {}
