@@ -2,8 +2,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
+
+# Shape only: any two capitals pass, so a newly assigned code needs no deploy.
+country_code_validator = RegexValidator(
+    r"^[A-Z]{2}\Z",
+    message="Enter an ISO 3166-1 alpha-2 country code in capitals, e.g. DE.",
+    code="invalid_country",
+)
 
 
 class User(AbstractUser):
@@ -28,7 +36,11 @@ class Address(models.Model):
     line2 = models.CharField(max_length=200, blank=True)
     city = models.CharField(max_length=100)
     postal_code = models.CharField(max_length=20)
-    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. DE")
+    country = models.CharField(
+        max_length=2,
+        validators=[country_code_validator],
+        help_text="ISO 3166-1 alpha-2 code, e.g. DE",
+    )
     phone = models.CharField(max_length=32, blank=True)
     is_default = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,4 +1,18 @@
-from django.urls import URLPattern, URLResolver, path  # noqa: F401
+from django.urls import URLPattern, URLResolver, path
+
+from monolith.accounts import views
 
 app_name = "accounts"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("register/", views.register, name="register"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/addresses/", views.address_add, name="address-add"),
+    path(
+        "profile/addresses/<int:pk>/default/",
+        views.address_make_default,
+        name="address-make-default",
+    ),
+    path("profile/addresses/<int:pk>/delete/", views.address_delete, name="address-delete"),
+]
