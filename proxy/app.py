@@ -18,6 +18,7 @@ from yarl import URL
 
 from proxy import metrics
 from proxy.errors import (
+    NoRoute,
     ProxyError,
     RequestRejected,
     RequestTooLarge,
@@ -195,7 +196,10 @@ async def handle(request: web.Request) -> web.StreamResponse:
     target = canonical + ("?" + query if query else "")
 
     table = state.store.current  # this request's table to the end, whatever reloads happen
-    route = table.match(request.method, decoded_path(canonical))
+    matched_path = decoded_path(canonical)
+    if table.is_internal(matched_path):
+        return _error(NoRoute("Not found.", code="not_found"), request_id)
+    route = table.match(request.method, matched_path)
     forwarder = Forwarder(request, state, request_id)
 
     identity = None

@@ -24,7 +24,8 @@ routes:
     mode: shadow
     shadow: {sample_rate: 0.5}
 ```
-Paths no route matches go to the ``legacy`` upstream.
+Paths no route matches go to the ``legacy`` upstream; paths under ``internal_prefixes``
+(default ``/internal/``) are never served to clients.
 """
 
 from __future__ import annotations
@@ -147,6 +148,9 @@ class TableConfig(_Strict):
     legacy: str = "monolith"
     upstreams: dict[str, UpstreamConfig]
     routes: list[RouteConfig] = []
+    # Paths only services call each other on (identity resolution, sync); a client asking
+    # for one through the proxy gets 404, whatever spelling it uses.
+    internal_prefixes: list[str] = ["/internal/"]
 
     @model_validator(mode="after")
     def _consistent(self) -> TableConfig:

@@ -152,6 +152,9 @@ class RouteTable:
     def legacy(self) -> str:
         return self.config.legacy
 
+    def is_internal(self, path: str) -> bool:
+        return any(path.startswith(prefix) for prefix in self.config.internal_prefixes)
+
     def route(self, name: str) -> CompiledRoute | None:
         return next((route for route in self.routes if route.name == name), None)
 

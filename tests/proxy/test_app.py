@@ -425,3 +425,19 @@ async def test_an_edited_table_takes_effect_without_a_restart(start_upstream, st
         assert response.status == 200
 
     assert len(service.seen) == 1
+
+
+async def test_internal_paths_are_never_served_to_clients(start_upstream, start_proxy) -> None:
+    monolith = await start_upstream("monolith")
+    proxy = await start_proxy(table_for(monolith))
+
+    for spelling in (
+        "/internal/identity/resolve",
+        "/x/../internal/sync/",
+        "//internal//sync/",
+        "/%69nternal/",
+    ):
+        async with proxy.session.post(f"{proxy.url}{spelling}", json={}) as response:
+            assert response.status == 404, spelling
+
+    assert monolith.seen == []
