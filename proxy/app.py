@@ -26,6 +26,7 @@ from proxy.errors import (
     UpstreamTimeout,
 )
 from proxy.headers import IDENTITY_HEADERS, TrustedProxies, forwarded_for, strip_hop_by_hop
+from proxy.health import HealthChecker
 from proxy.identity import IDENTITY_HEADER, IdentityResolver, NoIdentity
 from proxy.modes import Decision, decide
 from proxy.normalise import decoded_path, normalise_path
@@ -58,6 +59,7 @@ class ProxyState:
     trusted: TrustedProxies
     identity: IdentityResolver
     shadow: ShadowDispatcher
+    health: HealthChecker
 
 
 STATE = web.AppKey("proxy_state", ProxyState)
@@ -256,6 +258,10 @@ async def _serve(
         body = buffered if buffered is not None else _limited_body(request, state.settings)
 
     try:
+        if decision.fallback and state.health.is_unhealthy(primary.name):
+            raise UpstreamError(
+                f"{primary.name} fails its health check.", code="upstream_unhealthy"
+            )
         upstream_response = await forwarder.send(primary, target, headers, body)
         if (
             upstream_response.status >= 500
@@ -403,9 +409,17 @@ async def _readyz(request: web.Request) -> web.Response:
     state = request.app[STATE]
     table = state.store.current
     legacy = state.store.pool[table.legacy]
-    ready = legacy.breaker.state != "open"
+    ready = legacy.breaker.state != "open" and not state.health.is_unhealthy(legacy.name)
+    upstreams = {
+        name: {"healthy": status.healthy, "error": status.last_error}
+        for name, status in state.health.status.items()
+    }
     return web.json_response(
-        {"status": "ok" if ready else "unavailable", "routes": len(table.routes)},
+        {
+            "status": "ok" if ready else "unavailable",
+            "routes": len(table.routes),
+            "upstreams": upstreams,
+        },
         status=200 if ready else 503,
     )
 
@@ -424,16 +438,20 @@ def build_app(
         store.load()
         dispatcher = shadow or ShadowDispatcher()
         await dispatcher.start()
+        health = HealthChecker(store.pool, interval=settings.health_interval)
         app[STATE] = ProxyState(
             settings=settings,
             store=store,
             trusted=TrustedProxies(settings.trusted_proxies),
             identity=identity or NoIdentity(),
             shadow=dispatcher,
+            health=health,
         )
         watcher = asyncio.create_task(store.watch())
+        checker = asyncio.create_task(health.run())
         yield
         watcher.cancel()
+        checker.cancel()
         await dispatcher.close()
         await app[STATE].identity.close()
         await store.close()

@@ -61,6 +61,8 @@ class ProxySettings:
     # A client that sends nothing of its body for this long is cut off (slowloris).
     client_body_timeout: float = 30.0
     workers: int = 1
+    # Seconds between active health checks of each upstream.
+    health_interval: float = 2.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -80,6 +82,7 @@ class ProxySettings:
             max_body_bytes=_int(env, "PROXY_MAX_BODY_BYTES", 10 * 1024 * 1024, low=0, high=2**40),
             client_body_timeout=_float(env, "PROXY_CLIENT_BODY_TIMEOUT", 30.0),
             workers=_int(env, "PROXY_WORKERS", 1, low=1, high=256),
+            health_interval=_float(env, "PROXY_HEALTH_INTERVAL", 2.0),
         )
         from proxy.headers import TrustedProxies
 

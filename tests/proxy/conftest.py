@@ -14,6 +14,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from proxy.app import STATE, build_app
+from proxy.health import HEALTH_USER_AGENT
 from proxy.settings import ProxySettings
 from tests.proxy import yaml_writer
 
@@ -46,6 +47,8 @@ async def start_upstream() -> AsyncIterator[Callable[..., Awaitable[Upstream]]]:
         upstream: Upstream
 
         async def recording(request: web.Request) -> web.StreamResponse:
+            if request.headers.get("User-Agent") == HEALTH_USER_AGENT:
+                return await handler(request)  # the proxy's health checks are not traffic
             body = await request.read()
             upstream.seen.append(
                 {

@@ -441,3 +441,54 @@ async def test_internal_paths_are_never_served_to_clients(start_upstream, start_
             assert response.status == 404, spelling
 
     assert monolith.seen == []
+
+
+async def test_an_upstream_failing_its_health_check_sends_fallback_routes_to_the_monolith(
+    start_upstream, start_proxy
+) -> None:
+    healthy = {"catalog": True}
+
+    async def service(request: web.Request) -> web.Response:
+        if request.path == "/healthz":
+            return web.Response(status=200 if healthy["catalog"] else 503)
+        return web.json_response({"from": "catalog"})
+
+    monolith, catalog = await start_upstream("monolith"), await start_upstream("catalog", service)
+    proxy = await start_proxy(
+        table_for(monolith, catalog, {**PRODUCTS, "mode": "service", "fallback": True}),
+        health_interval=0.05,
+    )
+    health = proxy.state.health
+    await wait_for(lambda: not health.is_unhealthy("catalog"), deadline=5, what="a first check")
+
+    healthy["catalog"] = False
+    await wait_for(
+        lambda: health.is_unhealthy("catalog"), deadline=5, what="the service to be unhealthy"
+    )
+    async with proxy.session.get(f"{proxy.url}/api/v1/products/") as response:
+        assert await response.json() == {"path": "/api/v1/products/"}
+
+    healthy["catalog"] = True
+    await wait_for(lambda: not health.is_unhealthy("catalog"), deadline=5, what="recovery")
+    async with proxy.session.get(f"{proxy.url}/api/v1/products/") as response:
+        assert await response.json() == {"from": "catalog"}
+
+
+async def test_readyz_fails_while_the_monolith_is_down(start_upstream, start_proxy) -> None:
+    up = {"monolith": True}
+
+    async def monolith_handler(request: web.Request) -> web.Response:
+        return web.Response(status=200 if up["monolith"] else 503)
+
+    monolith = await start_upstream("monolith", monolith_handler)
+    proxy = await start_proxy(table_for(monolith), health_interval=0.05)
+    health = proxy.state.health
+
+    up["monolith"] = False
+    await wait_for(
+        lambda: health.is_unhealthy("monolith"), deadline=5, what="the monolith to be unhealthy"
+    )
+    async with proxy.session.get(f"{proxy.url}/readyz") as response:
+        assert response.status == 503
+    async with proxy.session.get(f"{proxy.url}/healthz") as response:
+        assert response.status == 200
