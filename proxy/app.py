@@ -35,6 +35,7 @@ from proxy.settings import ProxySettings
 from proxy.shadow import CapturedResponse, ShadowDispatcher, ShadowJob
 from proxy.table_store import TableStore
 from proxy.upstreams import Upstream, UpstreamPool
+from proxy.websocket import is_websocket_upgrade, relay_websocket
 from strangler.request_ids import REQUEST_ID_HEADER, sanitise_request_id
 
 __all__ = ["STATE", "ProxyState", "build_app"]
@@ -244,6 +245,8 @@ async def _serve(
         getattr(identity, "header_value", None) if decision.primary != table.legacy else None
     )
     headers = forwarder.outgoing_headers(identity_value)
+    if is_websocket_upgrade(request):
+        return await relay_websocket(request, primary, target, headers)
 
     body: object = None
     buffered: bytes | None = None

@@ -492,3 +492,27 @@ async def test_readyz_fails_while_the_monolith_is_down(start_upstream, start_pro
         assert response.status == 503
     async with proxy.session.get(f"{proxy.url}/healthz") as response:
         assert response.status == 200
+
+
+async def test_websocket_upgrades_pass_through_to_the_owner(start_upstream, start_proxy) -> None:
+    async def echo(request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        async for message in ws:
+            await ws.send_str(f"echo:{message.data}")
+        return ws
+
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog", echo)
+    table = table_for(monolith, service, {**PRODUCTS, "prefix": "/ws/", "mode": "service"})
+    table["upstreams"]["catalog"]["timeouts"] = {"connect": 1, "read": 0.5, "total": 0.5}
+    proxy = await start_proxy(table)
+
+    async with proxy.session.ws_connect(f"{proxy.url}/ws/chat") as ws:
+        await ws.send_str("one")
+        assert (await ws.receive(timeout=5)).data == "echo:one"
+        # Longer than the upstream's request timeouts: an open socket is not a slow answer.
+        await asyncio.sleep(0.8)
+        await ws.send_str("two")
+        assert (await ws.receive(timeout=5)).data == "echo:two"
+
+    assert service.seen[0]["path"] == "/ws/chat"
