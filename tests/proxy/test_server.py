@@ -1,0 +1,215 @@
+"""The proxy as a real process: workers, reloads under load, graceful shutdown, refusals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from tests.proxy import yaml_writer
+from tests.proxy.conftest import table_for, wait_for
+
+REPO = Path(__file__).resolve().parents[2]
+PRODUCTS = {"name": "products", "prefix": "/api/v1/products/", "owner": "catalog"}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _accepts(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+async def _answers(url: str) -> bool:
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(url, timeout=aiohttp.ClientTimeout(total=1)) as r,
+        ):
+            return r.status == 200
+    except (aiohttp.ClientError, TimeoutError):
+        return False
+
+
+def _proxy_command(routes: Path, port: int, admin: int) -> list[str]:
+    return [sys.executable, "-m", "proxy", "--config", str(routes),
+            "--port", str(port), "--admin-port", str(admin)]  # fmt: skip
+
+
+@pytest.fixture
+async def run_proxy(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
+    processes: list[subprocess.Popen[bytes]] = []
+
+    async def start(
+        table: dict[str, Any], *, workers: int = 1, env: dict[str, str] | None = None
+    ) -> Any:
+        routes = tmp_path / "routes.yaml"
+        yaml_writer.write(routes, table)
+        port, admin = _free_port(), _free_port()
+        args = [*_proxy_command(routes, port, admin), "--workers", str(workers)]
+        quiet = {"PROXY_ACCESS_LOG": "0", "PROXY_HEALTH_INTERVAL": "0.2"}
+        with (tmp_path / f"proxy-{len(processes)}.log").open("wb") as log:
+            proc = subprocess.Popen(
+                args, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                env={**os.environ, **quiet, **(env or {})},
+            )  # fmt: skip
+        processes.append(proc)
+        url = f"http://127.0.0.1:{port}"
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 30
+        while loop.time() < end and proc.poll() is None and not await _answers(f"{url}/healthz"):
+            await asyncio.sleep(0.05)
+        if proc.poll() is not None or not await _answers(f"{url}/healthz"):
+            raise AssertionError((tmp_path / f"proxy-{len(processes) - 1}.log").read_text())
+        return proc, url, routes
+
+    yield start
+    for proc in processes:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+async def _load(url: str, stop: asyncio.Event, statuses: list[int], concurrency: int = 8) -> None:
+    async def client() -> None:
+        async with aiohttp.ClientSession() as session:
+            while not stop.is_set():
+                try:
+                    async with session.get(url) as response:
+                        await response.read()
+                        statuses.append(response.status)
+                except aiohttp.ClientError:
+                    statuses.append(-1)
+
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+async def test_a_reload_under_steady_load_fails_no_request(
+    start_upstream, run_proxy, workers: int
+) -> None:
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
+    base = table_for(monolith, service, {**PRODUCTS, "mode": "monolith"})
+    flipped = table_for(monolith, service, {**PRODUCTS, "mode": "service"})
+    _, url, routes = await run_proxy(base, workers=workers)
+
+    stop = asyncio.Event()
+    statuses: list[int] = []
+    load = asyncio.create_task(_load(f"{url}/api/v1/products/", stop, statuses))
+    for table in (flipped, base, flipped, base, flipped):
+        served = len(service.seen)
+        yaml_writer.write(routes, table)
+        if table is flipped:
+            await wait_for(
+                lambda served=served: len(service.seen) > served + 20,
+                deadline=10,
+                what="the reload",
+            )
+        # Traffic runs on the new table for a while before the next change.
+        done = len(statuses)
+        await wait_for(lambda done=done: len(statuses) > done + 50, deadline=10, what="more load")
+    stop.set()
+    await load
+
+    assert len(statuses) > 200
+    assert set(statuses) == {200}
+
+
+async def test_sighup_reloads_the_table(start_upstream, run_proxy) -> None:
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
+    proc, url, routes = await run_proxy(
+        table_for(monolith, service, {**PRODUCTS, "mode": "monolith"})
+    )
+    # Rewrite in place with the old mtime so only SIGHUP can reveal the change.
+    stat = routes.stat()
+    yaml_writer.write(routes, table_for(monolith, service, {**PRODUCTS, "mode": "service"}))
+    os.utime(routes, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+    proc.send_signal(signal.SIGHUP)
+
+    async def served_by_service() -> bool:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{url}/api/v1/products/") as response,
+        ):
+            await response.read()
+        return len(service.seen) > 0
+
+    loop = asyncio.get_running_loop()
+    end = loop.time() + 10
+    while not await served_by_service():
+        assert loop.time() < end, "SIGHUP did not reload the table"
+        await asyncio.sleep(0.05)
+
+
+async def test_sigterm_lets_requests_in_flight_finish(start_upstream, run_proxy) -> None:
+    arrived, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        if request.path != "/slow/":
+            return web.json_response({})  # the proxy's health checks
+        arrived.set()
+        await release.wait()
+        return web.json_response({"done": True})
+
+    monolith = await start_upstream("monolith", slow)
+    proc, url, _ = await run_proxy(table_for(monolith))
+
+    async with aiohttp.ClientSession() as session:
+        in_flight = asyncio.create_task(session.get(f"{url}/slow/"))
+        await asyncio.wait_for(arrived.wait(), timeout=10)
+        proc.send_signal(signal.SIGTERM)
+        # Draining starts by closing the listener; the request is still open then.
+        port = int(url.rsplit(":", 1)[1])
+        await wait_for(lambda: not _accepts(port), deadline=10, what="the listener to close")
+        release.set()
+        response = await asyncio.wait_for(in_flight, timeout=10)
+        assert response.status == 200
+        assert await response.json() == {"done": True}
+    assert await asyncio.to_thread(proc.wait, 20) == 0
+
+
+def test_the_proxy_refuses_to_start_without_the_c_parser(tmp_path: Path) -> None:
+    routes = tmp_path / "routes.yaml"
+    yaml_writer.write(routes, {"upstreams": {"monolith": {"url": "http://127.0.0.1:9"}}})
+
+    result = subprocess.run(
+        _proxy_command(routes, 0, 0), cwd=REPO, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "AIOHTTP_NO_EXTENSIONS": "1"},
+    )  # fmt: skip
+
+    assert result.returncode == 2
+    assert "C HTTP parser" in result.stderr
+
+
+def test_the_proxy_refuses_to_start_on_a_bad_table_naming_the_field(tmp_path: Path) -> None:
+    routes = tmp_path / "routes.yaml"
+    yaml_writer.write(
+        routes,
+        {"upstreams": {"monolith": {"url": "http://127.0.0.1:9"}},
+         "routes": [{"name": "x", "prefix": "/x/", "owner": "monolith", "mode": "nope"}]},
+    )  # fmt: skip
+
+    result = subprocess.run(
+        _proxy_command(routes, 0, 0), cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 2
+    assert f"{routes}: routes[0] (x), field 'mode'" in result.stderr
