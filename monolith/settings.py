@@ -6,7 +6,6 @@ Defaults need no server: SQLite under ``var/`` and a Celery broker on the file s
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import environ
@@ -151,6 +150,9 @@ SPECTACULAR_SETTINGS = {
 STOREFRONT_CURRENCY = env.str("STOREFRONT_CURRENCY", default="EUR")
 # The simulated gateway's "timeout" behaviour waits this long before giving up.
 PAYMENT_GATEWAY_TIMEOUT_SECONDS = env.float("PAYMENT_GATEWAY_TIMEOUT_SECONDS", default=2.0)
+STRANGLER_IDENTITY_SECRET = env.str(
+    "STRANGLER_IDENTITY_SECRET", default="insecure-demo-identity-secret"
+)
 
 LOGGING = json_logging_config(level=env.str("LOG_LEVEL", default="INFO"), service="monolith")
 
@@ -169,9 +171,12 @@ CELERY_TASK_SOFT_TIME_LIMIT = 240
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
-if os.environ.get("DJANGO_SECURE", "") == "1":  # behind TLS in production
+if env.bool("DJANGO_SECURE", default=False):  # served over TLS in production
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+if env.bool("DJANGO_TRUST_X_FORWARDED_PROTO", default=False):
+    # Only behind the strangler proxy, which always overwrites X-Forwarded-Proto (docs/proxy.md).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 SPECTACULAR_SETTINGS.update(
     {
