@@ -10,7 +10,7 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider
 MONOLITH_PORT ?= 8100
 DEMO_SIZE     ?= small
 
-.PHONY: up test venv lint typecheck test-monolith test-proxy bench clean
+.PHONY: up test venv lint typecheck test-monolith test-proxy test-strangler bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required; set PYTHON=python3.11" or 0)'
@@ -28,11 +28,11 @@ up: venv
 	@echo "Storefront:  http://127.0.0.1:$(MONOLITH_PORT)/"
 	@echo "API docs:    http://127.0.0.1:$(MONOLITH_PORT)/api/docs/"
 	@echo "Admin:       http://127.0.0.1:$(MONOLITH_PORT)/admin/  (staff / staff-demo-password)"
-	$(BIN)/gunicorn monolith.wsgi --bind 127.0.0.1:$(MONOLITH_PORT) --workers 2 --access-logfile -
+	STRANGLER_SERVICE=monolith $(BIN)/gunicorn monolith.wsgi -c python:strangler.servicekit.gunicorn_conf --bind 127.0.0.1:$(MONOLITH_PORT) --workers 2
 
 ## make test: every suite, lint and type checks, run side by side
 test: venv
-	@$(MAKE) --no-print-directory -j3 --output-sync=target lint typecheck test-monolith test-proxy
+	@$(MAKE) --no-print-directory -j3 --output-sync=target lint typecheck test-monolith test-proxy test-strangler
 
 lint: venv
 	$(BIN)/ruff check .
@@ -47,6 +47,9 @@ test-monolith: venv
 
 test-proxy: venv
 	$(PYTEST) tests/proxy
+
+test-strangler: venv
+	$(PYTEST) tests/strangler
 
 bench: venv
 	$(BIN)/python bench/bench_monolith.py

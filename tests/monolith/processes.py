@@ -38,7 +38,7 @@ def url_answers(url: str) -> Callable[[], bool]:
     def check() -> bool:
         try:
             return requests.get(url, timeout=1).status_code == 200
-        except requests.ConnectionError:
+        except requests.RequestException:  # not listening yet, or still starting workers
             return False
 
     return check
