@@ -18,6 +18,7 @@ from yarl import URL
 
 from proxy import metrics
 from proxy.errors import (
+    ClientTooSlow,
     NoRoute,
     ProxyError,
     RequestRejected,
@@ -74,23 +75,31 @@ def _error(exc: ProxyError, request_id: str) -> web.Response:
     )
 
 
-async def _limited_body(request: web.Request, settings: ProxySettings) -> AsyncIterator[bytes]:
-    """The request body as it arrives, cut off when too large or too slow."""
+async def _limited_body(
+    request: web.Request, settings: ProxySettings, failures: list[RequestRejected] | None = None
+) -> AsyncIterator[bytes]:
+    """The request body as it arrives, cut off when too large or too slow. A failure is also
+    put in ``failures``: the client library reports it as its own connection error."""
     received = 0
     while True:
         try:
             async with asyncio.timeout(settings.client_body_timeout):
                 chunk = await request.content.readany()
         except TimeoutError:
-            raise RequestRejected(
-                f"No body bytes for {settings.client_body_timeout:g} s.", code="client_too_slow"
-            ) from None
-        if not chunk:
-            return
-        received += len(chunk)
-        if received > settings.max_body_bytes:
-            raise RequestTooLarge(f"The body is larger than {settings.max_body_bytes} bytes.")
-        yield chunk
+            problem: RequestRejected = ClientTooSlow(
+                f"No body bytes arrived for {settings.client_body_timeout:g} s."
+            )
+        else:
+            if not chunk:
+                return
+            received += len(chunk)
+            if received <= settings.max_body_bytes:
+                yield chunk
+                continue
+            problem = RequestTooLarge(f"The body is larger than {settings.max_body_bytes} bytes.")
+        if failures is not None:
+            failures.append(problem)
+        raise problem
 
 
 async def _read_body(request: web.Request, settings: ProxySettings, limit: int) -> bytes | None:
@@ -110,6 +119,7 @@ class Forwarder:
         self.request_id = request_id
         self.upstream_seconds = 0.0
         self.fell_back = False
+        self.body_failures: list[RequestRejected] = []
 
     def outgoing_headers(self, identity_value: str | None) -> CIMultiDict[str]:
         request = self.request
@@ -149,6 +159,8 @@ class Forwarder:
             metrics.UPSTREAM_ERRORS.labels(upstream.name, "timeout").inc()
             raise UpstreamTimeout(f"{upstream.name} did not answer in time.") from exc
         except aiohttp.ClientError as exc:
+            if self.body_failures:  # the client's fault, not the upstream's
+                raise self.body_failures[0] from exc
             upstream.breaker.record_failure()
             metrics.UPSTREAM_ERRORS.labels(upstream.name, "connect").inc()
             raise UpstreamError(f"{upstream.name} could not be reached.") from exc
@@ -258,7 +270,11 @@ async def _serve(
             if buffered is None and shadow_to:
                 state.shadow.skip(decision.route_name)
                 shadow_to = None
-        body = buffered if buffered is not None else _limited_body(request, state.settings)
+        body = (
+            buffered
+            if buffered is not None
+            else _limited_body(request, state.settings, forwarder.body_failures)
+        )
 
     try:
         if decision.fallback and state.health.is_unhealthy(primary.name):
@@ -446,7 +462,11 @@ def build_app(
             settings=settings,
             store=store,
             trusted=TrustedProxies(settings.trusted_proxies),
-            identity=identity or NoIdentity(),
+            identity=identity
+            or NoIdentity.unless_configured(
+                settings.identity_secret,
+                monolith_url=store.current.config.upstreams[store.current.legacy].url,
+            ),
             shadow=dispatcher,
             health=health,
         )

@@ -17,6 +17,7 @@ from typing import ClassVar
 
 __all__ = [
     "CircuitOpen",
+    "ClientTooSlow",
     "ConfigError",
     "NoRoute",
     "PathRejected",
@@ -45,6 +46,11 @@ class RequestRejected(ProxyError):
 
 class PathRejected(RequestRejected):
     default_code = "bad_path"
+
+
+class ClientTooSlow(RequestRejected):
+    status = 408
+    default_code = "client_too_slow"
 
 
 class RequestTooLarge(RequestRejected):

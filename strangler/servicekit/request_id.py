@@ -63,8 +63,10 @@ def request_id_middleware(
 
 
 class RequestIdLogFilter(Filter):
-    """Adds ``request_id`` to every record (``None`` outside a request)."""
+    """Adds ``request_id`` to every record that does not carry one (``None`` outside a
+    request); a record logged with its own id, like gunicorn's access lines, keeps it."""
 
     def filter(self, record: LogRecord) -> bool:
-        record.request_id = _request_id.get()
+        if getattr(record, "request_id", None) is None:
+            record.request_id = _request_id.get()
         return True

@@ -8,6 +8,12 @@ from monolith.accounts.models import User
 from tests.monolith.factories import make_user
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:
+    # The production hasher takes ~0.3 s a password by design; tests create hundreds of users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def _client_for(user: User | None) -> APIClient:
     client = APIClient()
     if user is not None:

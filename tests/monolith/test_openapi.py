@@ -21,7 +21,9 @@ def _api_routes(patterns=None, prefix: str = "") -> set[str]:
         elif isinstance(entry, URLPattern):
             full = "/" + prefix + piece
             if full.startswith("/api/v1/") and hasattr(entry.callback, "cls"):
-                routes.add(re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", full.rstrip("$").lstrip("^")))
+                spelled = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", full.rstrip("$").lstrip("^"))
+                # drf-spectacular names a "pk" parameter after the model's key (SCHEMA_COERCE_PATH_PK).
+                routes.add(spelled.replace("{pk}", "{id}"))
     return routes
 
 

@@ -516,3 +516,43 @@ async def test_websocket_upgrades_pass_through_to_the_owner(start_upstream, star
         assert (await ws.receive(timeout=5)).data == "echo:two"
 
     assert service.seen[0]["path"] == "/ws/chat"
+
+
+async def test_a_client_that_stalls_its_body_is_cut_off(start_upstream, start_proxy) -> None:
+    monolith = await start_upstream("monolith")
+    proxy = await start_proxy(table_for(monolith), client_body_timeout=0.3)
+
+    reader, writer = await asyncio.open_connection(proxy.server.host, proxy.server.port)
+    writer.write(
+        b"POST /upload/ HTTP/1.1\r\nHost: shop\r\nContent-Length: 1000\r\n\r\n" + b"x" * 10
+    )
+    await writer.drain()
+    status_line = await asyncio.wait_for(reader.readline(), timeout=5)
+    writer.close()
+
+    assert status_line.startswith(b"HTTP/1.1 408"), status_line
+
+
+async def test_the_access_log_names_route_owner_mode_cohort_fallback_and_request_id(
+    start_upstream, start_proxy, caplog
+) -> None:
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
+    proxy = await start_proxy(
+        table_for(monolith, service, {**PRODUCTS, "mode": "canary", "canary_percent": 100})
+    )
+
+    with caplog.at_level("INFO", logger="proxy.access"):
+        async with proxy.session.get(
+            f"{proxy.url}/api/v1/products/", headers={"X-Request-ID": "log-line-0001"}
+        ):
+            pass
+
+    (record,) = [r for r in caplog.records if r.name == "proxy.access"]
+    assert record.route == "products"
+    assert record.owner == "catalog"
+    assert record.upstream == "catalog"
+    assert record.mode == "canary"
+    assert record.cohort == "owner"
+    assert record.fallback is False
+    assert record.request_id == "log-line-0001"
+    assert record.status == 200
