@@ -32,7 +32,7 @@ up: venv
 
 ## make test: every suite, lint and type checks, run side by side
 test: venv
-	@$(MAKE) --no-print-directory -j3 --output-sync=target lint typecheck test-monolith test-proxy test-strangler
+	@$(MAKE) --no-print-directory -k -j3 --output-sync=target lint typecheck test-monolith test-proxy test-strangler
 
 lint: venv
 	$(BIN)/ruff check .

@@ -22,7 +22,7 @@ def _api_routes(patterns=None, prefix: str = "") -> set[str]:
             full = "/" + prefix + piece
             if full.startswith("/api/v1/") and hasattr(entry.callback, "cls"):
                 spelled = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", full.rstrip("$").lstrip("^"))
-                # drf-spectacular names a "pk" parameter after the model's key (SCHEMA_COERCE_PATH_PK).
+                # drf-spectacular names "pk" after the model's key (SCHEMA_COERCE_PATH_PK).
                 routes.add(spelled.replace("{pk}", "{id}"))
     return routes
 
