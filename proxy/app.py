@@ -352,6 +352,7 @@ async def _relay(
     length = upstream_response.content_length
     no_body = request.method == "HEAD" or upstream_response.status in _NO_BODY_STATUSES
     started = time.perf_counter()
+    data: bytes | None
     if no_body:
         await response.prepare(request)
         await response.write_eof()
@@ -373,7 +374,7 @@ async def _relay(
                     chunks.append(chunk)
             await response.write(chunk)
         await response.write_eof()
-        data = b"".join(chunks) if chunks is not None else None  # type: ignore[assignment]
+        data = b"".join(chunks) if chunks is not None else None
     forwarder.upstream_seconds += time.perf_counter() - started
     if want_body and data is not None:
         response.captured = CapturedResponse(

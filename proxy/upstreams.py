@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import aiohttp
@@ -49,7 +50,7 @@ class UpstreamPool:
     def __getitem__(self, name: str) -> Upstream:
         return self._upstreams[name]
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Upstream]:
         return iter(self._upstreams.values())
 
     def apply(self, table: TableConfig) -> list[aiohttp.ClientSession]:

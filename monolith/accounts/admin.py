@@ -10,7 +10,7 @@ __all__ = ["AddressAdmin", "UserAdmin"]
 
 # Django's generic classes are not subscriptable at run time, hence the type-arg ignores.
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
+class UserAdmin(DjangoUserAdmin[User]):
     fieldsets = (
         *(DjangoUserAdmin.fieldsets or ()),
         ("Contact", {"fields": ("phone",)}),
@@ -30,7 +30,7 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Address)
-class AddressAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AddressAdmin(admin.ModelAdmin[Address]):
     list_display = ("full_name", "user", "line1", "city", "postal_code", "country", "is_default")
     list_filter = ("country", "is_default")
     search_fields = ("full_name", "line1", "city", "postal_code", "user__username", "user__email")

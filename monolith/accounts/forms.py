@@ -14,7 +14,7 @@ _EMAIL_TAKEN = "A user with that email address already exists."
 
 
 # Django's generic classes are not subscriptable at run time, hence the type-arg ignores.
-class RegistrationForm(UserCreationForm):  # type: ignore[type-arg]
+class RegistrationForm(UserCreationForm[User]):
     """Django's sign-up form (case-insensitive username check, password validators) plus
     email and names."""
 
@@ -29,7 +29,7 @@ class RegistrationForm(UserCreationForm):  # type: ignore[type-arg]
         return email
 
 
-class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
+class ProfileForm(forms.ModelForm[User]):
     class Meta:
         model = User
         fields = ("first_name", "last_name", "email", "phone")
@@ -41,7 +41,7 @@ class ProfileForm(forms.ModelForm):  # type: ignore[type-arg]
         return email
 
 
-class AddressForm(forms.ModelForm):  # type: ignore[type-arg]
+class AddressForm(forms.ModelForm[Address]):
     # Shares the profile page with ProfileForm, which also has a `phone` field.
     prefix = "address"
 

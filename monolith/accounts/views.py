@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -32,7 +33,7 @@ __all__ = [
 ]
 
 
-class LoginView(SuccessMessageMixin, auth_views.LoginView):  # type: ignore[type-arg]
+class LoginView(SuccessMessageMixin[AuthenticationForm], auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
     success_message = "Welcome back, %(username)s."

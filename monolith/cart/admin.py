@@ -5,7 +5,7 @@ from django.contrib import admin
 from monolith.cart.models import Cart, CartLine
 
 
-class CartLineInline(admin.TabularInline):  # type: ignore[type-arg]
+class CartLineInline(admin.TabularInline[CartLine, Cart]):
     model = CartLine
     extra = 0
     raw_id_fields = ["product"]
@@ -13,7 +13,7 @@ class CartLineInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Cart)
-class CartAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CartAdmin(admin.ModelAdmin[Cart]):
     list_display = ["id", "user", "created_at", "updated_at"]
     search_fields = ["user__username", "user__email"]
     raw_id_fields = ["user"]
@@ -21,7 +21,7 @@ class CartAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(CartLine)
-class CartLineAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CartLineAdmin(admin.ModelAdmin[CartLine]):
     list_display = ["id", "cart", "product", "quantity", "updated_at"]
     search_fields = ["cart__user__username", "product__sku", "product__name"]
     raw_id_fields = ["cart", "product"]

@@ -17,7 +17,7 @@ from monolith.inventory.models import StockLevel
 __all__ = ["CategoryAdmin", "CategoryForm", "ProductAdmin"]
 
 
-class CategoryForm(forms.ModelForm):  # type: ignore[type-arg]
+class CategoryForm(forms.ModelForm[Category]):
     class Meta:
         model = Category
         fields = ["name", "slug", "description", "parent"]
@@ -33,7 +33,7 @@ class CategoryForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CategoryAdmin(admin.ModelAdmin[Category]):
     form = CategoryForm
     list_display = ["name", "slug", "parent", "updated_at"]
     list_select_related = ["parent"]
@@ -43,7 +43,7 @@ class CategoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ProductAdmin(admin.ModelAdmin[Product]):
     list_display = ["name", "sku", "price", "currency", "is_active", "category"]
     list_editable = ["is_active"]
     list_filter = ["is_active", "category", "currency"]
@@ -56,7 +56,7 @@ class ProductAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self,
         request: HttpRequest,
         form: Any,
-        formsets: list[BaseInlineFormSet],  # type: ignore[type-arg]
+        formsets: list[BaseInlineFormSet[Any, Product, Any]],
         change: bool,
     ) -> None:
         super().save_related(request, form, formsets, change)

@@ -8,12 +8,13 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from monolith.catalog.models import Product
 from monolith.inventory.models import Reservation, StockLevel
 
 __all__ = ["ReservationAdmin", "StockLevelAdmin", "StockLevelForm", "StockLevelInline"]
 
 
-class StockLevelForm(forms.ModelForm):  # type: ignore[type-arg]
+class StockLevelForm(forms.ModelForm[StockLevel]):
     """Refuses an ``on_hand`` below what open orders have reserved, as ``stock_level_set`` does."""
 
     class Meta:
@@ -31,7 +32,7 @@ class StockLevelForm(forms.ModelForm):  # type: ignore[type-arg]
         return on_hand
 
 
-class StockLevelInline(admin.StackedInline):  # type: ignore[type-arg]
+class StockLevelInline(admin.StackedInline[StockLevel, Product]):
     model = StockLevel
     form = StockLevelForm
     fields = ["on_hand", "reserved", "updated_at"]
@@ -42,7 +43,7 @@ class StockLevelInline(admin.StackedInline):  # type: ignore[type-arg]
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class StockLevelAdmin(admin.ModelAdmin[StockLevel]):
     form = StockLevelForm
     list_display = ["product", "on_hand", "reserved", "available", "updated_at"]
     list_select_related = ["product"]
@@ -67,7 +68,7 @@ class StockLevelAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Reservation)
-class ReservationAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ReservationAdmin(admin.ModelAdmin[Reservation]):
     """Read-only: a reservation changes only with its order, so stock counts stay true."""
 
     list_display = ["id", "order", "product", "quantity", "status", "created_at"]

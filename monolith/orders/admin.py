@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
@@ -7,7 +9,7 @@ from django.http import HttpRequest
 from monolith.orders.models import Order, OrderLine, OrderStatusChange
 
 
-class OrderLineInline(admin.TabularInline):  # type: ignore[type-arg]
+class OrderLineInline(admin.TabularInline[OrderLine, Order]):
     model = OrderLine
     extra = 0
     can_delete = False
@@ -17,7 +19,7 @@ class OrderLineInline(admin.TabularInline):  # type: ignore[type-arg]
         return False
 
 
-class OrderStatusChangeInline(admin.TabularInline):  # type: ignore[type-arg]
+class OrderStatusChangeInline(admin.TabularInline[OrderStatusChange, Order]):
     model = OrderStatusChange
     extra = 0
     can_delete = False
@@ -28,7 +30,7 @@ class OrderStatusChangeInline(admin.TabularInline):  # type: ignore[type-arg]
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class OrderAdmin(admin.ModelAdmin[Order]):
     """Status changes go through the API or the order page, which keep stock and payments in
     step; here the status is read-only."""
 
@@ -51,7 +53,7 @@ class OrderAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     inlines = [OrderLineInline, OrderStatusChangeInline]
 
 
-class _HistoryAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class _HistoryAdmin(admin.ModelAdmin[Any]):
     """Order lines and history are written with their order, never on their own."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
@@ -7,7 +9,7 @@ from django.http import HttpRequest
 from monolith.payments.models import Payment, Refund, SimulatedCharge
 
 
-class _ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class _ReadOnlyAdmin(admin.ModelAdmin[Any]):
     """Money records are written by the payment services only."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
