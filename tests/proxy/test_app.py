@@ -556,3 +556,48 @@ async def test_the_access_log_names_route_owner_mode_cohort_fallback_and_request
     assert record.fallback is False
     assert record.request_id == "log-line-0001"
     assert record.status == 200
+
+
+async def test_a_body_over_the_shadow_limit_is_not_shadowed_and_is_counted(
+    start_upstream, start_proxy
+) -> None:
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
+    shadowed = {
+        **PRODUCTS,
+        "mode": "shadow",
+        "shadow": {"unsafe_methods": True, "max_body_bytes": 1024},
+    }
+    proxy = await start_proxy(table_for(monolith, service, shadowed))
+
+    async with proxy.session.post(f"{proxy.url}/api/v1/products/", data=b"x" * 4096) as response:
+        assert response.status == 200
+    async with proxy.session.post(f"{proxy.url}/api/v1/products/", data=b"y" * 100) as response:
+        assert response.status == 200
+
+    stats = proxy.state.shadow.stats
+    await wait_for(
+        lambda: stats.match + stats.mismatch == 1, deadline=5, what="the small body's shadow"
+    )
+    assert stats.skipped == 1
+    assert monolith.seen[0]["body"] == b"x" * 4096
+    assert [s["body"] for s in service.seen] == [b"y" * 100]
+
+
+async def test_a_failing_service_opens_its_circuit_and_fallback_stops_calling_it(
+    start_upstream, start_proxy
+) -> None:
+    async def broken(request: web.Request) -> web.Response:
+        return web.Response(status=500)
+
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog", broken)
+    proxy = await start_proxy(
+        table_for(monolith, service, {**PRODUCTS, "mode": "service", "fallback": True})
+    )
+
+    for _ in range(10):
+        async with proxy.session.get(f"{proxy.url}/api/v1/products/") as response:
+            assert response.status == 200
+
+    # Five failures open the circuit; the other five go straight to the monolith.
+    assert len(service.seen) == 5
+    assert len(monolith.seen) == 10
