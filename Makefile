@@ -10,7 +10,7 @@ PYTEST := $(BIN)/pytest -p no:cacheprovider
 MONOLITH_PORT ?= 8100
 DEMO_SIZE     ?= small
 
-.PHONY: up test venv lint typecheck test-monolith test-proxy test-strangler bench clean
+.PHONY: up test venv lint typecheck test-monolith test-proxy test-strangler bench bench-proxy clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required; set PYTHON=python3.11" or 0)'
@@ -53,6 +53,9 @@ test-strangler: venv
 
 bench: venv
 	$(BIN)/python bench/bench_monolith.py
+
+bench-proxy: venv
+	$(BIN)/python bench/bench_proxy.py
 
 clean:
 	rm -rf $(VENV) var/*
