@@ -38,6 +38,7 @@ from monolith.orders.models import Order, OrderLine, OrderStatusChange
 __all__ = [
     "CUSTOMER_PASSWORD",
     "DEMO_SIZES",
+    "MAX_PRODUCTS",
     "STAFF_PASSWORD",
     "STAFF_USERNAME",
     "DemoScale",
@@ -48,6 +49,9 @@ __all__ = [
 ]
 
 DEMO_SIZES = {"small": 200, "medium": 5_000, "large": 100_000}
+# SKU-0000001 and DEMO-000001 are fixed width, so each kind of demo row is one range of its
+# unique index; ten times "large" leaves both formats room.
+MAX_PRODUCTS = 1_000_000
 STAFF_USERNAME = "staff"
 STAFF_PASSWORD = "staff-demo-password"  # noqa: S105 (published in the README: a demo login)
 CUSTOMER_PASSWORD = "demo-password"  # noqa: S105 (the same, for alice, bob and the rest)
@@ -88,7 +92,7 @@ _PLACED_HOURS_AGO: dict[str, tuple[int, int]] = {
     _STATUS.PAID: (2, 7 * 24),
     _STATUS.SHIPPED: (3 * 24, 14 * 24),
     _STATUS.DELIVERED: (10 * 24, 365 * 24),
-    _STATUS.CANCELLED: (1 * 24, 365 * 24),
+    _STATUS.CANCELLED: (2 * 24, 365 * 24),
 }
 
 _T = TypeVar("_T")
@@ -107,7 +111,7 @@ def demo_scale(*, products: int) -> DemoScale:
     return DemoScale(products=products, customers=2 + products // 20, orders=max(10, products // 5))
 
 
-def demo_order_number(index: int) -> str:
+def demo_order_number(*, index: int) -> str:
     """Fixed width, so the demo orders are one range of the unique index."""
     return f"DEMO-{index:06d}"
 
@@ -153,8 +157,8 @@ class _OrderPlan:
 
 def demo_data_seed(*, products: int, seed: int, progress: Progress) -> SeedSummary:
     """Write the demo storefront for a catalogue of ``products``; safe to run again."""
-    if products < 1:
-        raise ValueError("products must be at least 1")
+    if not 1 <= products <= MAX_PRODUCTS:
+        raise ValueError(f"products must be between 1 and {MAX_PRODUCTS:,}, not {products:,}")
     scale = demo_scale(products=products)
     started = time.perf_counter()
     with (
@@ -233,13 +237,22 @@ def _chunks(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
         yield chunk
 
 
-def _upsert(model: type[models.Model], rows: Sequence[models.Model], *, key: str) -> None:
-    """Insert ``rows`` or overwrite the existing row with the same ``key``; sets each pk.
+def _upsert(
+    model: type[models.Model],
+    rows: Sequence[models.Model],
+    *,
+    key: str,
+    keep: frozenset[str] | set[str] = frozenset(),
+) -> None:
+    """Insert ``rows`` or overwrite the row with the same ``key``, but for the ``keep`` fields.
 
-    PostgreSQL and SQLite (3.35+) return the id of inserted and of updated rows alike.
+    Sets each row's pk: PostgreSQL and SQLite (3.35+) return the id of inserted and of
+    updated rows alike.
     """
     update_fields = [
-        f.name for f in model._meta.concrete_fields if not f.primary_key and f.name != key
+        f.name
+        for f in model._meta.concrete_fields
+        if not f.primary_key and f.name != key and f.name not in keep
     ]
     model._default_manager.bulk_create(
         rows,
@@ -294,13 +307,13 @@ def _users_upsert(
         password=_password_hash(STAFF_PASSWORD),
         date_joined=DEMO_CLOCK - timedelta(days=900),
     )
-    names = [("alice", "Alice", "Anderson"), ("bob", "Bob", "Brown")]
-    for index in range(1, scale.customers - 1):
-        first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
-        handle = f"{first}.{last}".lower().replace(" ", "")
-        names.append((f"{handle}.{index}", first, last))
     customers: list[_CustomerPlan] = []
-    for username, first, last in names:
+    for index in range(scale.customers):  # customer i never depends on how many follow
+        if index < len(_DEMO_CUSTOMERS):
+            username, first, last = _DEMO_CUSTOMERS[index]
+        else:
+            first, last = rng.choice(_FIRST_NAMES), rng.choice(_LAST_NAMES)
+            username = f"{first}.{last}.{index - 1}".lower().replace(" ", "")
         user = User(
             username=username,
             email=f"{username}@example.com",
@@ -310,7 +323,7 @@ def _users_upsert(
             date_joined=_moment(rng, hours_ago=(400 * 24, 800 * 24)),
         )
         customers.append(_CustomerPlan(user=user, address=_address_plan(rng, user=user)))
-    _upsert(User, [staff, *(c.user for c in customers)], key="username")
+    _upsert(User, [staff, *(c.user for c in customers)], key="username", keep={"last_login"})
     _report(progress, "users", 1 + len(customers), started)
     return staff, customers
 
@@ -470,7 +483,7 @@ def _orders_plan(
         plans.append(
             _order_plan(
                 rng,
-                number=demo_order_number(index),
+                number=demo_order_number(index=index),
                 status=status,
                 staff=staff,
                 customer=customer,
@@ -776,6 +789,8 @@ _CATALOGUE = (
 )
 # fmt: on
 
+# The two logins the README names come first, always.
+_DEMO_CUSTOMERS = (("alice", "Alice", "Anderson"), ("bob", "Bob", "Brown"))
 _FIRST_NAMES = (
     "Emma", "Liam", "Mia", "Noah", "Sofia", "Lukas", "Hannah", "Elias", "Lea", "Jonas",
     "Clara", "Felix", "Amelie", "Paul", "Ines", "Mateo", "Chloe", "Hugo", "Freya", "Oskar",

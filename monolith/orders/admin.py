@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.db.models import Model
 from django.http import HttpRequest
 
+from monolith.core.admin import ReadOnlyModelAdmin
 from monolith.orders.models import Order, OrderLine, OrderStatusChange
 
 
@@ -53,28 +51,15 @@ class OrderAdmin(admin.ModelAdmin[Order]):
     inlines = [OrderLineInline, OrderStatusChangeInline]
 
 
-class _HistoryAdmin(admin.ModelAdmin[Any]):
-    """Order lines and history are written with their order, never on their own."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
-        return False
-
-
 @admin.register(OrderLine)
-class OrderLineAdmin(_HistoryAdmin):
+class OrderLineAdmin(ReadOnlyModelAdmin):
     list_display = ["order", "sku", "product_name", "unit_price", "quantity", "line_total"]
     search_fields = ["order__number", "sku", "product_name"]
     list_select_related = ["order"]
 
 
 @admin.register(OrderStatusChange)
-class OrderStatusChangeAdmin(_HistoryAdmin):
+class OrderStatusChangeAdmin(ReadOnlyModelAdmin):
     list_display = ["order", "from_status", "to_status", "actor", "note", "at"]
     list_filter = ["to_status"]
     search_fields = ["order__number", "actor__username"]

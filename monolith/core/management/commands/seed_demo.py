@@ -7,15 +7,15 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from monolith.core.demo_data import DEMO_SIZES, SeedSummary, demo_data_seed
+from monolith.core.demo_data import DEMO_SIZES, MAX_PRODUCTS, SeedSummary, demo_data_seed
 
 DEFAULT_SEED = 42
 
 
-def _positive_int(text: str) -> int:
+def _product_count(text: str) -> int:
     value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if not 1 <= value <= MAX_PRODUCTS:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_PRODUCTS:,}, got {value}")
     return value
 
 
@@ -34,7 +34,7 @@ class Command(BaseCommand):
             + ", ".join(f"{name} {count:,}" for name, count in DEMO_SIZES.items())
             + " (default small)",
         )
-        size.add_argument("--products", type=_positive_int, help="an exact number of products")
+        size.add_argument("--products", type=_product_count, help="an exact number of products")
         parser.add_argument(
             "--seed", type=int, default=DEFAULT_SEED, help="the same seed gives the same data"
         )
