@@ -277,3 +277,14 @@ def test_a_smaller_seed_after_a_larger_one_keeps_stock_consistent() -> None:
     _seed(products=PRODUCTS)
 
     _assert_reserved_matches_active_reservations()
+
+
+def test_a_larger_catalogue_keeps_the_products_and_customers_of_a_smaller_one() -> None:
+    _seed(products=PRODUCTS)
+    products = _snapshot()["products"]
+    users = _snapshot()["users"]
+
+    _seed(products=PRODUCTS * 3)
+
+    assert _snapshot()["products"][:PRODUCTS] == products
+    assert set(users) <= set(_snapshot()["users"])
