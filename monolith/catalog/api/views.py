@@ -197,6 +197,13 @@ class ProductViewSet(
     def get_queryset(self) -> QuerySet[Product]:
         return product_list_visible(include_inactive=_sees_inactive(self.request))
 
+    def filter_queryset(self, queryset: QuerySet[Product]) -> QuerySet[Product]:
+        # The list's filters mean nothing for one product by id; validating them anyway
+        # was a third of a detail request's time (profiled: 1.7 of 5.4 ms in-process).
+        if self.action != "list":
+            return queryset
+        return super().filter_queryset(queryset)
+
     def create(self, request: Request) -> Response:
         product = product_create(**_validated(ProductCreateSerializer(data=request.data)))
         return Response(self._render(product.pk), status=status.HTTP_201_CREATED)
