@@ -352,29 +352,35 @@ async def _relay(
     length = upstream_response.content_length
     no_body = request.method == "HEAD" or upstream_response.status in _NO_BODY_STATUSES
     started = time.perf_counter()
-    data: bytes | None
-    if no_body:
-        await response.prepare(request)
-        await response.write_eof()
-        data = b""
-    elif length is not None and length <= BUFFER_LIMIT_BYTES:
-        data = await upstream_response.read()
-        await response.prepare(request)
-        await response.write(data)
-        await response.write_eof()
-    else:
-        await response.prepare(request)
-        chunks: list[bytes] | None = [] if want_body else None
-        size = 0
-        async for chunk in upstream_response.content.iter_chunked(CHUNK_BYTES):
-            if chunks is not None:
-                size += len(chunk)
-                chunks = chunks if size <= BUFFER_LIMIT_BYTES else None
+    try:
+        data: bytes | None
+        if no_body:
+            await response.prepare(request)
+            await response.write_eof()
+            data = b""
+        elif length is not None and length <= BUFFER_LIMIT_BYTES:
+            data = await upstream_response.read()
+            await response.prepare(request)
+            await response.write(data)
+            await response.write_eof()
+        else:
+            await response.prepare(request)
+            chunks: list[bytes] | None = [] if want_body else None
+            size = 0
+            async for chunk in upstream_response.content.iter_chunked(CHUNK_BYTES):
                 if chunks is not None:
-                    chunks.append(chunk)
-            await response.write(chunk)
-        await response.write_eof()
-        data = b"".join(chunks) if chunks is not None else None
+                    size += len(chunk)
+                    chunks = chunks if size <= BUFFER_LIMIT_BYTES else None
+                    if chunks is not None:
+                        chunks.append(chunk)
+                await response.write(chunk)
+            await response.write_eof()
+            data = b"".join(chunks) if chunks is not None else None
+    except ConnectionError:
+        # The client went away mid-answer: nothing to tell it, nothing wrong upstream.
+        # Returning the response lets aiohttp close the connection quietly.
+        metrics.CLIENT_DISCONNECTS.inc()
+        return response
     forwarder.upstream_seconds += time.perf_counter() - started
     if want_body and data is not None:
         response.captured = CapturedResponse(

@@ -8,6 +8,7 @@ from prometheus_client import Counter, Gauge, Histogram
 __all__ = [
     "ADDED_LATENCY",
     "BREAKER_STATE",
+    "CLIENT_DISCONNECTS",
     "FALLBACKS",
     "REQUESTS",
     "REQUEST_LATENCY",
@@ -70,4 +71,8 @@ SHADOW_RESULTS = Counter(
     "strangler_proxy_shadow_total",
     "Shadow comparisons by outcome: match, mismatch, dropped, skipped, error.",
     ["route", "outcome"],
+)
+CLIENT_DISCONNECTS = Counter(
+    "strangler_proxy_client_disconnects_total",
+    "Clients that went away before their response was fully written.",
 )

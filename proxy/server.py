@@ -32,7 +32,22 @@ def c_parser_available() -> bool:
     return http_parser.HttpRequestParser is not getattr(http_parser, "HttpRequestParserPy", None)
 
 
-async def serve(settings: ProxySettings, *, reuse_port: bool) -> None:
+# A worker checks this often that the process that started it is still there.
+PARENT_CHECK_SECONDS = 1.0
+
+
+async def _stop_when_orphaned(parent_pid: int, stop: asyncio.Event) -> None:
+    """A worker whose parent died (killed, not asked to stop) drains and exits instead of
+    serving on alone with nobody to stop it."""
+    while os.getppid() == parent_pid:
+        await asyncio.sleep(PARENT_CHECK_SECONDS)
+    logger.warning("proxy worker %s lost its parent %s; stopping", os.getpid(), parent_pid)
+    stop.set()
+
+
+async def serve(
+    settings: ProxySettings, *, reuse_port: bool, parent_pid: int | None = None
+) -> None:
     """Serve until SIGTERM or SIGINT, then drain. SIGHUP reloads the route table."""
     from proxy.admin import build_admin_app
 
@@ -54,17 +69,22 @@ async def serve(settings: ProxySettings, *, reuse_port: bool) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     loop.add_signal_handler(signal.SIGHUP, lambda: app[STATE].store.reload())
+    watchdog = None
+    if parent_pid is not None:
+        watchdog = asyncio.create_task(_stop_when_orphaned(parent_pid, stop))
     await stop.wait()
+    if watchdog is not None:
+        watchdog.cancel()
     logger.info("proxy draining")
     await admin_runner.cleanup()
     await runner.cleanup()
 
 
-def _worker(settings: ProxySettings) -> None:
+def _worker(settings: ProxySettings, parent_pid: int) -> None:
     from proxy.logs import configure_logging
 
     configure_logging()
-    asyncio.run(serve(settings, reuse_port=True))
+    asyncio.run(serve(settings, reuse_port=True, parent_pid=parent_pid))
 
 
 def run(settings: ProxySettings) -> int:
@@ -74,7 +94,7 @@ def run(settings: ProxySettings) -> int:
         return 0
     context = multiprocessing.get_context("spawn")
     workers = [
-        context.Process(target=_worker, args=(settings,), daemon=False)
+        context.Process(target=_worker, args=(settings, os.getpid()), daemon=False)
         for _ in range(settings.workers)
     ]
     for process in workers:

@@ -83,8 +83,12 @@ async def run_proxy(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     yield start
     for proc in processes:
         if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+            proc.terminate()  # the parent stops its workers; a kill would orphan them
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
 
 
 async def _load(url: str, stop: asyncio.Event, statuses: list[int], concurrency: int = 8) -> None:
@@ -213,3 +217,32 @@ def test_the_proxy_refuses_to_start_on_a_bad_table_naming_the_field(tmp_path: Pa
 
     assert result.returncode == 2
     assert f"{routes}: routes[0] (x), field 'mode'" in result.stderr
+
+
+def _workers_of(parent_pid: int) -> list[int]:
+    result = subprocess.run(["pgrep", "-P", str(parent_pid)], capture_output=True, text=True)
+    return [int(pid) for pid in result.stdout.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+async def test_workers_stop_when_their_parent_is_killed(start_upstream, run_proxy) -> None:
+    monolith = await start_upstream("monolith")
+    proc, _, _ = await run_proxy(table_for(monolith), workers=2)
+    workers = _workers_of(proc.pid)
+    assert len(workers) >= 2
+
+    proc.kill()
+    proc.wait(timeout=10)
+
+    await wait_for(
+        lambda: not any(_alive(pid) for pid in workers),
+        deadline=30,
+        what="orphaned workers to exit",
+    )
