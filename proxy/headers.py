@@ -66,8 +66,10 @@ def strip_hop_by_hop(
     headers: CIMultiDictProxy[str] | CIMultiDict[str], *, also: Iterable[str] = ()
 ) -> CIMultiDict[str]:
     """A copy of ``headers`` without hop-by-hop, ``Connection``-named and ``also`` headers."""
-    drop = HOP_BY_HOP | _connection_named(headers) | {name.lower() for name in also}
-    return CIMultiDict((k, v) for k, v in headers.items() if k.lower() not in drop)
+    drop = HOP_BY_HOP.union(also) if also else HOP_BY_HOP
+    if "Connection" in headers:
+        drop = drop | _connection_named(headers)
+    return CIMultiDict([(k, v) for k, v in headers.items() if k.lower() not in drop])
 
 
 class TrustedProxies:

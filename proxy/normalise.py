@@ -32,6 +32,9 @@ _REFUSED_ESCAPES = {
     "00": ("encoded_nul", "an encoded NUL (%00)"),
 }
 _SLASHES = re.compile(r"/{2,}")
+_FORBIDDEN_CHARACTER = re.compile(r"[\x00-\x1f\x7f\\]")
+# Anything that could change under normalisation: an escape, a doubled slash, a dot segment.
+_NEEDS_WORK = re.compile(r"%|//|/\.\.?(?:/|$)")
 # Longest target we accept; Django and gunicorn refuse longer request lines anyway.
 MAX_PATH_LENGTH = 4096
 
@@ -79,10 +82,13 @@ def normalise_path(raw: str) -> str:
         raise PathRejected(
             f"The path is longer than {MAX_PATH_LENGTH} characters.", code="path_too_long"
         )
-    if "\\" in raw:
-        raise PathRejected("The path contains a '\\'; use '/'.", code="backslash")
-    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw):
+    bad = _FORBIDDEN_CHARACTER.search(raw)
+    if bad is not None:
+        if bad.group() == "\\":
+            raise PathRejected("The path contains a '\\'; use '/'.", code="backslash")
         raise PathRejected("The path contains a control character.", code="control_character")
+    if not _NEEDS_WORK.search(raw):
+        return raw  # already canonical: the common case, checked in one scan
     path = _ESCAPE.sub(_decode_unreserved, raw)
     path = _SLASHES.sub("/", path)
     return _remove_dot_segments(path)

@@ -8,7 +8,8 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
+from typing import Any
 
 from aiohttp import web
 
@@ -80,17 +81,27 @@ async def serve(
     await runner.cleanup()
 
 
+def _run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop (libuv) unless PROXY_EVENT_LOOP=asyncio asks for the standard loop."""
+    if os.environ.get("PROXY_EVENT_LOOP", "uvloop") == "asyncio":
+        asyncio.run(main)
+        return
+    import uvloop
+
+    uvloop.run(main)
+
+
 def _worker(settings: ProxySettings, parent_pid: int) -> None:
     from proxy.logs import configure_logging
 
     configure_logging()
-    asyncio.run(serve(settings, reuse_port=True, parent_pid=parent_pid))
+    _run_loop(serve(settings, reuse_port=True, parent_pid=parent_pid))
 
 
 def run(settings: ProxySettings) -> int:
     """Start ``settings.workers`` processes (or serve in this one) and wait for them."""
     if settings.workers == 1:
-        asyncio.run(serve(settings, reuse_port=False))
+        _run_loop(serve(settings, reuse_port=False))
         return 0
     context = multiprocessing.get_context("spawn")
     workers = [

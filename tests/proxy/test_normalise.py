@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from proxy.errors import PathRejected
 from proxy.normalise import decoded_path, normalise_path
@@ -66,3 +68,27 @@ def test_paths_that_upstreams_read_differently_are_refused(raw: str, code: str) 
 
 def test_the_matched_path_is_percent_decoded_like_pathinfo() -> None:
     assert decoded_path("/search/caf%C3%A9/a%20b/") == "/search/café/a b/"
+
+
+_PATHS = st.lists(
+    st.sampled_from(
+        ["", ".", "..", "a", "b", "%2e", "%2E%2e", "%41", "%7e", "%20", "x;y", "é", "%c3%a9"]
+    ),
+    max_size=8,
+).map(lambda parts: "/" + "/".join(parts))
+
+
+@given(_PATHS)
+def test_normalising_is_idempotent(raw: str) -> None:
+    once = normalise_path(raw)
+
+    assert normalise_path(once) == once
+
+
+@given(_PATHS)
+def test_a_canonical_path_has_no_doubled_slash_and_no_dot_segment(raw: str) -> None:
+    canonical = normalise_path(raw)
+
+    assert "//" not in canonical
+    assert all(segment not in {".", ".."} for segment in canonical.split("/"))
+    assert "%2E" not in canonical.upper() or "%252E" in canonical.upper()
