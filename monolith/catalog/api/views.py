@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, permissions, status, viewsets
@@ -197,12 +198,12 @@ class ProductViewSet(
     def get_queryset(self) -> QuerySet[Product]:
         return product_list_visible(include_inactive=_sees_inactive(self.request))
 
-    def filter_queryset(self, queryset: QuerySet[Product]) -> QuerySet[Product]:
+    def get_object(self) -> Product:
         # The list's filters mean nothing for one product by id; validating them anyway
         # was a third of a detail request's time (profiled: 1.7 of 5.4 ms in-process).
-        if self.action != "list":
-            return queryset
-        return super().filter_queryset(queryset)
+        product = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        self.check_object_permissions(self.request, product)
+        return product
 
     def create(self, request: Request) -> Response:
         product = product_create(**_validated(ProductCreateSerializer(data=request.data)))
