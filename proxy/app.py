@@ -505,7 +505,7 @@ def build_app(
             identity=identity
             or NoIdentity.unless_configured(
                 settings.identity_secret,
-                monolith_url=store.current.config.upstreams[store.current.legacy].url,
+                monolith_url=lambda: store.current.config.upstreams[store.current.legacy].url,
             ),
             shadow=dispatcher,
             health=health,

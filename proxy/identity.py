@@ -82,7 +82,9 @@ class NoIdentity:
         return None
 
     @staticmethod
-    def unless_configured(secret: str, *, monolith_url: str) -> IdentityResolver:
+    def unless_configured(
+        secret: str, *, monolith_url: str | Callable[[], str]
+    ) -> IdentityResolver:
         """``NoIdentity()`` without a secret; else a resolver asking the monolith."""
         if not secret:
             return NoIdentity()
@@ -128,7 +130,7 @@ class MonolithIdentityResolver:
 
     def __init__(
         self,
-        base_url: str,
+        base_url: str | Callable[[], str],
         secret: str,
         session_cookie_name: str = "sessionid",
         cache_ttl: float = IDENTITY_CACHE_SECONDS,
@@ -138,7 +140,8 @@ class MonolithIdentityResolver:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         assertions.require_secret(secret)
-        self.url = base_url.rstrip("/") + RESOLVE_PATH
+        # A function follows the route table: a reload that moves the monolith moves this too.
+        self._base_url = base_url if callable(base_url) else (lambda: base_url)
         self.secret = secret
         self.session_cookie_name = session_cookie_name
         self.cache_ttl = cache_ttl
@@ -149,6 +152,10 @@ class MonolithIdentityResolver:
         self.clock = clock
         self._cache: OrderedDict[str, tuple[float, assertions.Identity | None]] = OrderedDict()
         self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def url(self) -> str:
+        return self._base_url().rstrip("/") + RESOLVE_PATH
 
     async def resolve(self, headers: CIMultiDictProxy[str]) -> Identity | None:
         credentials = _credentials_from(headers, session_cookie=self.session_cookie_name)

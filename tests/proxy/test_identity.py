@@ -327,3 +327,25 @@ async def test_a_signed_force_header_sends_a_client_to_the_owner_through_the_pro
         assert response.status == 200
     assert len(service.seen) == 1
     assert "X-Strangler-Force" not in service.seen[0]["headers"]
+
+
+async def test_the_resolver_follows_a_reload_that_moves_the_monolith(
+    monolith, start_upstream, start_proxy
+) -> None:
+    service = await start_upstream("catalog")
+    moved = await start_upstream("monolith-moved", monolith_endpoint)
+    table = table_for(monolith, service, {**PRODUCTS, "mode": "service"})
+    proxy = await start_proxy(table, identity_secret=SECRET)
+
+    proxy.write_table(
+        {**table, "upstreams": {**table["upstreams"], "monolith": {"url": moved.url}}}
+    )
+    assert proxy.reload().changed
+    async with proxy.session.get(
+        f"{proxy.url}/api/v1/products/", headers={"Authorization": "Token alice-token"}
+    ) as response:
+        assert response.status == 200
+
+    assert resolve_calls(monolith) == []
+    assert len(resolve_calls(moved)) == 1
+    assert verified(service.seen[0]["headers"]["X-Strangler-Identity"]).user_id == "7"
