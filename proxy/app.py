@@ -9,7 +9,7 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,10 +30,11 @@ from proxy.errors import (
 )
 from proxy.headers import IDENTITY_HEADERS, TrustedProxies, forwarded_for, strip_hop_by_hop
 from proxy.health import HealthChecker
-from proxy.identity import IDENTITY_HEADER, IdentityResolver, NoIdentity
+from proxy.identity import IDENTITY_HEADER, Identity, IdentityResolver, NoIdentity
 from proxy.modes import Decision, decide
 from proxy.normalise import decoded_path, normalise_path
 from proxy.rewrite import rewrite_location, rewrite_set_cookie
+from proxy.routing import RouteTable
 from proxy.settings import ProxySettings
 from proxy.shadow import CapturedResponse, ShadowDispatcher, ShadowJob
 from proxy.table_store import TableStore
@@ -115,10 +116,20 @@ async def _read_body(request: web.Request, settings: ProxySettings, limit: int) 
 class Forwarder:
     """One request through one decision; ``response`` is what the client gets."""
 
-    def __init__(self, request: web.Request, state: ProxyState, request_id: str) -> None:
+    def __init__(
+        self,
+        request: web.Request,
+        state: ProxyState,
+        request_id: str,
+        table: RouteTable,
+        upstreams: Mapping[str, Upstream],
+    ) -> None:
         self.request = request
         self.state = state
         self.request_id = request_id
+        # The table and upstreams as the request arrived: it keeps them to its end.
+        self.table = table
+        self.upstreams = upstreams
         self.upstream_seconds = 0.0
         self.fell_back = False
         self.body_failures: list[RequestRejected] = []
@@ -176,7 +187,7 @@ class Forwarder:
         return response
 
     def _upstream_bases(self) -> list[str]:
-        return [u.url for u in self.state.store.current.config.upstreams.values()]
+        return [u.url for u in self.table.config.upstreams.values()]
 
     def response_headers(self, upstream_response: aiohttp.ClientResponse) -> CIMultiDict[str]:
         headers = strip_hop_by_hop(upstream_response.headers)
@@ -213,12 +224,13 @@ async def handle(request: web.Request) -> web.StreamResponse:
         return _error(exc, request_id)
     target = canonical + ("?" + query if query else "")
 
-    table = state.store.current  # this request's table to the end, whatever reloads happen
+    # This request's table and upstreams to the end, whatever reloads happen meanwhile.
+    table, upstreams = state.store.current, state.store.pool.current
     matched_path = decoded_path(canonical)
     if table.is_internal(matched_path):
         return _error(NoRoute("Not found.", code="not_found"), request_id)
     route = table.match(request.method, matched_path)
-    forwarder = Forwarder(request, state, request_id)
+    forwarder = Forwarder(request, state, request_id, table, upstreams)
 
     identity = None
     needs_identity = route is not None and route.config.mode != "monolith"
@@ -250,14 +262,15 @@ async def _serve(
     forwarder: Forwarder,
     decision: Decision,
     target: str,
-    identity: object,
+    identity: Identity | None,
     new_cookie: str | None,
 ) -> web.StreamResponse:
-    table = state.store.current
-    pool: UpstreamPool = state.store.pool
+    pool = forwarder.upstreams
     primary = pool[decision.primary]
     identity_value = (
-        getattr(identity, "header_value", None) if decision.primary != table.legacy else None
+        identity.header_value
+        if identity is not None and decision.primary != forwarder.table.legacy
+        else None
     )
     headers = forwarder.outgoing_headers(identity_value)
     if is_websocket_upgrade(request):
@@ -312,9 +325,7 @@ async def _serve(
     captured = response.get(_CAPTURED)
     if shadow_to is not None and captured is not None:
         owner = pool[shadow_to]
-        shadow_headers = forwarder.outgoing_headers(
-            identity_value or getattr(identity, "header_value", None)
-        )
+        shadow_headers = forwarder.outgoing_headers(identity.header_value if identity else None)
         state.shadow.submit(
             ShadowJob(
                 route=decision.route_name,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import aiohttp
@@ -49,6 +49,12 @@ class UpstreamPool:
 
     def __getitem__(self, name: str) -> Upstream:
         return self._upstreams[name]
+
+    @property
+    def current(self) -> Mapping[str, Upstream]:
+        """The upstreams as of now. ``apply`` replaces this mapping and never changes it, so a
+        request that holds it keeps its upstreams whatever reloads happen."""
+        return self._upstreams
 
     def __iter__(self) -> Iterator[Upstream]:
         return iter(self._upstreams.values())

@@ -601,3 +601,37 @@ async def test_a_failing_service_opens_its_circuit_and_fallback_stops_calling_it
     # Five failures open the circuit; the other five go straight to the monolith.
     assert len(service.seen) == 5
     assert len(monolith.seen) == 10
+
+
+async def test_a_request_in_flight_finishes_on_the_table_it_started_with(
+    start_upstream, start_proxy
+) -> None:
+    arrived, release = asyncio.Event(), asyncio.Event()
+    service_url = {}
+
+    async def slow_redirect(request: web.Request) -> web.Response:
+        arrived.set()
+        await release.wait()
+        return web.Response(
+            status=302, headers={"Location": f"{service_url['url']}/api/v1/products/?page=2"}
+        )
+
+    monolith, service = (
+        await start_upstream("monolith"),
+        await start_upstream("catalog", slow_redirect),
+    )
+    service_url["url"] = service.url
+    table = table_for(monolith, service, {**PRODUCTS, "mode": "service"})
+    proxy = await start_proxy(table)
+
+    in_flight = asyncio.create_task(
+        proxy.session.get(f"{proxy.url}/api/v1/products/", allow_redirects=False)
+    )
+    await asyncio.wait_for(arrived.wait(), timeout=5)
+    proxy.write_table(table_for(monolith))  # the catalog upstream and its route are gone
+    assert proxy.reload().changed
+    release.set()
+    response = await asyncio.wait_for(in_flight, timeout=5)
+
+    assert response.status == 302
+    assert response.headers["Location"] == f"{proxy.url}/api/v1/products/?page=2"
