@@ -4,8 +4,9 @@
 
 wrk measures one path through: the backend directly (the baseline), nginx as a reverse proxy
 (the reference: keep-alive upstream, access log off) and our proxy (``python -m proxy``,
-access log off), with 1 worker each at concurrency 1 and 50; aiohttp's server and client
-alone (the floor of any proxy built on them); both proxies with 2 workers at concurrency 50;
+access log off), with 1 worker each at concurrency 1 and 50; aiohttp's low-level server
+alone, and two client fetch loops alone (aiohttp's, and the proxy's own upstream client):
+the floor of the proxy's design; both proxies with 2 workers at concurrency 50;
 then our proxy in shadow mode, off and on, at concurrency 1 and 50. The servers, their
 configurations and processes are in ``proxy_backend.py``; ``bench/README.md`` says how to
 read the figures.
@@ -42,6 +43,7 @@ from pathlib import Path
 from proxy_backend import (
     AIOHTTP_CLIENT_ALONE,
     BENCH_PATH,
+    LEAN_CLIENT_ALONE,
     REPO,
     BenchError,
     Servers,
@@ -345,20 +347,24 @@ def measure(
     return run
 
 
-def aiohttp_client_alone(python: str, url: str, seconds: int, *, cpus: str) -> dict[str, float]:
-    """aiohttp's client fetching ``url`` at concurrency 50 in a loop: its CPU per request."""
-    argv = pinned(cpus, [python, "-c", AIOHTTP_CLIENT_ALONE, url, str(seconds), "50"])
+def client_loop(
+    python: str, script: str, label: str, url: str, seconds: int, *, cpus: str
+) -> dict[str, float]:
+    """A client library fetching ``url`` at concurrency 50 in a loop: its CPU per request."""
+    argv = pinned(cpus, [python, "-c", script, url, str(seconds), "50"])
     timeout = seconds + WRK_GRACE_SECONDS
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    done = subprocess.run(
+        argv, capture_output=True, text=True, timeout=timeout, check=False, cwd=REPO
+    )
     if done.returncode != 0:
-        raise BenchError(f"the aiohttp client loop failed ({done.returncode}):\n{done.stderr}")
+        raise BenchError(f"the {label} loop failed ({done.returncode}):\n{done.stderr}")
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     result = {
         "requests_per_s": figures["requests"] / figures["wall_s"],
         "cpu_us_per_request": 1e6 * figures["cpu_s"] / figures["requests"],
     }
     print(
-        f"  aiohttp client alone  c50 {result['requests_per_s']:>8.0f} req/s"
+        f"  {label:<20} c50 {result['requests_per_s']:>8.0f} req/s"
         f"  {result['cpu_us_per_request']:.0f} us CPU per request",
         file=sys.stderr,
     )
@@ -386,7 +392,8 @@ def ensure_tools(install: bool) -> None:
 @dataclass
 class Results:
     runs: list[Run]
-    client_alone: dict[str, float]
+    client_alone: dict[str, float]  # aiohttp's client
+    lean_alone: dict[str, float]  # ours (proxy/upstream_client.py)
     pinning: str
     profiled: Run | None = None
 
@@ -396,6 +403,7 @@ def run_all(args: argparse.Namespace, tmp: Path) -> tuple[Results, Path]:
     pinning = Pinning.for_this_machine(enabled=not args.no_pin)
     raw: list[Run] = []
     clients: list[dict[str, float]] = []
+    leans: list[dict[str, float]] = []
     with ExitStack() as stack:
         servers = Servers(tmp, stack, body, args.python)
         monolith, catalog = free_port(), free_port()
@@ -421,13 +429,19 @@ def run_all(args: argparse.Namespace, tmp: Path) -> tuple[Results, Path]:
             nginx.server.stop()
             ours.server.stop()
 
-            print("aiohttp's server and client alone, an aiohttp proxy's floor:", file=sys.stderr)
+            print("aiohttp's server and the clients alone, the design's floor:", file=sys.stderr)
             alone = servers.aiohttp_alone()
             raw += [run(alone, c) for c in (1, 50)]
             alone.server.stop()
+            alone_args = (direct_url, seconds)
             clients.append(
-                aiohttp_client_alone(args.python, direct_url, seconds, cpus=pinning.one_worker)
-            )
+                client_loop(args.python, AIOHTTP_CLIENT_ALONE, "aiohttp client alone",
+                             *alone_args, cpus=pinning.one_worker)
+            )  # fmt: skip
+            leans.append(
+                client_loop(args.python, LEAN_CLIENT_ALONE, "our client alone",
+                             *alone_args, cpus=pinning.one_worker)
+            )  # fmt: skip
 
             print("2 workers each, c50:", file=sys.stderr)
             nginx = servers.reference("nginx", 2, monolith)
@@ -465,8 +479,9 @@ def run_all(args: argparse.Namespace, tmp: Path) -> tuple[Results, Path]:
     for one in raw:
         groups.setdefault((one.label, one.workers, one.concurrency), []).append(one)
     client_alone = {k: statistics.median(c[k] for c in clients) for k in clients[0]}
+    lean_alone = {k: statistics.median(c[k] for c in leans) for k in leans[0]}
     runs = [median_of(rounds) for rounds in groups.values()]
-    return Results(runs, client_alone, pinning.describe(), profiled_run), profile
+    return Results(runs, client_alone, lean_alone, pinning.describe(), profiled_run), profile
 
 
 # --- the report --------------------------------------------------------------------------
@@ -582,32 +597,36 @@ def shadow_table(runs: list[Run]) -> tuple[list[str], dict[str, object]]:
     return lines, data
 
 
-def cost_table(runs: list[Run], client_alone: dict[str, float]) -> tuple[list[str], float]:
+def cost_table(
+    runs: list[Run], client_alone: dict[str, float], lean_alone: dict[str, float]
+) -> tuple[list[str], float]:
     """CPU per request at c50, 1 worker; returns the lines and the floor's share of nginx."""
     nginx, ours = _pick(runs, "nginx", 1, 50), _pick(runs, "ours", 1, 50)
     server_us = 1e6 / _pick(runs, "aiohttp alone", 1, 50).requests_per_cpu_second
-    client_us = client_alone["cpu_us_per_request"]
+    lean_us = lean_alone["cpu_us_per_request"]
     costs = [
         ("nginx proxy_pass", 1e6 / nginx.requests_per_cpu_second),
         ("ours", 1e6 / ours.requests_per_cpu_second),
-        ("aiohttp server alone (answers itself)", server_us),
-        ("aiohttp client alone (a fetch loop, the session settings of upstreams.py)", client_us),
-        ("aiohttp server + client: the floor of any proxy built on them", server_us + client_us),
-    ]
+        ("aiohttp's low-level server alone (answers itself)", server_us),
+        ("aiohttp's client alone (a fetch loop; what the proxy used before)",
+         client_alone["cpu_us_per_request"]),
+        ("our upstream client alone (a fetch loop, proxy/upstream_client.py)", lean_us),
+        ("aiohttp server + our client: the floor of this design", server_us + lean_us),
+    ]  # fmt: skip
     nginx_us = costs[0][1]
     lines = [
         "| CPU per request, 1 worker, c50 | us | req per CPU-second | nginx's us / this |",
         "|---|---:|---:|---:|",
         *(f"| {what} | {us:.0f} | {1e6 / us:.0f} | {nginx_us / us:.2f} |" for what, us in costs),
     ]
-    return lines, nginx_us / (server_us + client_us)
+    return lines, nginx_us / (server_us + lean_us)
 
 
 def report(results: Results, info: dict[str, str], seconds: int) -> tuple[str, dict[str, object]]:
     runs = results.runs
     rows = comparisons(runs)
     shadow_lines, shadow_data = shadow_table(runs)
-    cost_lines, floor_share = cost_table(runs, results.client_alone)
+    cost_lines, floor_share = cost_table(runs, results.client_alone, results.lean_alone)
     nginx1, ours1 = _pick(runs, "nginx", 1, 50), _pick(runs, "ours", 1, 50)
     nginx2, ours2 = _pick(runs, "nginx", 2, 50), _pick(runs, "ours", 2, 50)
     share1 = ours1.requests_per_s / nginx1.requests_per_s
@@ -629,7 +648,7 @@ def report(results: Results, info: dict[str, str], seconds: int) -> tuple[str, d
         f"Rows: medians of {max(r.rounds for r in runs)} round(s), each on servers started "
         "afresh (req/s min-max in brackets when more than one). "
         "Added = this row minus the direct row at the same concurrency. 'aiohttp alone' is "
-        "aiohttp's server answering the same body itself, with no upstream.",
+        "aiohttp's low-level server answering the same body itself, with no upstream.",
         "",
         *runs_table(runs),
         "",
@@ -650,7 +669,8 @@ def report(results: Results, info: dict[str, str], seconds: int) -> tuple[str, d
         f"- {verdict[share1 >= TARGET_THROUGHPUT_SHARE]}: per worker, ours >= "
         f"{TARGET_THROUGHPUT_SHARE:.0%} of nginx's req/s at c50: {share1:.1%} with 1 worker; "
         f"{share2:.1%} with 2 ({verdict[share2 >= TARGET_THROUGHPUT_SHARE]}). For scale: "
-        f"aiohttp's server and client alone, with no logic of ours, come to {floor_share:.1%} "
+        f"aiohttp's server and our upstream client alone, with none of the proxy's logic, come "
+        f"to {floor_share:.1%} "
         "of nginx per CPU-second.",
         f"- {verdict[added < TARGET_ADDED_P50_MS]}: ours adds < {TARGET_ADDED_P50_MS} ms to p50 "
         f"at c1: {added:.3f} ms (nginx adds {added_nginx:.3f} ms).",
@@ -673,6 +693,7 @@ def report(results: Results, info: dict[str, str], seconds: int) -> tuple[str, d
         "runs": [asdict(r) | {"requests_per_cpu_second": r.requests_per_cpu_second} for r in runs],
         "ours_vs_nginx": {what: {"ours": o, "nginx": n} for what, o, n, _ in rows},
         "aiohttp_client_alone": results.client_alone,
+        "our_client_alone": results.lean_alone,
         "shadow": shadow_data,
         "targets": {
             "throughput_share_1_worker": {"value": share1, "target": TARGET_THROUGHPUT_SHARE},

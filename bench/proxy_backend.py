@@ -26,6 +26,7 @@ from pathlib import Path
 __all__ = [
     "AIOHTTP_CLIENT_ALONE",
     "BENCH_PATH",
+    "LEAN_CLIENT_ALONE",
     "REPO",
     "BenchError",
     "Servers",
@@ -183,21 +184,27 @@ runpy.run_module("proxy", run_name="__main__", alter_sys=True)
 
 
 # The ceiling for any proxy built on aiohttp's server: the same body answered by aiohttp
-# itself, with no upstream, no routing, no client. Arguments: port, body.
+# itself, with no upstream, no routing, no client; on its low-level server and uvloop, as
+# the proxy runs. Arguments: port, body.
 _AIOHTTP_ALONE = """
-import sys
+import asyncio, sys
+import uvloop
 from aiohttp import web
 body = sys.argv[2].encode()
 async def answer(request):
     return web.Response(body=body, content_type="application/json")
-app = web.Application()
-app.router.add_route("*", "/{tail:.*}", answer)
-web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=None, print=None)
+async def main():
+    runner = web.ServerRunner(web.Server(answer, access_log=None))
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", int(sys.argv[1])).start()
+    await asyncio.Event().wait()
+uvloop.run(main())
 """
 
-# The other half of that ceiling: aiohttp's client alone, with the session settings of
-# proxy/upstreams.py, fetching from the backend at a concurrency for some seconds. Prints
-# the requests made and the CPU they took, as JSON. Arguments: url, seconds, concurrency.
+# aiohttp's client alone, with the session settings the proxy used before it had its own
+# client (kept for comparison), fetching from the backend at a concurrency for some seconds.
+# Prints the requests made and the CPU they took, as JSON. Arguments: url, seconds,
+# concurrency.
 AIOHTTP_CLIENT_ALONE = """
 import asyncio, json, sys, time
 import aiohttp
@@ -223,6 +230,38 @@ async def main():
     await session.close()
     print(json.dumps({"requests": done, "cpu_s": cpu, "wall_s": wall}))
 asyncio.run(main())
+"""
+
+
+# The other half of the ceiling: the proxy's own upstream client (proxy/upstream_client.py)
+# alone, on uvloop as the proxy runs, sending the headers the proxy sends, in the same loop.
+LEAN_CLIENT_ALONE = """
+import asyncio, json, sys, time
+from urllib.parse import urlsplit
+import uvloop
+from proxy.config import Timeouts
+from proxy.upstream_client import UpstreamClient
+url, seconds, concurrency = urlsplit(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
+headers = [(b"Host", b"127.0.0.1:8000"), (b"X-Forwarded-For", b"127.0.0.1"),
+           (b"X-Forwarded-Proto", b"http"), (b"X-Forwarded-Host", b"127.0.0.1:8000"),
+           (b"X-Request-ID", b"0123456789abcdef0123456789abcdef")]
+async def main():
+    client = UpstreamClient("backend", f"http://{url.netloc}", pool_size=100,
+                            timeouts=Timeouts())
+    done, stop = 0, time.monotonic() + seconds
+    async def fetch():
+        nonlocal done
+        while time.monotonic() < stop:
+            response = await client.request("GET", url.path, headers)
+            await response.read()
+            response.release()
+            done += 1
+    cpu, wall = time.process_time(), time.monotonic()
+    await asyncio.gather(*(fetch() for _ in range(concurrency)))
+    cpu, wall = time.process_time() - cpu, time.monotonic() - wall
+    await client.close()
+    print(json.dumps({"requests": done, "cpu_s": cpu, "wall_s": wall}))
+uvloop.run(main())
 """
 
 

@@ -4,21 +4,19 @@ modules (``normalise``, ``routing``, ``modes``, ``headers``); this module orches
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import random
 import secrets
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
-import aiohttp
 from aiohttp import web
 from multidict import CIMultiDict
 from yarl import URL
 
 from proxy import metrics
+from proxy.config import SAFE_METHODS
 from proxy.errors import (
     ClientTooSlow,
     NoRoute,
@@ -26,18 +24,21 @@ from proxy.errors import (
     RequestRejected,
     RequestTooLarge,
     UpstreamError,
-    UpstreamTimeout,
+    WritesHeld,
 )
-from proxy.headers import IDENTITY_HEADERS, TrustedProxies, forwarded_for, strip_hop_by_hop
+from proxy.headers import TrustedProxies, decoded, request_headers, response_headers
 from proxy.health import HealthChecker
-from proxy.identity import IDENTITY_HEADER, Identity, IdentityResolver, NoIdentity
+from proxy.identity import Identity, IdentityResolver, NoIdentity
 from proxy.modes import Decision, decide
-from proxy.normalise import decoded_path, normalise_path
+from proxy.normalise import canonical_paths
+from proxy.relay import BUFFER_LIMIT_BYTES, CAPTURED, COHORT_COOKIE, Answer, relay, relay_now
 from proxy.rewrite import rewrite_location, rewrite_set_cookie
 from proxy.routing import RouteTable
 from proxy.settings import ProxySettings
-from proxy.shadow import CapturedResponse, ShadowDispatcher, ShadowJob
+from proxy.shadow import ShadowDispatcher, ShadowJob
 from proxy.table_store import TableStore
+from proxy.upstream_client import Body
+from proxy.upstream_response import UpstreamResponse
 from proxy.upstreams import Upstream, UpstreamPool
 from proxy.websocket import is_websocket_upgrade, relay_websocket
 from strangler.request_ids import REQUEST_ID_HEADER, sanitise_request_id
@@ -47,14 +48,7 @@ __all__ = ["STATE", "ProxyState", "build_app"]
 access_log = logging.getLogger("proxy.access")
 logger = logging.getLogger(__name__)
 
-COHORT_COOKIE = "strangler_cohort"
-# A cohort cookie lives a year: a user stays on their side of a canary for its whole ramp.
-COHORT_COOKIE_MAX_AGE = 365 * 24 * 3600
-# Upstream answers up to this size are read whole and sent in one write (fewer syscalls and
-# a body for the shadow comparison); bigger ones stream through in chunks of CHUNK_BYTES.
-BUFFER_LIMIT_BYTES = 256 * 1024
-CHUNK_BYTES = 64 * 1024
-_NO_BODY_STATUSES = frozenset({204, 304})
+_ids = random.Random()  # noqa: S311 - request ids name requests; they guard nothing
 
 
 @dataclass
@@ -71,18 +65,38 @@ STATE = web.AppKey("proxy_state", ProxyState)
 
 
 def _error(exc: ProxyError, request_id: str) -> web.Response:
+    headers = {REQUEST_ID_HEADER: request_id}
+    if isinstance(exc, WritesHeld):
+        headers["Retry-After"] = str(exc.retry_after_seconds)
     return web.json_response(
-        {"code": exc.code, "message": exc.message},
-        status=exc.status,
-        headers={REQUEST_ID_HEADER: request_id},
+        {"code": exc.code, "message": exc.message}, status=exc.status, headers=headers
     )
 
 
-async def _limited_body(
-    request: web.Request, settings: ProxySettings, failures: list[RequestRejected] | None = None
-) -> AsyncIterator[bytes]:
-    """The request body as it arrives, cut off when too large or too slow. A failure is also
-    put in ``failures``: the client library reports it as its own connection error."""
+async def _wait_for_release(store: TableStore, name: str) -> None:
+    """Wait while route ``name`` is held; :class:`WritesHeld` once the hold's bound passes.
+
+    Woken by every change of the table or the holds (this worker's watch polls the file)."""
+    while True:
+        until = store.holds.get(name, 0.0)
+        if until <= 0:
+            return  # released
+        remaining = until - time.time()
+        if remaining <= 0:
+            raise WritesHeld(
+                f"Writes to route {name!r} are held for a cutover and the hold outlived its "
+                f"bound; retry shortly."
+            )
+        try:
+            async with asyncio.timeout(remaining):
+                await store.changed()
+        except TimeoutError:
+            continue
+
+
+async def _limited_body(request: web.BaseRequest, settings: ProxySettings) -> AsyncIterator[bytes]:
+    """The request body as it arrives, cut off when too large or too slow; the upstream
+    client passes the failure on to the caller."""
     received = 0
     while True:
         try:
@@ -100,12 +114,10 @@ async def _limited_body(
                 yield chunk
                 continue
             problem = RequestTooLarge(f"The body is larger than {settings.max_body_bytes} bytes.")
-        if failures is not None:
-            failures.append(problem)
         raise problem
 
 
-async def _read_body(request: web.Request, settings: ProxySettings, limit: int) -> bytes | None:
+async def _read_body(request: web.BaseRequest, settings: ProxySettings, limit: int) -> bytes | None:
     """The whole body when it fits in ``limit``; ``None`` (nothing consumed) when it may not."""
     length = request.content_length
     if length is None or length > limit:
@@ -118,7 +130,7 @@ class Forwarder:
 
     def __init__(
         self,
-        request: web.Request,
+        request: web.BaseRequest,
         state: ProxyState,
         request_id: str,
         table: RouteTable,
@@ -132,27 +144,22 @@ class Forwarder:
         self.upstreams = upstreams
         self.upstream_seconds = 0.0
         self.fell_back = False
-        self.body_failures: list[RequestRejected] = []
 
-    def outgoing_headers(self, identity_value: str | None) -> CIMultiDict[str]:
+    def outgoing_headers(self, identity_value: str | None) -> list[tuple[bytes, bytes]]:
         request = self.request
-        headers = strip_hop_by_hop(request.headers, also=IDENTITY_HEADERS)
-        forwarded_for(
-            request.headers,
-            headers,
+        return request_headers(
+            request.raw_headers,
             peer=request.remote,
             scheme=request.scheme,
             host=request.host,
             trusted=self.state.trusted,
+            request_id=self.request_id,
+            identity=identity_value,
         )
-        headers[REQUEST_ID_HEADER] = self.request_id
-        if identity_value is not None:
-            headers[IDENTITY_HEADER] = identity_value
-        return headers
 
     async def send(
-        self, upstream: Upstream, target: str, headers: CIMultiDict[str], body: object
-    ) -> aiohttp.ClientResponse:
+        self, upstream: Upstream, target: str, headers: list[tuple[bytes, bytes]], body: Body
+    ) -> UpstreamResponse:
         if not upstream.breaker.allow():
             metrics.UPSTREAM_ERRORS.labels(upstream.name, "circuit_open").inc()
             raise UpstreamError(
@@ -160,23 +167,11 @@ class Forwarder:
             )
         started = time.perf_counter()
         try:
-            response = await upstream.session.request(
-                self.request.method,
-                URL(upstream.base_url + target, encoded=True),
-                headers=headers,
-                data=body,
-                allow_redirects=False,
-            )
-        except TimeoutError as exc:
+            response = await upstream.client.request(self.request.method, target, headers, body)
+        except UpstreamError as exc:
             upstream.breaker.record_failure()
-            metrics.UPSTREAM_ERRORS.labels(upstream.name, "timeout").inc()
-            raise UpstreamTimeout(f"{upstream.name} did not answer in time.") from exc
-        except aiohttp.ClientError as exc:
-            if self.body_failures:  # the client's fault, not the upstream's
-                raise self.body_failures[0] from exc
-            upstream.breaker.record_failure()
-            metrics.UPSTREAM_ERRORS.labels(upstream.name, "connect").inc()
-            raise UpstreamError(f"{upstream.name} could not be reached.") from exc
+            metrics.UPSTREAM_ERRORS.labels(upstream.name, exc.kind).inc()
+            raise
         finally:
             self.upstream_seconds += time.perf_counter() - started
         if response.status >= 500:
@@ -189,8 +184,8 @@ class Forwarder:
     def _upstream_bases(self) -> list[str]:
         return [u.url for u in self.table.config.upstreams.values()]
 
-    def response_headers(self, upstream_response: aiohttp.ClientResponse) -> CIMultiDict[str]:
-        headers = strip_hop_by_hop(upstream_response.headers)
+    def response_headers(self, upstream_response: UpstreamResponse) -> CIMultiDict[str]:
+        headers = response_headers(upstream_response.raw_headers)
         if "Location" in headers:
             public = f"{self.request.scheme}://{self.request.host}"
             headers["Location"] = rewrite_location(
@@ -208,17 +203,17 @@ class Forwarder:
         return headers
 
 
-async def handle(request: web.Request) -> web.StreamResponse:
+async def handle(request: web.BaseRequest, state: ProxyState) -> web.StreamResponse:
     arrived = time.perf_counter()
-    state = request.app[STATE]
-    request_id = sanitise_request_id(request.headers.get(REQUEST_ID_HEADER))
+    given_id = request.headers.get(REQUEST_ID_HEADER)
+    # The id format of sanitise_request_id (32 hex digits) from a cheaper source than
+    # uuid4() (profiled: 2 % of the request); an id names a request, it guards nothing.
+    request_id = sanitise_request_id(given_id) if given_id else _ids.randbytes(16).hex()
     try:
         path, _, query = request.raw_path.partition("?")
-        canonical = normalise_path(path)
-        if (
-            request.content_length is not None
-            and request.content_length > state.settings.max_body_bytes
-        ):
+        canonical, matched_path = canonical_paths(path)
+        length = request.content_length
+        if length is not None and length > state.settings.max_body_bytes:
             raise RequestTooLarge(f"The body is larger than {state.settings.max_body_bytes} bytes.")
     except RequestRejected as exc:
         return _error(exc, request_id)
@@ -226,26 +221,48 @@ async def handle(request: web.Request) -> web.StreamResponse:
 
     # This request's table and upstreams to the end, whatever reloads happen meanwhile.
     table, upstreams = state.store.current, state.store.pool.current
-    matched_path = decoded_path(canonical)
     if table.is_internal(matched_path):
         return _error(NoRoute("Not found.", code="not_found"), request_id)
     route = table.match(request.method, matched_path)
+    if (
+        route is not None
+        and state.store.holds  # empty but for a cutover: one truth test per request
+        and request.method not in SAFE_METHODS
+        and state.store.holds.get(route.name, 0.0) > time.time()
+    ):
+        waiting = metrics.HELD_REQUESTS.labels(route.name)
+        waiting.inc()
+        try:
+            await _wait_for_release(state.store, route.name)
+        except WritesHeld as exc:
+            metrics.HELD_OUTCOMES.labels(route.name, "expired").inc()
+            return _error(exc, request_id)
+        finally:
+            waiting.dec()
+        metrics.HELD_OUTCOMES.labels(route.name, "released").inc()
+        # Released: the cutover may have moved the route; route on the table now in force.
+        table, upstreams = state.store.current, state.store.pool.current
+        route = table.match(request.method, matched_path)
     forwarder = Forwarder(request, state, request_id, table, upstreams)
 
     identity = None
     needs_identity = route is not None and route.config.mode != "monolith"
     if needs_identity:
         identity = await state.identity.resolve(request.headers)
-    cookie_key = request.cookies.get(COHORT_COOKIE)
-    new_cookie = None
-    if route is not None and route.config.mode == "canary" and identity is None and not cookie_key:
-        cookie_key = new_cookie = secrets.token_urlsafe(16)
+    cookie_key = new_cookie = None
+    if route is not None and route.config.mode == "canary" and identity is None:
+        cookie_key = request.cookies.get(COHORT_COOKIE)  # parsed only when it decides
+        if not cookie_key:
+            cookie_key = new_cookie = secrets.token_urlsafe(16)
+    shadow_draw = 1.0  # drawn only where it decides: on a shadow route
+    if route is not None and route.config.mode == "shadow":
+        shadow_draw = random.random()  # noqa: S311 - sampling, not security
     decision = decide(
         route,
         legacy=table.legacy,
         method=request.method,
         cohort_key=identity.user_id if identity else cookie_key,
-        shadow_draw=random.random(),  # noqa: S311 - sampling, not security
+        shadow_draw=shadow_draw,
         force=state.identity.forced_side(request.headers) if route is not None else None,
     )
     try:
@@ -257,7 +274,7 @@ async def handle(request: web.Request) -> web.StreamResponse:
 
 
 async def _serve(
-    request: web.Request,
+    request: web.BaseRequest,
     state: ProxyState,
     forwarder: Forwarder,
     decision: Decision,
@@ -274,29 +291,29 @@ async def _serve(
     )
     headers = forwarder.outgoing_headers(identity_value)
     if is_websocket_upgrade(request):
-        return await relay_websocket(request, primary, target, headers)
+        return await relay_websocket(request, primary, target, decoded(headers))
 
-    body: object = None
+    body: Body = None
     buffered: bytes | None = None
     shadow_to = decision.shadow
     if request.can_read_body:
-        limit = decision.route.config.shadow.max_body_bytes if decision.route else 0
+        limit = BUFFER_LIMIT_BYTES
         if shadow_to or decision.fallback:
-            buffered = await _read_body(request, state.settings, limit)
-            if buffered is None and shadow_to:
-                state.shadow.skip(decision.route_name)
-                shadow_to = None
-        body = (
-            buffered
-            if buffered is not None
-            else _limited_body(request, state.settings, forwarder.body_failures)
-        )
+            limit = decision.route.config.shadow.max_body_bytes if decision.route else 0
+        # A small body is read whole (it is usually in already) and goes out with the head
+        # in one write; a shadow or a fallback needs it whole to send it twice.
+        buffered = await _read_body(request, state.settings, limit)
+        if buffered is None and shadow_to:
+            state.shadow.skip(decision.route_name)
+            shadow_to = None
+        body = buffered if buffered is not None else _limited_body(request, state.settings)
 
     try:
         if decision.fallback and state.health.is_unhealthy(primary.name):
             raise UpstreamError(
                 f"{primary.name} fails its health check.", code="upstream_unhealthy"
             )
+        answering = primary
         upstream_response = await forwarder.send(primary, target, headers, body)
         if (
             upstream_response.status >= 500
@@ -310,130 +327,56 @@ async def _serve(
             raise
         forwarder.fell_back = True
         metrics.FALLBACKS.labels(decision.route_name).inc()
-        legacy = pool[decision.fallback]
+        answering = pool[decision.fallback]
         upstream_response = await forwarder.send(
-            legacy, target, forwarder.outgoing_headers(None), buffered
+            answering, target, forwarder.outgoing_headers(None), buffered
         )
 
     try:
-        response = await _relay(
-            request, forwarder, upstream_response, new_cookie, want_body=shadow_to is not None
+        answer = Answer(
+            upstream_response,
+            forwarder.response_headers(upstream_response),
+            upstream=answering.name,
+            new_cookie=new_cookie,
+            want_body=shadow_to is not None,
         )
+        response: web.StreamResponse | None = relay_now(request, answer)
+        if response is None:
+            started = time.perf_counter()
+            try:
+                response = await relay(request, answer)
+            finally:  # waiting for the rest of the body is waiting on the upstream
+                forwarder.upstream_seconds += time.perf_counter() - started
     finally:
         upstream_response.release()
 
-    captured = response.get(_CAPTURED)
-    if shadow_to is not None and captured is not None:
-        owner = pool[shadow_to]
-        shadow_headers = forwarder.outgoing_headers(identity.header_value if identity else None)
-        state.shadow.submit(
-            ShadowJob(
-                route=decision.route_name,
-                base_url=owner.base_url,
-                timeout=owner.config.timeouts.total,
-                method=request.method,
-                target=target,
-                headers=shadow_headers,
-                body=buffered,
-                primary=captured,
-            )
-        )
-    elif shadow_to is not None:
+    if shadow_to is None:
+        return response
+    # (Looked up only here: a response is a Mapping whose get() raises and catches a
+    # KeyError when the key is missing, a cost every request paid.)
+    captured = response.get(CAPTURED)
+    if captured is None:
         state.shadow.skip(decision.route_name)
-    return response
-
-
-# Where _relay leaves the primary's answer for the shadow comparison (response state).
-_CAPTURED = web.ResponseKey("captured", CapturedResponse)
-
-
-async def _relay(
-    request: web.Request,
-    forwarder: Forwarder,
-    upstream_response: aiohttp.ClientResponse,
-    new_cookie: str | None,
-    *,
-    want_body: bool,
-) -> web.StreamResponse:
-    headers = forwarder.response_headers(upstream_response)
-    status, reason = upstream_response.status, upstream_response.reason
-    length = upstream_response.content_length
-    no_body = request.method == "HEAD" or status in _NO_BODY_STATUSES
-    started = time.perf_counter()
-    data: bytes | None
-    response: web.StreamResponse
-    if not no_body and length is not None and length <= BUFFER_LIMIT_BYTES:
-        # Read whole, answered by aiohttp in one write with the headers (measured: one
-        # send() a response instead of three).
-        data = await upstream_response.read()
-        response = web.Response(status=status, reason=reason, headers=headers, body=data)
-    elif no_body:
-        data = b""
-        response = web.Response(status=status, reason=reason, headers=headers)
-    else:
-        response = web.StreamResponse(status=status, reason=reason, headers=headers)
-        _set_cohort_cookie(request, response, new_cookie)
-        data = await _stream(request, response, upstream_response, want_body=want_body)
-    if new_cookie is not None and isinstance(response, web.Response):
-        _set_cohort_cookie(request, response, new_cookie)
-    forwarder.upstream_seconds += time.perf_counter() - started
-    if want_body and data is not None:
-        response[_CAPTURED] = CapturedResponse(status, CIMultiDict(upstream_response.headers), data)
-    return response
-
-
-def _set_cohort_cookie(
-    request: web.Request, response: web.StreamResponse, new_cookie: str | None
-) -> None:
-    if new_cookie is not None:
-        response.set_cookie(
-            COHORT_COOKIE, new_cookie, max_age=COHORT_COOKIE_MAX_AGE, httponly=True,
-            samesite="Lax", secure=request.secure,
-        )  # fmt: skip
-
-
-async def _stream(
-    request: web.Request,
-    response: web.StreamResponse,
-    upstream_response: aiohttp.ClientResponse,
-    *,
-    want_body: bool,
-) -> bytes | None:
-    """Pass a large or unsized body through chunk by chunk; keep a copy for the shadow only
-    while it stays under the buffering limit."""
-    chunks: list[bytes] | None = [] if want_body else None
-    size = 0
-    try:
-        await response.prepare(request)
-        async for chunk in upstream_response.content.iter_chunked(CHUNK_BYTES):
-            if chunks is not None:
-                size += len(chunk)
-                chunks = chunks if size <= BUFFER_LIMIT_BYTES else None
-                if chunks is not None:
-                    chunks.append(chunk)
-            await response.write(chunk)
-        await response.write_eof()
-    except ConnectionError:
-        # The client went away mid-answer: nothing to tell it, nothing wrong upstream.
-        # Returning the response lets aiohttp close the connection quietly.
-        metrics.CLIENT_DISCONNECTS.inc()
-        return None
-    return b"".join(chunks) if chunks is not None else None
-
-
-@functools.lru_cache(maxsize=4096)
-def _children(route: str, upstream: str, mode: str, status: int) -> tuple[Any, Any, Any]:
-    """The labelled metrics of one kind of request, looked up once: ``labels()`` validates and
-    locks on every call (profiled: 4 % of the proxy's time per request)."""
-    return (
-        metrics.REQUESTS.labels(route, upstream, mode, str(status)),
-        metrics.REQUEST_LATENCY.labels(route, upstream),
-        metrics.ADDED_LATENCY.labels(route),
+        return response
+    owner = pool[shadow_to]
+    shadow_headers = forwarder.outgoing_headers(identity.header_value if identity else None)
+    state.shadow.submit(
+        ShadowJob(
+            route=decision.route_name,
+            base_url=owner.base_url,
+            timeout=owner.config.timeouts.total,
+            method=request.method,
+            target=target,
+            headers=shadow_headers,
+            body=buffered,
+            primary=captured,
+        )
     )
+    return response
 
 
 def _record(
-    request: web.Request,
+    request: web.BaseRequest,
     decision: Decision,
     forwarder: Forwarder,
     response: web.StreamResponse,
@@ -441,12 +384,10 @@ def _record(
     request_id: str,
 ) -> None:
     total = time.perf_counter() - arrived
-    upstream = decision.fallback if forwarder.fell_back else decision.primary
+    upstream = (decision.fallback if forwarder.fell_back else None) or decision.primary
     route = decision.route_name
-    requests, latency, added = _children(route, upstream, decision.mode, response.status)
-    requests.inc()
-    latency.observe(total)
-    added.observe(max(total - forwarder.upstream_seconds, 0.0))
+    added = max(total - forwarder.upstream_seconds, 0.0)
+    metrics.TALLY.record(route, upstream, decision.mode, response.status, total, added)
     if access_log.isEnabledFor(logging.INFO):
         access_log.info(
             "%s %s %s",
@@ -466,17 +407,16 @@ def _record(
                 "fallback": forwarder.fell_back,
                 "shadow": decision.shadow is not None,
                 "duration_ms": round(total * 1000, 3),
-                "added_ms": round(max(total - forwarder.upstream_seconds, 0.0) * 1000, 3),
+                "added_ms": round(added * 1000, 3),
             },
         )
 
 
-async def _healthz(request: web.Request) -> web.Response:
+async def _healthz() -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-async def _readyz(request: web.Request) -> web.Response:
-    state = request.app[STATE]
+async def _readyz(state: ProxyState) -> web.Response:
     table = state.store.current
     legacy = state.store.pool[table.legacy]
     ready = legacy.breaker.state != "open" and not state.health.is_unhealthy(legacy.name)
@@ -494,13 +434,41 @@ async def _readyz(request: web.Request) -> web.Response:
     )
 
 
+def dispatch(request: web.BaseRequest, state: ProxyState) -> Awaitable[web.StreamResponse]:
+    """The answer to any request on the public port: the proxy's own health views, else
+    ``handle``. A plain function returning the coroutine that answers: one coroutine fewer
+    a request, and one string test instead of aiohttp's router (profiled: ~8 us)."""
+    if request.method == "GET" and request.raw_path.startswith(_OWN_PATHS):
+        path = request.raw_path.partition("?")[0]
+        if path == "/healthz":
+            return _healthz()
+        if path == "/readyz":
+            return _readyz(state)
+    return handle(request, state)
+
+
+_OWN_PATHS = ("/healthz", "/readyz")
+
+
+async def _routed(request: web.Request) -> web.StreamResponse:
+    return await dispatch(request, request.app[STATE])
+
+
+async def _flush_metrics() -> None:
+    while True:
+        await asyncio.sleep(metrics.FLUSH_SECONDS)
+        metrics.TALLY.flush()
+
+
 def build_app(
     settings: ProxySettings,
     *,
     identity: IdentityResolver | None = None,
     shadow: ShadowDispatcher | None = None,
 ) -> web.Application:
-    """The public application; ``cleanup_ctx`` loads the table and owns every session."""
+    """The public application; ``cleanup_ctx`` loads the table and owns every connection
+    pool. ``proxy.server.PublicServer`` serves it through aiohttp's low-level server; its
+    one catch-all route serves it the same way under any aiohttp runner (``TestServer``)."""
     app = web.Application(client_max_size=settings.max_body_bytes)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -523,15 +491,16 @@ def build_app(
         )
         watcher = asyncio.create_task(store.watch())
         checker = asyncio.create_task(health.run())
+        flusher = asyncio.create_task(_flush_metrics())
         yield
         watcher.cancel()
         checker.cancel()
+        flusher.cancel()
+        metrics.TALLY.flush()
         await dispatcher.close()
         await app[STATE].identity.close()
         await store.close()
 
     app.cleanup_ctx.append(lifecycle)
-    app.router.add_route("GET", "/healthz", _healthz)
-    app.router.add_route("GET", "/readyz", _readyz)
-    app.router.add_route("*", "/{tail:.*}", handle)
+    app.router.add_route("*", "/{tail:.*}", _routed)
     return app

@@ -5,9 +5,12 @@ ProxyError                      500  proxy_error
 │   ├── PathRejected            400  encoded_slash, encoded_backslash, encoded_nul, ...
 │   └── RequestTooLarge         413  request_too_large
 ├── NoRoute                     404  no_route
-├── UpstreamError               502  upstream_error
-│   ├── UpstreamTimeout         504  upstream_timeout
+├── UpstreamError               502  upstream_error         (``kind`` labels the metric)
+│   ├── UpstreamUnreachable     502  upstream_error         kind connect: refused, no route
+│   ├── UpstreamBroken          502  upstream_error         kind broken: closed or bad HTTP
+│   ├── UpstreamTimeout         504  upstream_timeout       kind timeout: connect, read, total
 │   └── CircuitOpen             503  circuit_open
+├── WritesHeld                  503  writes_held            (with Retry-After)
 └── ConfigError                 (never a response: the table is refused, the old one stays)
 """
 
@@ -24,8 +27,11 @@ __all__ = [
     "ProxyError",
     "RequestRejected",
     "RequestTooLarge",
+    "UpstreamBroken",
     "UpstreamError",
     "UpstreamTimeout",
+    "UpstreamUnreachable",
+    "WritesHeld",
 ]
 
 
@@ -66,16 +72,38 @@ class NoRoute(ProxyError):
 class UpstreamError(ProxyError):
     status = 502
     default_code = "upstream_error"
+    # The ``kind`` label of strangler_proxy_upstream_errors_total.
+    kind: ClassVar[str] = "error"
+
+
+class UpstreamUnreachable(UpstreamError):
+    kind = "connect"
+
+
+class UpstreamBroken(UpstreamError):
+    kind = "broken"
 
 
 class UpstreamTimeout(UpstreamError):
     status = 504
     default_code = "upstream_timeout"
+    kind = "timeout"
 
 
 class CircuitOpen(UpstreamError):
     status = 503
     default_code = "circuit_open"
+    kind = "circuit_open"
+
+
+class WritesHeld(ProxyError):
+    """A write on a held route waited out the hold's bound; the client may retry."""
+
+    status = 503
+    default_code = "writes_held"
+    # The hold outlived its bound (a stuck cutover): a second is enough for the runner to
+    # release it or for a retry to find it expired.
+    retry_after_seconds: ClassVar[int] = 1
 
 
 class ConfigError(ProxyError):

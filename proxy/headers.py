@@ -1,4 +1,5 @@
-"""Header rules, as small pure functions over multidicts.
+"""Header rules, as small pure functions over headers as the HTTP parsers hand them over:
+``(name, value)`` pairs of bytes, the form that costs nothing to filter and to write.
 
 Hop-by-hop headers describe one connection, not the message (RFC 9110, 7.6.1): forwarding
 them lets a client steer the proxy's connection to the upstream (``Connection: close``,
@@ -9,18 +10,26 @@ them lets a client steer the proxy's connection to the upstream (``Connection: c
 
 from __future__ import annotations
 
+import functools
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from multidict import CIMultiDict, CIMultiDictProxy
+from multidict import CIMultiDict
+
+from strangler.identity import IDENTITY_HEADER
+from strangler.request_ids import REQUEST_ID_HEADER
 
 __all__ = [
     "HOP_BY_HOP",
     "IDENTITY_HEADERS",
+    "RawHeaders",
     "TrustedProxies",
-    "forwarded_for",
-    "strip_hop_by_hop",
+    "decoded",
+    "request_headers",
+    "response_headers",
 ]
+
+RawHeaders = Sequence[tuple[bytes, bytes]]
 
 HOP_BY_HOP: frozenset[str] = frozenset(
     {
@@ -53,23 +62,93 @@ IDENTITY_HEADERS: frozenset[str] = frozenset(
 _FORWARDED = frozenset(
     {"forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip"}
 )
+_HOP_BY_HOP_RAW = frozenset(name.encode() for name in HOP_BY_HOP)
+# What never goes upstream as the client sent it: the proxy sets its own, or nobody does.
+_REPLACED = HOP_BY_HOP | IDENTITY_HEADERS | _FORWARDED | {REQUEST_ID_HEADER.lower()}
+_REPLACED_RAW = frozenset(name.encode() for name in _REPLACED)
+_REQUEST_ID_RAW, _IDENTITY_RAW = REQUEST_ID_HEADER.encode(), IDENTITY_HEADER.encode()
+_FORWARDED_RAW = frozenset(name.encode() for name in _FORWARDED)
+# aiohttp decodes header bytes this way; undecodable bytes survive a round trip.
+_CHARSET, _ERRORS = "utf-8", "surrogateescape"
 
 
-def _connection_named(headers: CIMultiDictProxy[str] | CIMultiDict[str]) -> set[str]:
-    named: set[str] = set()
-    for value in headers.getall("Connection", ()):
-        named.update(token.strip().lower() for token in value.split(",") if token.strip())
-    return named
+@functools.lru_cache(maxsize=64)
+def _named(value: bytes) -> frozenset[bytes]:
+    """The headers a ``Connection`` value names, beyond the hop-by-hop ones (dropped anyway).
+    Cached: the values repeat (``keep-alive``, ``close``), and there are few."""
+    tokens = {token.strip().lower() for token in value.split(b",")}
+    return frozenset(tokens - _HOP_BY_HOP_RAW - {b""})
 
 
-def strip_hop_by_hop(
-    headers: CIMultiDictProxy[str] | CIMultiDict[str], *, also: Iterable[str] = ()
-) -> CIMultiDict[str]:
-    """A copy of ``headers`` without hop-by-hop, ``Connection``-named and ``also`` headers."""
-    drop = HOP_BY_HOP.union(also) if also else HOP_BY_HOP
-    if "Connection" in headers:
-        drop = drop | _connection_named(headers)
-    return CIMultiDict([(k, v) for k, v in headers.items() if k.lower() not in drop])
+def response_headers(raw: Iterable[tuple[bytes, bytes]]) -> CIMultiDict[str]:
+    """An upstream's answer headers for the client: hop-by-hop and ``Connection``-named
+    ones dropped, decoded as aiohttp decodes them."""
+    pairs: list[tuple[str, str]] = []
+    named: set[bytes] = set()
+    for name, value in raw:
+        lowered = name.lower()
+        if lowered in _HOP_BY_HOP_RAW:
+            if lowered == b"connection":
+                named |= _named(value)
+            continue
+        pairs.append((name.decode(_CHARSET, _ERRORS), value.decode(_CHARSET, _ERRORS)))
+    if named:
+        pairs = [(name, value) for name, value in pairs if _encode(name.lower()) not in named]
+    return CIMultiDict(pairs)
+
+
+def request_headers(
+    raw: Iterable[tuple[bytes, bytes]],
+    *,
+    peer: str | None,
+    scheme: str,
+    host: str,
+    trusted: TrustedProxies,
+    request_id: str,
+    identity: str | None,
+) -> list[tuple[bytes, bytes]]:
+    """The client's request headers as they go upstream: hop-by-hop, ``Connection``-named
+    and identity headers dropped; ``X-Forwarded-For/Proto/Host`` set (the client's own
+    values only when ``peer`` is a trusted proxy), our request id and signed identity."""
+    out: list[tuple[bytes, bytes]] = []
+    named: set[bytes] = set()
+    forwarded: dict[bytes, bytes] = {}
+    for pair in raw:
+        lowered = pair[0].lower()
+        if lowered in _REPLACED_RAW:
+            if lowered == b"connection":
+                named |= _named(pair[1])
+            elif lowered in _FORWARDED_RAW:
+                forwarded.setdefault(lowered, pair[1])
+            continue
+        out.append(pair)
+    if named:
+        out = [pair for pair in out if pair[0].lower() not in named]
+    address = peer.encode() if peer else b""
+    if forwarded and peer in trusted:
+        chain = forwarded.get(b"x-forwarded-for")
+        out.append((b"X-Forwarded-For", chain + b", " + address if chain else address))
+        out.append((b"X-Forwarded-Proto", forwarded.get(b"x-forwarded-proto", scheme.encode())))
+        out.append((b"X-Forwarded-Host", forwarded.get(b"x-forwarded-host", _encode(host))))
+    else:  # (a trusted peer that sent none of them gets the same as an untrusted one)
+        out.append((b"X-Forwarded-For", address))
+        out.append((b"X-Forwarded-Proto", scheme.encode()))
+        out.append((b"X-Forwarded-Host", _encode(host)))
+    out.append((_REQUEST_ID_RAW, request_id.encode()))
+    if identity is not None:
+        out.append((_IDENTITY_RAW, identity.encode()))
+    return out
+
+
+def _encode(text: str) -> bytes:
+    return text.encode(_CHARSET, _ERRORS)
+
+
+def decoded(raw: Iterable[tuple[bytes, bytes]]) -> CIMultiDict[str]:
+    """Raw headers as aiohttp's client takes them (the WebSocket and shadow paths)."""
+    return CIMultiDict(
+        (name.decode(_CHARSET, _ERRORS), value.decode(_CHARSET, _ERRORS)) for name, value in raw
+    )
 
 
 class TrustedProxies:
@@ -81,32 +160,13 @@ class TrustedProxies:
     def __contains__(self, peer: str | None) -> bool:
         if not peer or not self._networks:
             return False
+        return self._trusts(peer)
+
+    # Peers repeat (a load balancer, keep-alive clients); parsing an address takes ~1.5 us.
+    @functools.lru_cache(maxsize=1024)  # noqa: B019 - one instance per process, never freed
+    def _trusts(self, peer: str) -> bool:
         try:
             address = ipaddress.ip_address(peer)
         except ValueError:
             return False
         return any(address in network for network in self._networks)
-
-
-def forwarded_for(
-    incoming: CIMultiDictProxy[str],
-    outgoing: CIMultiDict[str],
-    *,
-    peer: str | None,
-    scheme: str,
-    host: str,
-    trusted: TrustedProxies,
-) -> None:
-    """Set ``X-Forwarded-For/Proto/Host`` on ``outgoing``: the client's own values only
-    when ``peer`` is a trusted proxy, ours otherwise."""
-    for name in _FORWARDED:
-        outgoing.popall(name, None)
-    if peer in trusted:
-        chain = incoming.get("X-Forwarded-For")
-        outgoing["X-Forwarded-For"] = f"{chain}, {peer}" if chain else (peer or "")
-        outgoing["X-Forwarded-Proto"] = incoming.get("X-Forwarded-Proto", scheme)
-        outgoing["X-Forwarded-Host"] = incoming.get("X-Forwarded-Host", host)
-    else:
-        outgoing["X-Forwarded-For"] = peer or ""
-        outgoing["X-Forwarded-Proto"] = scheme
-        outgoing["X-Forwarded-Host"] = host

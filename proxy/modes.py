@@ -12,6 +12,7 @@ With ``fallback``, an idempotent request the owner fails is answered by the lega
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from typing import Literal
@@ -44,6 +45,12 @@ class Decision:
         return self.route.config.mode if self.route else "monolith"
 
 
+@functools.lru_cache(maxsize=16)
+def _legacy_decision(legacy: str) -> Decision:
+    """Most requests match no route; their decision never changes (and is immutable)."""
+    return Decision(route=None, primary=legacy)
+
+
 def canary_bucket(*, owner: str, key: str) -> int:
     digest = hashlib.blake2b(f"{owner}\0{key}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big") % BUCKETS
@@ -61,7 +68,7 @@ def decide(
     """``shadow_draw`` is a uniform number in [0, 1) drawn by the caller (pure here);
     ``force`` comes only from a verified internal override header."""
     if route is None:
-        return Decision(route=None, primary=legacy)
+        return _legacy_decision(legacy)
     config = route.config
     owner = config.owner
     fallback = legacy if config.fallback and method in IDEMPOTENT_METHODS else None

@@ -17,12 +17,13 @@ sees after the WSGI server decodes ``PATH_INFO``.
 
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import unquote
 
 from proxy.errors import PathRejected
 
-__all__ = ["decoded_path", "normalise_path"]
+__all__ = ["canonical_paths", "decoded_path", "normalise_path"]
 
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _ESCAPE = re.compile(r"%(?P<hex>[0-9A-Fa-f]{2})|%")
@@ -35,6 +36,9 @@ _SLASHES = re.compile(r"/{2,}")
 _FORBIDDEN_CHARACTER = re.compile(r"[\x00-\x1f\x7f\\]")
 # Anything that could change under normalisation: an escape, a doubled slash, a dot segment.
 _NEEDS_WORK = re.compile(r"%|//|/\.\.?(?:/|$)")
+# Paths remembered by canonical_paths: at most MAX_PATH_LENGTH each, so ~12 MB at worst,
+# a few hundred KB for real paths.
+PATH_CACHE_ENTRIES = 2048
 # Longest target we accept; Django and gunicorn refuse longer request lines anyway.
 MAX_PATH_LENGTH = 4096
 
@@ -97,3 +101,11 @@ def normalise_path(raw: str) -> str:
 def decoded_path(canonical: str) -> str:
     """The canonical path percent-decoded, as a WSGI server hands it to Django."""
     return unquote(canonical, errors="surrogateescape")
+
+
+@functools.lru_cache(maxsize=PATH_CACHE_ENTRIES)
+def canonical_paths(raw: str) -> tuple[str, str]:
+    """``normalise_path`` and ``decoded_path`` of ``raw``, remembered: the same paths come
+    again and again (a refused path raises, and is not remembered)."""
+    canonical = normalise_path(raw)
+    return canonical, decoded_path(canonical)

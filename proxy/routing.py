@@ -125,6 +125,10 @@ def _compile(route: RouteConfig, index: int, source: str) -> CompiledRoute:
     )
 
 
+# Matches remembered per table: a path and method are ~200 bytes, so at most ~2 MB.
+MATCH_CACHE_ENTRIES = 10_000
+
+
 @dataclass(frozen=True)
 class Finding:
     """Something ``strangler routes check`` reports: an unreachable route is an error."""
@@ -147,19 +151,29 @@ class RouteTable:
             if route.kind == "exact":
                 self._exact.setdefault(route.pattern, []).append(route)
         self._others = tuple(route for route in self.routes if route.kind != "exact")
-
-    @property
-    def legacy(self) -> str:
-        return self.config.legacy
+        self._internal = tuple(config.internal_prefixes)
+        self._matched: dict[tuple[str, str], CompiledRoute | None] = {}
+        self.legacy = config.legacy
 
     def is_internal(self, path: str) -> bool:
-        return any(path.startswith(prefix) for prefix in self.config.internal_prefixes)
+        return path.startswith(self._internal)
 
     def route(self, name: str) -> CompiledRoute | None:
         return next((route for route in self.routes if route.name == name), None)
 
     def match(self, method: str, path: str) -> CompiledRoute | None:
-        """The route for ``method`` and the decoded canonical ``path``; ``None``: the legacy."""
+        """The route for ``method`` and the decoded canonical ``path``; ``None``: the legacy.
+        Remembered per table (it never changes): the same paths come again and again."""
+        key = (method, path)
+        if key in self._matched:
+            return self._matched[key]
+        route = self._match(method, path)
+        if len(self._matched) >= MATCH_CACHE_ENTRIES:
+            self._matched.clear()  # a flood of distinct paths: start over, memory stays bounded
+        self._matched[key] = route
+        return route
+
+    def _match(self, method: str, path: str) -> CompiledRoute | None:
         for route in self._exact.get(path, ()):
             if route.allows(method):
                 return route

@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from proxy.app import STATE, build_app
+from proxy.public import PublicServer
 from proxy.settings import ProxySettings
 
 __all__ = ["c_parser_available", "run", "serve"]
@@ -53,11 +54,10 @@ async def serve(
     from proxy.admin import build_admin_app
 
     app = build_app(settings)
-    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
-    await runner.setup()
+    public = PublicServer(app, shutdown_timeout=SHUTDOWN_GRACE_SECONDS)
+    await public.start(settings.host, settings.port, reuse_port=reuse_port)
     admin_runner = web.AppRunner(build_admin_app(settings, app), access_log=None)
     await admin_runner.setup()
-    await web.TCPSite(runner, settings.host, settings.port, reuse_port=reuse_port).start()
     await web.TCPSite(
         admin_runner, settings.host, settings.admin_port, reuse_port=reuse_port
     ).start()
@@ -78,7 +78,7 @@ async def serve(
         watchdog.cancel()
     logger.info("proxy draining")
     await admin_runner.cleanup()
-    await runner.cleanup()
+    await public.stop()
 
 
 def _run_loop(main: Coroutine[Any, Any, None]) -> None:

@@ -1,7 +1,8 @@
 """Shadow traffic: a copy of the request to the service, compared off the request's path.
 
 The client's answer never waits for the shadow: jobs go into a bounded queue that a fixed
-number of workers drain over their own connection pool and timeouts. When the queue is
+number of workers drain over their own connection pools (the proxy's upstream client, one
+pool per service, apart from the pools that serve clients) and timeouts. When the queue is
 full the job is dropped and counted, never queued without bound.
 """
 
@@ -13,11 +14,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Protocol
 
-import aiohttp
 from multidict import CIMultiDict
-from yarl import URL
 
+from proxy.config import Timeouts
+from proxy.errors import UpstreamError
 from proxy.metrics import SHADOW_RESULTS
+from proxy.upstream_client import UpstreamClient
 
 __all__ = [
     "CapturedResponse",
@@ -83,7 +85,7 @@ class ShadowJob:
     timeout: float
     method: str
     target: str
-    headers: CIMultiDict[str]
+    headers: list[tuple[bytes, bytes]]  # as they go upstream (proxy.headers)
     body: bytes | None
     primary: CapturedResponse
 
@@ -117,15 +119,24 @@ class ShadowDispatcher:
         self.stats = ShadowStats()
         self._queue: asyncio.Queue[ShadowJob] = asyncio.Queue(maxsize=queue_size)
         self._workers: list[asyncio.Task[None]] = []
-        self._session: aiohttp.ClientSession | None = None
+        self._clients: dict[tuple[str, float], UpstreamClient] = {}
 
     async def start(self) -> None:
-        self._session = aiohttp.ClientSession(
-            connector=aiohttp.TCPConnector(limit=self.concurrency),
-            auto_decompress=False,
-            cookie_jar=aiohttp.DummyCookieJar(),
-        )
         self._workers = [asyncio.create_task(self._work()) for _ in range(self.concurrency)]
+
+    def _client(self, base_url: str, timeout: float) -> UpstreamClient:
+        """One pool per service (and timeout): at most ``concurrency`` connections, as many
+        as there are workers."""
+        client = self._clients.get((base_url, timeout))
+        if client is None:
+            timeouts = Timeouts(
+                connect=min(Timeouts().connect, timeout), read=timeout, total=timeout
+            )
+            client = UpstreamClient(
+                "shadow", base_url, pool_size=self.concurrency, timeouts=timeouts
+            )
+            self._clients[(base_url, timeout)] = client
+        return client
 
     def skip(self, route: str) -> None:
         """A request that could not be shadowed (body over the buffering limit)."""
@@ -148,25 +159,19 @@ class ShadowDispatcher:
                 self._queue.task_done()
 
     async def _run(self, job: ShadowJob) -> None:
-        assert self._session is not None
-        headers = CIMultiDict(job.headers)
-        headers["X-Strangler-Shadow"] = "1"
+        client = self._client(job.base_url, min(job.timeout, SHADOW_TIMEOUT_SECONDS))
+        headers = [*job.headers, (b"X-Strangler-Shadow", b"1")]
         try:
-            async with self._session.request(
-                job.method,
-                URL(job.base_url + job.target, encoded=True),
-                headers=headers,
-                data=job.body,
-                allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(total=min(job.timeout, SHADOW_TIMEOUT_SECONDS)),
-            ) as response:
-                candidate = CapturedResponse(
-                    response.status, CIMultiDict(response.headers), await response.read()
-                )
-        except (aiohttp.ClientError, TimeoutError) as exc:
+            response = await client.request(job.method, job.target, headers, job.body)
+            try:
+                body = await response.read()
+            finally:
+                response.release()
+        except UpstreamError as exc:
             logger.info("shadow request for route %s failed: %r", job.route, exc)
             self.stats.count(job.route, "error")
             return
+        candidate = CapturedResponse(response.status, CIMultiDict(response.headers), body)
         verdict = self.comparator.compare(job.route, job.primary, candidate)
         self.stats.count(job.route, "match" if verdict.equal else "mismatch")
         if not verdict.equal:
@@ -186,5 +191,5 @@ class ShadowDispatcher:
         for worker in self._workers:
             worker.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
-        if self._session is not None:
-            await self._session.close()
+        for client in self._clients.values():
+            await client.close()

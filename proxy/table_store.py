@@ -1,23 +1,24 @@
 """The live route table: loaded, validated, swapped whole; the old one stays on any error.
 
 A request reads ``store.current`` once when it arrives and keeps that table (and its
-upstream sessions) to the end, so a reload never changes a request in flight. Sessions of
-replaced upstreams are closed only after the longest request could have finished.
+upstreams' connection pools) to the end, so a reload never changes a request in flight.
+The pools of replaced upstreams are closed only after the longest request could have
+finished.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import aiohttp
-
 from proxy.config import TableConfig, load_table_config
 from proxy.errors import ConfigError
+from proxy.holds import NO_HOLDS, holds_path, read_holds
 from proxy.routing import RouteTable
-from proxy.upstreams import UpstreamPool
+from proxy.upstreams import Upstream, UpstreamPool
 
 __all__ = ["ReloadResult", "TableStore"]
 
@@ -40,15 +41,20 @@ class TableStore:
         self._current: RouteTable | None = None
         self._signature: tuple[int, int, int] | None = None
         self._closers: set[asyncio.Task[None]] = set()
+        # Write holds (proxy.holds), polled with the table; waiters wake on every change.
+        self.holds_path = holds_path(path)
+        self.holds: Mapping[str, float] = NO_HOLDS
+        self._holds_signature: tuple[int, int, int] | None = None
+        self._changed = asyncio.Event()
 
     @property
     def current(self) -> RouteTable:
         assert self._current is not None, "load() first"
         return self._current
 
-    def _stat(self) -> tuple[int, int, int] | None:
+    def _stat(self, path: Path | None = None) -> tuple[int, int, int] | None:
         try:
-            st = self.path.stat()
+            st = (path or self.path).stat()
         except OSError:
             return None
         return (st.st_mtime_ns, st.st_size, st.st_ino)
@@ -59,11 +65,31 @@ class TableStore:
         table = RouteTable(load_table_config(self.path), source=str(self.path))
         self.install(table)
         self._signature = signature
+        self.reload_holds()
         return table
+
+    def reload_holds(self) -> None:
+        """Re-read the holds file; an unreadable one keeps the holds already loaded."""
+        signature = self._stat(self.holds_path)
+        holds = read_holds(self.holds_path)
+        self._holds_signature = signature
+        if holds is not None and holds != self.holds:
+            self.holds = holds
+            logger.info("write holds now %s", dict(holds) or "none")
+            self._notify()
+
+    def _notify(self) -> None:
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    async def changed(self) -> None:
+        """Return at the next change of the table or of the holds."""
+        await self._changed.wait()
 
     def install(self, table: RouteTable) -> None:
         retired = self.pool.apply(table.config)
         self._current = table
+        self._notify()
         if retired:
             grace = max((u.timeouts.total for u in table.config.upstreams.values()), default=60)
             task = asyncio.get_running_loop().create_task(_close_later(retired, grace))
@@ -92,6 +118,8 @@ class TableStore:
             await asyncio.sleep(WATCH_INTERVAL_SECONDS)
             if self._stat() != self._signature:
                 self.reload()
+            if self._stat(self.holds_path) != self._holds_signature:
+                self.reload_holds()
 
     async def close(self) -> None:
         for task in list(self._closers):
@@ -99,9 +127,9 @@ class TableStore:
         await self.pool.close()
 
 
-async def _close_later(sessions: list[aiohttp.ClientSession], grace: float) -> None:
+async def _close_later(upstreams: list[Upstream], grace: float) -> None:
     try:
         await asyncio.sleep(grace)
     finally:
-        for session in sessions:
-            await session.close()
+        for upstream in upstreams:
+            await upstream.close()

@@ -1,4 +1,9 @@
-"""One pool per upstream: its own ``ClientSession``, connection limit, timeouts and breaker."""
+"""One pool per upstream: its connection limit, timeouts and breaker.
+
+Requests go through the lean ``UpstreamClient`` (``proxy.upstream_client``); an aiohttp
+``ClientSession`` with the same limits stays for what it does well and is off the hot path:
+WebSocket upgrades and health checks.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ import aiohttp
 
 from proxy.breaker import CircuitBreaker
 from proxy.config import TableConfig, UpstreamConfig
+from proxy.upstream_client import UpstreamClient
 
 __all__ = ["Upstream", "UpstreamPool"]
 
@@ -17,12 +23,24 @@ __all__ = ["Upstream", "UpstreamPool"]
 class Upstream:
     name: str
     config: UpstreamConfig
+    client: UpstreamClient
     session: aiohttp.ClientSession
     breaker: CircuitBreaker
 
     @property
     def base_url(self) -> str:
         return self.config.url
+
+    @classmethod
+    def from_config(cls, name: str, config: UpstreamConfig) -> Upstream:
+        client = UpstreamClient(
+            name, config.url, pool_size=config.pool_size, timeouts=config.timeouts
+        )
+        return cls(name, config, client, _session(config), CircuitBreaker(name))
+
+    async def close(self) -> None:
+        await self.client.close()
+        await self.session.close()
 
 
 def _session(config: UpstreamConfig, *, pool_size: int | None = None) -> aiohttp.ClientSession:
@@ -41,7 +59,7 @@ def _session(config: UpstreamConfig, *, pool_size: int | None = None) -> aiohttp
 
 
 class UpstreamPool:
-    """The upstreams of the current table. A reload keeps the sessions of upstreams whose
+    """The upstreams of the current table. A reload keeps the pools of upstreams whose
     settings did not change, so their warm keep-alive connections survive it."""
 
     def __init__(self) -> None:
@@ -59,9 +77,9 @@ class UpstreamPool:
     def __iter__(self) -> Iterator[Upstream]:
         return iter(self._upstreams.values())
 
-    def apply(self, table: TableConfig) -> list[aiohttp.ClientSession]:
-        """Adopt ``table``'s upstreams; returns the sessions to close once requests drain."""
-        retired: list[aiohttp.ClientSession] = []
+    def apply(self, table: TableConfig) -> list[Upstream]:
+        """Adopt ``table``'s upstreams; returns the ones to close once requests drain."""
+        retired: list[Upstream] = []
         fresh: dict[str, Upstream] = {}
         for name, config in table.upstreams.items():
             current = self._upstreams.get(name)
@@ -69,13 +87,13 @@ class UpstreamPool:
                 fresh[name] = current
                 continue
             if current is not None:
-                retired.append(current.session)
-            fresh[name] = Upstream(name, config, _session(config), CircuitBreaker(name))
-        retired.extend(u.session for n, u in self._upstreams.items() if n not in fresh)
+                retired.append(current)
+            fresh[name] = Upstream.from_config(name, config)
+        retired.extend(u for n, u in self._upstreams.items() if n not in fresh)
         self._upstreams = fresh
         return retired
 
     async def close(self) -> None:
         for upstream in self._upstreams.values():
-            await upstream.session.close()
+            await upstream.close()
         self._upstreams = {}

@@ -23,7 +23,7 @@ _HANDSHAKE = (
 )
 
 
-def is_websocket_upgrade(request: web.Request) -> bool:
+def is_websocket_upgrade(request: web.BaseRequest) -> bool:
     return request.headers.get("Upgrade", "").lower() == "websocket" and request.method == "GET"
 
 
@@ -44,7 +44,7 @@ async def _pump(
 
 
 async def relay_websocket(
-    request: web.Request, upstream: Upstream, target: str, headers: CIMultiDict[str]
+    request: web.BaseRequest, upstream: Upstream, target: str, headers: CIMultiDict[str]
 ) -> web.WebSocketResponse:
     for name in _HANDSHAKE:
         headers.popall(name, None)

@@ -3,20 +3,40 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+import uvloop
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
+from proxy.admin import build_admin_app
 from proxy.app import STATE, build_app
+from proxy.config import Timeouts
 from proxy.health import HEALTH_USER_AGENT
+from proxy.public import PublicServer
 from proxy.settings import ProxySettings
+from proxy.upstream_client import UpstreamClient
 from tests.proxy import yaml_writer
+
+# A test's proxy drains in-flight requests this long when the test ends.
+SHUTDOWN_SECONDS = 5.0
+# Modules whose tests run twice: on asyncio's loop and on uvloop, the proxy's, whose
+# transports differ in small ways (they are not asyncio.Transport subclasses, for one).
+_BOTH_LOOPS = {"test_upstream_client.py"}
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+    if item.path.name in _BOTH_LOOPS:
+        return {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
+    return {"asyncio": asyncio.new_event_loop}  # one factory: test ids stay as they are
 
 
 @dataclass
@@ -76,14 +96,21 @@ async def start_upstream() -> AsyncIterator[Callable[..., Awaitable[Upstream]]]:
 
 @dataclass
 class Proxy:
-    server: TestServer
+    """The proxy served as production serves it (``PublicServer``), on a free port."""
+
+    server: PublicServer
     app: web.Application
     routes_path: Path
     session: aiohttp.ClientSession
+    host: str = "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return self.server.port
 
     @property
     def url(self) -> str:
-        return str(self.server.make_url("")).rstrip("/")
+        return f"http://{self.host}:{self.port}"
 
     def write_table(self, table: dict[str, Any]) -> None:
         yaml_writer.write(self.routes_path, table)
@@ -104,8 +131,8 @@ async def start_proxy(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[P
         routes_path = tmp_path / f"routes-{len(started)}.yaml"
         yaml_writer.write(routes_path, table)
         app = build_app(ProxySettings(routes_path=routes_path, **settings))
-        server = TestServer(app, host="127.0.0.1")
-        await server.start_server()
+        server = PublicServer(app, shutdown_timeout=SHUTDOWN_SECONDS)
+        await server.start("127.0.0.1", 0)
         session = aiohttp.ClientSession(auto_decompress=False)
         proxy = Proxy(server, app, routes_path, session)
         started.append(proxy)
@@ -114,7 +141,48 @@ async def start_proxy(tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[P
     yield start
     for proxy in started:
         await proxy.session.close()
-        await proxy.server.close()
+        await proxy.server.stop()
+
+
+# The admin token of the in-process admin API (start_admin).
+TOKEN = "admin-token-for-tests"
+
+
+@dataclass
+class Admin:
+    server: TestServer
+    proxy: Proxy
+    session: aiohttp.ClientSession
+
+    def url(self, path: str) -> str:
+        return str(self.server.make_url(path))
+
+    async def call(
+        self, method: str, path: str, body: object = None, *, token: str | None = TOKEN
+    ) -> tuple[int, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        async with self.session.request(
+            method, self.url(path), json=body, headers=headers
+        ) as response:
+            return response.status, await response.json()
+
+
+@pytest.fixture
+async def start_admin(start_proxy) -> AsyncIterator[Callable[..., Awaitable[Admin]]]:
+    started: list[Admin] = []
+
+    async def start(table: dict[str, Any], *, token: str = TOKEN) -> Admin:
+        proxy = await start_proxy(table, admin_token=token)
+        server = TestServer(build_admin_app(proxy.state.settings, proxy.app), host="127.0.0.1")
+        await server.start_server()
+        admin = Admin(server, proxy, aiohttp.ClientSession())
+        started.append(admin)
+        return admin
+
+    yield start
+    for admin in started:
+        await admin.session.close()
+        await admin.server.close()
 
 
 def table_for(
@@ -137,3 +205,99 @@ async def wait_for(condition: Callable[[], bool], *, deadline: float, what: str)
             return
         await asyncio.sleep(0.01)
     raise AssertionError(f"timed out after {deadline}s waiting for {what}")
+
+
+# --- the upstream client's peers ---------------------------------------------------------
+
+# The smallest request a client sends: every test names its own Host.
+GET: list[tuple[bytes, bytes]] = [(b"Host", b"upstream.test")]
+
+
+@dataclass
+class RawUpstream:
+    """A socket server that misbehaves on cue: ``serve`` scripts each connection."""
+
+    server: asyncio.Server
+    connections: int = 0
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.sockets[0].getsockname()[:2]
+        return f"http://{host}:{port}"
+
+
+ConnectionScript = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def read_head(reader: asyncio.StreamReader) -> bytes:
+    """One request head (no body), or ``b""`` once the client has closed."""
+    try:
+        return await reader.readuntil(b"\r\n\r\n")
+    except (asyncio.IncompleteReadError, ConnectionError):
+        return b""
+
+
+@pytest.fixture
+async def raw_upstream() -> AsyncIterator[Callable[[ConnectionScript], Awaitable[RawUpstream]]]:
+    started: list[RawUpstream] = []
+    handlers: set[asyncio.Task[None]] = set()
+
+    async def start(serve: ConnectionScript) -> RawUpstream:
+        upstream: RawUpstream
+
+        async def connected(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            upstream.connections += 1
+            task = asyncio.current_task()
+            assert task is not None
+            handlers.add(task)
+            try:
+                await serve(reader, writer)
+                await writer.drain()
+            except ConnectionError:
+                pass  # the client closed first: part of several scripts
+            finally:
+                writer.close()
+                handlers.discard(task)
+
+        server = await asyncio.start_server(connected, "127.0.0.1", 0)
+        upstream = RawUpstream(server)
+        started.append(upstream)
+        return upstream
+
+    yield start
+    for task in list(handlers):
+        task.cancel()
+    await asyncio.gather(*handlers, return_exceptions=True)
+    for upstream in started:
+        upstream.server.close()
+        await upstream.server.wait_closed()
+
+
+@pytest.fixture
+async def make_client() -> AsyncIterator[Callable[..., UpstreamClient]]:
+    clients: list[UpstreamClient] = []
+
+    def make(
+        url: str,
+        *,
+        pool_size: int = 10,
+        connect: float = 1.0,
+        read: float = 5.0,
+        total: float = 10.0,
+    ) -> UpstreamClient:
+        timeouts = Timeouts(connect=connect, read=read, total=total)
+        client = UpstreamClient("upstream", url, pool_size=pool_size, timeouts=timeouts)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A port nothing listens on: connections to it are refused."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

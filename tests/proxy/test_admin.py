@@ -4,57 +4,12 @@ from __future__ import annotations
 
 import difflib
 import hmac
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
-from typing import Any
 
-import aiohttp
-import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 
-from proxy.admin import build_admin_app
-from tests.proxy.conftest import Proxy, table_for
+from tests.proxy.conftest import TOKEN, table_for
 
-TOKEN = "admin-token-for-tests"
 PRODUCTS = {"name": "products", "prefix": "/api/v1/products/", "owner": "catalog"}
-
-
-@dataclass
-class Admin:
-    server: TestServer
-    proxy: Proxy
-    session: aiohttp.ClientSession
-
-    def url(self, path: str) -> str:
-        return str(self.server.make_url(path))
-
-    async def call(
-        self, method: str, path: str, body: object = None, *, token: str | None = TOKEN
-    ) -> tuple[int, Any]:
-        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-        async with self.session.request(
-            method, self.url(path), json=body, headers=headers
-        ) as response:
-            return response.status, await response.json()
-
-
-@pytest.fixture
-async def start_admin(start_proxy) -> AsyncIterator[Callable[..., Awaitable[Admin]]]:
-    started: list[Admin] = []
-
-    async def start(table: dict[str, Any], *, token: str = TOKEN) -> Admin:
-        proxy = await start_proxy(table, admin_token=token)
-        server = TestServer(build_admin_app(proxy.state.settings, proxy.app), host="127.0.0.1")
-        await server.start_server()
-        admin = Admin(server, proxy, aiohttp.ClientSession())
-        started.append(admin)
-        return admin
-
-    yield start
-    for admin in started:
-        await admin.session.close()
-        await admin.server.close()
 
 
 async def test_reads_and_health_need_no_token(start_upstream, start_admin) -> None:
@@ -77,6 +32,7 @@ async def test_reads_and_health_need_no_token(start_upstream, start_admin) -> No
         "canary_percent": 0,
         "fallback": False,
         "shadow_sample_rate": 1.0,
+        "hold_until": 0,
         "counters": routes["routes"][0]["counters"],
     }
 

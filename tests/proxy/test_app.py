@@ -8,6 +8,7 @@ import socket
 import time
 
 import aiohttp
+import pytest
 from aiohttp import web
 
 from tests.proxy.conftest import table_for, wait_for
@@ -73,7 +74,7 @@ async def test_an_encoded_slash_is_answered_400_and_goes_nowhere(
 async def test_an_absolute_form_target_is_refused(start_upstream, start_proxy) -> None:
     monolith = await start_upstream("monolith")
     proxy = await start_proxy(table_for(monolith))
-    host, port = proxy.server.host, proxy.server.port
+    host, port = proxy.host, proxy.port
 
     reader, writer = await asyncio.open_connection(host, port)
     writer.write(
@@ -154,7 +155,7 @@ async def test_forwarded_headers_come_from_the_proxy_not_the_client(
     received = monolith.seen[0]["headers"]
     assert received["X-Forwarded-For"] == "127.0.0.1"
     assert received["X-Forwarded-Proto"] == "http"
-    assert received["X-Forwarded-Host"] == f"127.0.0.1:{proxy.server.port}"
+    assert received["X-Forwarded-Host"] == f"127.0.0.1:{proxy.port}"
 
 
 async def test_a_trusted_front_proxy_keeps_its_forwarded_chain(start_upstream, start_proxy) -> None:
@@ -522,7 +523,7 @@ async def test_a_client_that_stalls_its_body_is_cut_off(start_upstream, start_pr
     monolith = await start_upstream("monolith")
     proxy = await start_proxy(table_for(monolith), client_body_timeout=0.3)
 
-    reader, writer = await asyncio.open_connection(proxy.server.host, proxy.server.port)
+    reader, writer = await asyncio.open_connection(proxy.host, proxy.port)
     writer.write(
         b"POST /upload/ HTTP/1.1\r\nHost: shop\r\nContent-Length: 1000\r\n\r\n" + b"x" * 10
     )
@@ -610,6 +611,8 @@ async def test_a_request_in_flight_finishes_on_the_table_it_started_with(
     service_url = {}
 
     async def slow_redirect(request: web.Request) -> web.Response:
+        if request.path == "/healthz":  # the proxy's health checks: not the request in flight
+            return web.Response(text="ok")
         arrived.set()
         await release.wait()
         return web.Response(
@@ -635,3 +638,88 @@ async def test_a_request_in_flight_finishes_on_the_table_it_started_with(
 
     assert response.status == 302
     assert response.headers["Location"] == f"{proxy.url}/api/v1/products/?page=2"
+
+
+async def test_an_upstream_breaking_off_mid_body_cuts_the_clients_connection(
+    start_upstream, start_proxy
+) -> None:
+    async def breaks_off(request: web.Request) -> web.StreamResponse:
+        response = web.StreamResponse()
+        response.enable_chunked_encoding()
+        await response.prepare(request)
+        await response.write(b"x" * 300_000)  # past the buffering limit: streamed
+        assert request.transport is not None
+        request.transport.abort()  # no last chunk: the body is incomplete
+        return response
+
+    monolith = await start_upstream("monolith", breaks_off)
+    proxy = await start_proxy(table_for(monolith))
+
+    async with proxy.session.get(f"{proxy.url}/export/") as response:
+        assert response.status == 200
+        with pytest.raises(aiohttp.ClientPayloadError):
+            await response.read()  # an error, never a clean end to a truncated body
+
+
+async def test_a_head_request_gets_the_headers_and_no_body(start_upstream, start_proxy) -> None:
+    async def sized(request: web.Request) -> web.Response:
+        return web.Response(body=b"x" * 1000, headers={"X-Kept": "1"})
+
+    monolith = await start_upstream("monolith", sized)
+    proxy = await start_proxy(table_for(monolith))
+
+    for _ in range(2):  # and the requests after it still get through
+        async with proxy.session.head(f"{proxy.url}/page/") as response:
+            assert await response.read() == b""
+        assert response.status == 200
+        assert response.headers["X-Kept"] == "1"
+        assert response.headers["Content-Length"] == "1000"
+    async with proxy.session.get(f"{proxy.url}/page/") as response:
+        assert len(await response.read()) == 1000
+
+
+async def test_nothing_is_added_to_what_the_client_asked_for(start_upstream, start_proxy) -> None:
+    monolith = await start_upstream("monolith")
+    proxy = await start_proxy(table_for(monolith))
+
+    answer = await _raw_exchange(
+        proxy.host, proxy.port, b"GET /plain/ HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n"
+    )
+
+    assert answer.startswith(b"HTTP/1.1 200")
+    received = monolith.seen[0]["headers"]
+    for name in ("Accept", "Accept-Encoding", "User-Agent"):
+        assert name not in received, name  # compressed answers only for clients that ask
+
+
+async def test_an_upstream_silent_past_its_read_timeout_is_a_504(
+    start_upstream, start_proxy
+) -> None:
+    release = asyncio.Event()
+
+    async def stuck(request: web.Request) -> web.Response:
+        if request.path != "/healthz":
+            await release.wait()
+        return web.json_response({})
+
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog", stuck)
+    table = table_for(monolith, service, {**PRODUCTS, "mode": "service"})
+    table["upstreams"]["catalog"]["timeouts"] = {"connect": 1, "read": 0.2, "total": 5}
+    proxy = await start_proxy(table)
+
+    async with proxy.session.get(f"{proxy.url}/api/v1/products/") as response:
+        body = await response.json()
+    release.set()
+
+    assert response.status == 504
+    assert body["code"] == "upstream_timeout"
+
+
+async def _raw_exchange(host: str, port: int, raw: bytes) -> bytes:
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(raw)
+    await writer.drain()
+    try:
+        return await asyncio.wait_for(reader.read(), timeout=5)
+    finally:
+        writer.close()

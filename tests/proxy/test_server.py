@@ -58,7 +58,11 @@ async def run_proxy(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
     processes: list[subprocess.Popen[bytes]] = []
 
     async def start(
-        table: dict[str, Any], *, workers: int = 1, env: dict[str, str] | None = None
+        table: dict[str, Any],
+        *,
+        workers: int = 1,
+        env: dict[str, str] | None = None,
+        with_admin: bool = False,
     ) -> Any:
         routes = tmp_path / "routes.yaml"
         yaml_writer.write(routes, table)
@@ -78,6 +82,8 @@ async def run_proxy(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
             await asyncio.sleep(0.05)
         if proc.poll() is not None or not await _answers(f"{url}/healthz"):
             raise AssertionError((tmp_path / f"proxy-{len(processes) - 1}.log").read_text())
+        if with_admin:
+            return proc, url, routes, f"http://127.0.0.1:{admin}"
         return proc, url, routes
 
     yield start
@@ -246,3 +252,54 @@ async def test_workers_stop_when_their_parent_is_killed(start_upstream, run_prox
         deadline=30,
         what="orphaned workers to exit",
     )
+
+
+async def _held_writes(admin: str) -> int:
+    async with aiohttp.ClientSession() as session, session.get(f"{admin}/metrics") as response:
+        text = await response.text()
+    return sum(
+        int(float(line.rsplit(" ", 1)[1]))
+        for line in text.splitlines()
+        if line.startswith('strangler_proxy_held_requests{route="products"}')
+    )
+
+
+async def test_a_hold_through_the_admin_api_reaches_every_worker(start_upstream, run_proxy) -> None:
+    monolith = await start_upstream("monolith")
+    catalog = await start_upstream("catalog")
+    _, url, _, admin = await run_proxy(
+        table_for(monolith, catalog, PRODUCTS),
+        workers=2,
+        env={"PROXY_ADMIN_TOKEN": "t0ken"},
+        with_admin=True,
+    )
+    auth = {"Authorization": "Bearer t0ken"}
+    # A connection each: SO_REUSEPORT spreads new connections over the workers, so twelve
+    # writes all held means every worker holds (all on one worker: a 1 in 2048 chance).
+    writes = 12
+
+    async def post() -> int:
+        connector = aiohttp.TCPConnector(force_close=True)
+        async with (
+            aiohttp.ClientSession(connector=connector) as session,
+            session.post(f"{url}/api/v1/products/", data=b"{}") as response,
+        ):
+            return response.status
+
+    async with aiohttp.ClientSession(headers=auth) as session:
+        async with session.post(f"{admin}/routes/products/hold", json={"seconds": 60}) as r:
+            assert r.status == 200
+        posts = [asyncio.create_task(post()) for _ in range(writes)]
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 20
+        while await _held_writes(admin) < writes and loop.time() < end:
+            await asyncio.sleep(0.05)
+        held_at_once = await _held_writes(admin)
+        reached_monolith = [s for s in monolith.seen if s["method"] == "POST"]
+        async with session.post(f"{admin}/routes/products/release", json={}) as r:
+            assert r.status == 200
+        statuses = await asyncio.gather(*posts)
+
+    assert held_at_once == writes
+    assert reached_monolith == []
+    assert statuses == [200] * writes

@@ -1,0 +1,154 @@
+"""Write holds for a cutover, through the admin API of an in-process proxy."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from tests.proxy.conftest import table_for, wait_for
+
+PRODUCTS = {"name": "products", "prefix": "/api/v1/products/", "owner": "catalog"}
+URL = "/api/v1/products/"
+
+
+def _waiting() -> int:
+    """Writes of this proxy waiting for a hold, by the gauge the proxy keeps."""
+    from proxy.metrics import HELD_REQUESTS
+
+    return int(HELD_REQUESTS.labels("products")._value.get())
+
+
+async def test_a_held_post_waits_and_completes_after_the_release(
+    start_upstream, start_admin
+) -> None:
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
+    admin = await start_admin(table_for(monolith, service, PRODUCTS))
+    proxy = admin.proxy
+    before = _waiting()
+    status, held = await admin.call("POST", "/routes/products/hold", {"seconds": 30})
+    assert (status, held["held"]) == (200, True)
+
+    post = asyncio.create_task(proxy.session.post(proxy.url + URL, data=b"{}"))
+    await wait_for(lambda: _waiting() == before + 1, deadline=5, what="the POST to wait")
+    assert monolith.seen == []
+    released_status, released = await admin.call("POST", "/routes/products/release", {})
+    response = await post
+
+    assert (released_status, released["held"]) == (200, False)
+    assert response.status == 200
+    assert [seen["method"] for seen in monolith.seen] == ["POST"]
+    response.release()
+
+
+async def test_a_held_post_past_the_bound_is_503_writes_held(start_upstream, start_admin) -> None:
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
+    admin = await start_admin(table_for(monolith, service, PRODUCTS))
+    proxy = admin.proxy
+    await admin.call("POST", "/routes/products/hold", {"seconds": 0.3})
+
+    async with proxy.session.post(proxy.url + URL, data=b"{}") as response:
+        body = json.loads(await response.read())
+
+    assert response.status == 503
+    assert body["code"] == "writes_held"
+    assert response.headers["Retry-After"] == "1"
+    assert monolith.seen == []
+
+
+async def test_safe_methods_pass_while_writes_are_held(start_upstream, start_admin) -> None:
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
+    admin = await start_admin(table_for(monolith, service, PRODUCTS))
+    proxy = admin.proxy
+    await admin.call("POST", "/routes/products/hold", {"seconds": 30})
+
+    statuses = []
+    for method in ("GET", "HEAD", "OPTIONS"):
+        async with proxy.session.request(method, proxy.url + URL) as response:
+            statuses.append(response.status)
+
+    assert statuses == [200, 200, 200]
+    assert [seen["method"] for seen in monolith.seen] == ["GET", "HEAD", "OPTIONS"]
+
+
+async def test_a_write_to_another_route_is_not_held(start_upstream, start_admin) -> None:
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
+    admin = await start_admin(table_for(monolith, service, PRODUCTS))
+    proxy = admin.proxy
+    await admin.call("POST", "/routes/products/hold", {"seconds": 30})
+
+    async with proxy.session.post(proxy.url + "/api/v1/orders/", data=b"{}") as response:
+        status = response.status
+
+    assert status == 200
+
+
+async def test_a_held_write_goes_where_the_table_says_after_the_release(
+    start_upstream, start_admin
+) -> None:
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
+    admin = await start_admin(table_for(monolith, service, PRODUCTS))
+    proxy = admin.proxy
+    before = _waiting()
+    await admin.call("POST", "/routes/products/hold", {"seconds": 30})
+    post = asyncio.create_task(proxy.session.post(proxy.url + URL, data=b"{}"))
+    await wait_for(lambda: _waiting() == before + 1, deadline=5, what="the POST to wait")
+
+    await admin.call("PATCH", "/routes/products", {"mode": "service"})  # the cutover
+    await admin.call("POST", "/routes/products/release", {})
+    response = await post
+
+    assert response.status == 200
+    assert monolith.seen == []
+    assert [seen["method"] for seen in service.seen] == ["POST"]
+    response.release()
+
+
+async def test_a_route_shows_its_hold(start_upstream, start_admin) -> None:
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
+    admin = await start_admin(table_for(monolith, service, PRODUCTS))
+
+    _, held = await admin.call("POST", "/routes/products/hold", {"seconds": 30})
+    _, view = await admin.call("GET", "/routes/products")
+    await admin.call("POST", "/routes/products/release", {})
+    _, after = await admin.call("GET", "/routes/products")
+
+    assert view["hold_until"] == held["hold_until"] > 0
+    assert after["hold_until"] == 0
+
+
+@pytest.mark.parametrize("path", ["/routes/products/hold", "/routes/products/release"])
+async def test_holding_and_releasing_need_the_token(start_upstream, start_admin, path) -> None:
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
+    admin = await start_admin(table_for(monolith, service, PRODUCTS))
+
+    missing, _ = await admin.call("POST", path, {"seconds": 5}, token=None)
+    wrong, _ = await admin.call("POST", path, {"seconds": 5}, token="not-the-token")
+
+    assert (missing, wrong) == (401, 401)
+    assert admin.proxy.state.store.holds == {}
+
+
+@pytest.mark.parametrize("body", [{}, {"seconds": 0}, {"seconds": 121}, {"seconds": "5"},
+                                  {"seconds": True}, {"seconds": -1}])  # fmt: skip
+async def test_a_hold_needs_seconds_above_0_and_at_most_120(
+    start_upstream, start_admin, body
+) -> None:
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
+    admin = await start_admin(table_for(monolith, service, PRODUCTS))
+
+    status, error = await admin.call("POST", "/routes/products/hold", body)
+
+    assert (status, error["code"]) == (400, "bad_hold")
+    assert "'seconds'" in error["message"]
+    assert admin.proxy.state.store.holds == {}
+
+
+async def test_holding_an_unknown_route_is_404(start_upstream, start_admin) -> None:
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
+    admin = await start_admin(table_for(monolith, service, PRODUCTS))
+
+    status, error = await admin.call("POST", "/routes/nope/hold", {"seconds": 5})
+
+    assert (status, error["code"]) == (404, "route_not_found")
