@@ -14,6 +14,7 @@ import environ
 from strangler.servicekit.celery_config import celery_settings
 from strangler.servicekit.db import database_from_url
 from strangler.servicekit.logging import json_logging_config
+from strangler.sync.schedule import BROKER_VISIBILITY_TIMEOUT_SECONDS, beat_schedule
 
 # Generic Django classes (ModelAdmin[Product], ...) become subscriptable at run time.
 django_stubs_ext.monkeypatch()
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "monolith.cart",
     "monolith.orders",
     "monolith.payments",
+    "strangler.sync",
 ]
 
 MIDDLEWARE = [
@@ -158,6 +160,36 @@ STRANGLER_IDENTITY_SECRET = env.str(
     "STRANGLER_IDENTITY_SECRET", default="insecure-demo-identity-secret"
 )
 
+# Data sync with the extracted catalog service (docs/sync.md). The catalog and its stock go
+# to the service from the start; the service's catalog comes back once the migration plan's
+# cutover enables the service's stream to us (strangler plan next catalog).
+_CATEGORY_COLUMNS = ["id", "name", "slug", "description", "parent_id", "created_at", "updated_at"]
+_PRODUCT_COLUMNS = [
+    "id", "name", "slug", "sku", "description", "price", "currency", "category_id",
+    "is_active", "created_at", "updated_at",
+]  # fmt: skip
+_STOCK_COLUMNS = ["id", "product_id", "on_hand", "reserved", "updated_at"]
+STRANGLER_SYNC = {
+    "node": "monolith",
+    "secret": env.str("STRANGLER_SYNC_SECRET", default="insecure-demo-sync-secret"),
+    "peers": {
+        "catalog": {
+            "url": env.str(
+                "CATALOG_URL", default=f"http://127.0.0.1:{env.int('CATALOG_PORT', default=8200)}"
+            )
+        }
+    },
+    "outbound": [
+        {"model": "catalog.Category", "to": "catalog", "fields": _CATEGORY_COLUMNS},
+        {"model": "catalog.Product", "to": "catalog", "fields": _PRODUCT_COLUMNS},
+        {"model": "inventory.StockLevel", "to": "catalog", "fields": _STOCK_COLUMNS},
+    ],
+    "inbound": [
+        {"from": "catalog", "table": "catalog_category", "model": "catalog.Category"},
+        {"from": "catalog", "table": "catalog_product", "model": "catalog.Product"},
+    ],
+}
+
 LOGGING = json_logging_config(level=env.str("LOG_LEVEL", default="INFO"), service="monolith")
 
 _celery = celery_settings(
@@ -167,11 +199,21 @@ _celery = celery_settings(
 )
 CELERY_BROKER_URL = _celery.broker_url
 CELERY_RESULT_BACKEND = _celery.result_backend
-CELERY_BROKER_TRANSPORT_OPTIONS = _celery.broker_transport_options
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **_celery.broker_transport_options,
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT_SECONDS,
+}
+# Its own queue: the catalog service's workers may share the broker (docker-compose.yml).
+CELERY_TASK_DEFAULT_QUEUE = "monolith"
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Below the broker's visibility timeout, so a slow task is not handed to a second worker.
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TASK_SOFT_TIME_LIMIT = 240
+# A heartbeat and a relay pass every 2 s keep the measured lag within ~4 s when idle: the
+# migration plan's gates allow 5 s (migration_plans/catalog.yaml). Each costs one small
+# query when there is nothing to send.
+CELERY_BEAT_SCHEDULE = beat_schedule(relay_every=2.0, heartbeat_every=2.0)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 

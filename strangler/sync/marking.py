@@ -1,0 +1,60 @@
+"""Marking a transaction as the sync's own, so capture stays silent: no echo (docs/sync.md).
+
+PostgreSQL: ``SET LOCAL strangler.applying = 'on'``, read by the trigger function; foreign
+keys are checked at each statement (``SET CONSTRAINTS ALL IMMEDIATE``), so a row that breaks
+one fails inside its own savepoint instead of failing the whole batch at commit. SQLite: a
+row in ``strangler_sync_applying`` that the triggers' ``WHEN`` looks for.
+
+Both marks are taken off again before the transaction ends, so writes a caller makes later
+in the same transaction are captured as usual.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+
+from django.db import connection
+
+from strangler.sync.models import Applying
+
+__all__ = ["applying"]
+
+_depth: ContextVar[int] = ContextVar("strangler_sync_applying_depth", default=0)
+
+
+@contextlib.contextmanager
+def applying() -> Iterator[None]:
+    """Inside ``transaction.atomic()``: writes in the block are not captured."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("applying() marks a transaction: call it inside transaction.atomic()")
+    depth = _depth.get()
+    if depth:  # already marked by an outer block of the same transaction
+        token = _depth.set(depth + 1)
+        try:
+            yield
+        finally:
+            _depth.reset(token)
+        return
+    postgres = connection.vendor == "postgresql"
+    flag = None
+    with connection.cursor() as cursor:
+        if postgres:
+            cursor.execute("SET LOCAL strangler.applying = 'on'")
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        else:
+            flag = Applying.objects.create()
+    token = _depth.set(1)
+    try:
+        yield
+    finally:
+        _depth.reset(token)
+    # Not in a finally: after an error the transaction is rolled back, taking the mark with it.
+    with connection.cursor() as cursor:
+        if postgres:
+            cursor.execute("SET LOCAL strangler.applying = 'off'")
+            # Django declares every deferrable constraint INITIALLY DEFERRED: back to that.
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        elif flag is not None:
+            Applying.objects.filter(pk=flag.pk).delete()

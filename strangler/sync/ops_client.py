@@ -1,0 +1,214 @@
+"""The wire and the client of the operations endpoints: row apply, checksums, row fetches.
+
+``POST /internal/sync/rows/apply`` applies rows without touching the stream's cursor (backfill,
+reconcile's repair) through the same ``apply_changes`` as a batch. ``POST
+/internal/sync/checksum`` and ``POST /internal/sync/rows`` answer reconcile's questions about
+key ranges. Bodies name the sender's table and columns; the receiver maps them through its
+inbound registration, exactly as for a batch.
+
+``OpsClient`` extends the relay's ``ReceiverClient``: same session, signature, retries and error
+mapping. Its read timeout (10 s) bounds every call, so callers keep each request's work small:
+reconcile asks for checksums over at most ``CHECKSUM_CHUNK_ROWS`` rows at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from strangler.sync.checksums import Algorithm, KeyBounds, SegmentChecksum
+from strangler.sync.errors import BadRequest, ReceiverError
+from strangler.sync.row_states import RowState
+from strangler.sync.transport import ReceiverClient
+from strangler.sync.wire import RowChange
+
+__all__ = [
+    "OpsClient",
+    "RangeRequest",
+    "RowsApplied",
+    "bounds_from_json",
+    "bounds_to_json",
+    "checksum_from_json",
+    "checksum_to_json",
+    "state_from_json",
+    "state_to_json",
+]
+
+Level = Literal["keys", "rows"]
+
+
+@dataclass(frozen=True)
+class RangeRequest:
+    """``[low, high)`` cut into ``segments`` equal ranges."""
+
+    low: int
+    high: int
+    segments: int
+
+
+@dataclass(frozen=True)
+class RowsApplied:
+    applied: int
+    stale: int
+    dead_lettered: int
+
+
+def bounds_to_json(bounds: KeyBounds) -> dict[str, Any]:
+    return {
+        "low": bounds.low,
+        "high": bounds.high,
+        "count": bounds.count,
+        "algorithms": list(bounds.algorithms),
+    }
+
+
+def bounds_from_json(value: Any) -> KeyBounds:
+    if not isinstance(value, dict):
+        raise BadRequest("'bounds' must be an object")
+    low, high, count = value.get("low"), value.get("high"), value.get("count")
+    if not (_int_or_none(low) and _int_or_none(high) and isinstance(count, int)):
+        raise BadRequest("'bounds' must hold integers low, high (or null) and count")
+    offered = value.get("algorithms", ["md5"])
+    known: tuple[Algorithm, ...] = tuple(a for a in ("pg", "md5") if a in offered)
+    return KeyBounds(low=low, high=high, count=count, algorithms=known)
+
+
+def checksum_to_json(item: SegmentChecksum) -> list[Any]:
+    return [item.low, item.high, item.count, item.keys, item.rows]
+
+
+def checksum_from_json(value: Any) -> SegmentChecksum:
+    if not (
+        isinstance(value, list)
+        and len(value) == 5
+        and all(isinstance(part, int) for part in value[:4])
+        and _int_or_none(value[4])
+    ):
+        raise BadRequest("a checksum is [low, high, count, keys, rows]")
+    return SegmentChecksum(
+        low=value[0], high=value[1], count=value[2], keys=value[3], rows=value[4]
+    )
+
+
+def state_to_json(state: RowState) -> dict[str, Any]:
+    return {"pk": state.pk, "version": state.version, "deleted": state.deleted, "data": state.data}
+
+
+def state_from_json(value: Any) -> RowState:
+    if not isinstance(value, dict):
+        raise BadRequest("a row is {pk, version, deleted, data}")
+    pk, version, deleted, data = (value.get(k) for k in ("pk", "version", "deleted", "data"))
+    if not (
+        isinstance(pk, str)
+        and isinstance(version, int)
+        and isinstance(deleted, bool)
+        and (data is None or isinstance(data, dict))
+    ):
+        raise BadRequest("a row is {pk: text, version: int, deleted: bool, data: object|null}")
+    return RowState(pk=pk, version=version, deleted=deleted, data=data)
+
+
+def _int_or_none(value: Any) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
+
+
+class OpsClient(ReceiverClient):
+    """Backfill's and reconcile's calls to one receiver, as ``source``."""
+
+    def rows_apply(
+        self, *, source: str, columns: Mapping[str, Sequence[str]], changes: Sequence[RowChange]
+    ) -> RowsApplied:
+        body = self._call(
+            "POST",
+            "rows/apply",
+            {
+                "source": source,
+                "columns": {table: list(cols) for table, cols in columns.items()},
+                "changes": [change.as_json() for change in changes],
+            },
+        )
+        try:
+            return RowsApplied(
+                applied=int(body["applied"]),
+                stale=int(body["stale"]),
+                dead_lettered=int(body["dead_lettered"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            raise self._bad_answer("rows/apply") from None
+
+    def bounds(self, *, source: str, table: str, columns: Sequence[str]) -> KeyBounds:
+        body = self._checksum_call(source, table, columns, "keys", [])
+        try:
+            return bounds_from_json(body["bounds"])
+        except (BadRequest, KeyError, TypeError):
+            raise self._bad_answer("checksum") from None
+
+    def checksums(
+        self,
+        *,
+        source: str,
+        table: str,
+        columns: Sequence[str],
+        level: Level,
+        ranges: Sequence[RangeRequest],
+        algorithm: Algorithm = "md5",
+    ) -> list[list[SegmentChecksum]]:
+        body = self._checksum_call(source, table, columns, level, ranges, algorithm)
+        try:
+            found = [[checksum_from_json(item) for item in items] for items in body["ranges"]]
+        except (BadRequest, KeyError, TypeError):
+            raise self._bad_answer("checksum") from None
+        if len(found) != len(ranges):
+            raise self._bad_answer("checksum")
+        return found
+
+    def _checksum_call(
+        self,
+        source: str,
+        table: str,
+        columns: Sequence[str],
+        level: Level,
+        ranges: Sequence[RangeRequest],
+        algorithm: Algorithm = "md5",
+    ) -> Any:
+        return self._call(
+            "POST",
+            "checksum",
+            {
+                "source": source,
+                "table": table,
+                "columns": list(columns),
+                "level": level,
+                "algorithm": algorithm,
+                "ranges": [[r.low, r.high, r.segments] for r in ranges],
+            },
+        )
+
+    def rows(
+        self,
+        *,
+        source: str,
+        table: str,
+        columns: Sequence[str],
+        low: int | None = None,
+        high: int | None = None,
+        pks: Sequence[str] | None = None,
+    ) -> list[RowState]:
+        body: dict[str, Any] = {"source": source, "table": table, "columns": list(columns)}
+        if pks is not None:
+            body["pks"] = list(pks)
+        else:
+            body["range"] = [low, high]
+        answer = self._call("POST", "rows", body)
+        try:
+            return [state_from_json(item) for item in answer["rows"]]
+        except (BadRequest, KeyError, TypeError):
+            raise self._bad_answer("rows") from None
+
+    def _bad_answer(self, endpoint: str) -> ReceiverError:
+        return ReceiverError(
+            f"{self.base_url} answered {endpoint} with an unreadable body",
+            code="bad_answer",
+            http_status=200,
+        )

@@ -1,0 +1,129 @@
+"""Repair: re-send rows through the peer's apply path with a version above both sides'.
+
+The row's version here is raised first, in the transaction that reads the row (on PostgreSQL
+with the row and its version locked, so a concurrent writer waits and then bumps past it):
+the peer takes the copy, which now wins over whatever it has, and this node's next write to
+the row still wins after that. Used by reconcile for the rows it labelled diverged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from strangler.sync.changelog import SendTable
+from strangler.sync.checksums import TableShape
+from strangler.sync.config import sync_settings
+from strangler.sync.models import RowVersion
+from strangler.sync.ops_client import OpsClient
+from strangler.sync.row_states import row_states
+from strangler.sync.wire import RowChange
+
+__all__ = ["REPAIR_BATCH", "RepairResult", "rows_repair"]
+
+# Rows re-sent per call: the same order of size as a relay batch (relay.BATCH_SIZE).
+REPAIR_BATCH = 500
+
+
+@dataclass(frozen=True)
+class RepairResult:
+    """The version each row was re-sent with; what the peer applied, and what it refused."""
+
+    versions: dict[str, int] = field(default_factory=dict)
+    applied: int = 0
+    stale: int = 0  # overtaken on the peer meanwhile, or parked there as dead letters
+
+
+def rows_repair(
+    shape: TableShape, table: SendTable, client: OpsClient, *, peer_versions: dict[str, int]
+) -> RepairResult:
+    """Re-send the rows ``peer_versions`` names (pk -> the peer's version of it)."""
+    pks = sorted(peer_versions)
+    versions: dict[str, int] = {}
+    applied = stale = 0
+    source = sync_settings().node
+    for start in range(0, len(pks), REPAIR_BATCH):
+        chunk = {pk: peer_versions[pk] for pk in pks[start : start + REPAIR_BATCH]}
+        changes = _raise_versions(shape, table, chunk)
+        answer = client.rows_apply(
+            source=source, columns={table.table: table.columns}, changes=changes
+        )
+        applied += answer.applied
+        stale += answer.stale + answer.dead_lettered
+        versions.update({change.pk: change.version for change in changes})
+    return RepairResult(versions=versions, applied=applied, stale=stale)
+
+
+def _raise_versions(
+    shape: TableShape, table: SendTable, peer_versions: dict[str, int]
+) -> list[RowChange]:
+    """Give each row a version above both sides' here, and the changes that carry it."""
+    pks = sorted(peer_versions)
+    now = timezone.now()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Writers to these rows wait for us, then their trigger bumps past our version.
+            list(
+                table.model._base_manager.select_for_update()
+                .filter(pk__in=[int(pk) for pk in pks])
+                .values_list("pk", flat=True)
+            )
+            list(
+                RowVersion.objects.select_for_update()
+                .filter(table_name=shape.sync_name, row_pk__in=pks)
+                .values_list("pk", flat=True)
+            )
+        states = {s.pk: s for s in row_states(shape, pks)}
+        data = _wire_data(table, [pk for pk in pks if states[pk].data is not None])
+        changes = []
+        rows = []
+        for pk in pks:
+            state = states[pk]
+            version = max(state.version, peer_versions[pk]) + 1
+            deleted = state.data is None
+            rows.append(
+                RowVersion(
+                    table_name=shape.sync_name,
+                    row_pk=pk,
+                    version=version,
+                    deleted=deleted,
+                    updated_at=now,
+                )
+            )
+            changes.append(
+                RowChange(
+                    table=table.table,
+                    pk=pk,
+                    version=version,
+                    deleted=deleted,
+                    data=None if deleted else data[pk],
+                )
+            )
+        RowVersion.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["table_name", "row_pk"],
+            update_fields=["version", "deleted", "updated_at"],
+        )
+    return changes
+
+
+def _wire_data(table: SendTable, pks: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Rows' values keyed by sent column, primary key included, as the relay sends them."""
+    shape_pk = table.model._meta.pk
+    assert shape_pk is not None
+    pk_attname = shape_pk.attname
+    rows = table.model._base_manager.filter(pk__in=[int(pk) for pk in pks]).values(
+        pk_attname, *table.attnames
+    )
+    return {
+        str(row[pk_attname]): {
+            column: row[attname]
+            for column, attname in zip(table.columns, table.attnames, strict=True)
+        }
+        for row in rows
+    }

@@ -1,0 +1,113 @@
+"""Rows of a synced table as reconcile compares them: version, tombstone and wire values.
+
+Values are encoded as they travel (``SyncJSONEncoder``), so a row read here and a row the
+peer answered over HTTP compare value by value, whatever either database stores.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connections, models
+
+from strangler.sync.checksums import SYNC_ROW_TABLE, TableShape
+from strangler.sync.wire import SyncJSONEncoder
+
+__all__ = ["RowState", "encode_value", "row_states", "rows_in_range"]
+
+# SQLite binds at most 32,766 variables a statement; keys are asked for in chunks well below.
+_KEYS_PER_QUERY = 5000
+
+
+@dataclass(frozen=True)
+class RowState:
+    """One row as a node has it: version, tombstone, and wire values (None when absent)."""
+
+    pk: str
+    version: int
+    deleted: bool
+    data: dict[str, Any] | None
+
+
+def encode_value(value: Any) -> Any:
+    """A Python value as it travels (``SyncJSONEncoder``), so both sides compare alike."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return json.loads(json.dumps(value, cls=SyncJSONEncoder))
+
+
+def rows_in_range(
+    shape: TableShape, *, low: int, high: int, using: str = "default"
+) -> list[RowState]:
+    """Every live row of ``[low, high)`` with its version and wire values, by key."""
+    queryset = (
+        shape.model._base_manager.using(using)
+        .filter(**{f"{shape.pk_attname}__gte": low, f"{shape.pk_attname}__lt": high})
+        .order_by(shape.pk_attname)
+    )
+    return _states(shape, queryset, using=using, wanted=None)
+
+
+def row_states(shape: TableShape, pks: Iterable[str], *, using: str = "default") -> list[RowState]:
+    """The state of each of ``pks``: live, a tombstone, or absent (version 0, no data)."""
+    wanted = sorted(set(pks), key=_key_order)
+    states: list[RowState] = []
+    for start in range(0, len(wanted), _KEYS_PER_QUERY):
+        chunk = wanted[start : start + _KEYS_PER_QUERY]
+        queryset = shape.model._base_manager.using(using).filter(
+            **{f"{shape.pk_attname}__in": [int(pk) for pk in chunk]}
+        )
+        states.extend(_states(shape, queryset, using=using, wanted=chunk))
+    return states
+
+
+def _states(
+    shape: TableShape,
+    queryset: models.QuerySet[Any],
+    *,
+    using: str,
+    wanted: Sequence[str] | None,
+) -> list[RowState]:
+    names = [shape.pk_attname, *(c.attname for c in shape.columns)]
+    live: dict[str, dict[str, Any]] = {}
+    for values in queryset.values_list(*names):
+        live[str(values[0])] = {
+            column.wire: encode_value(value)
+            for column, value in zip(shape.columns, values[1:], strict=True)
+        }
+    versions = _versions(shape, wanted if wanted is not None else list(live), using=using)
+    order = wanted if wanted is not None else list(live)
+    states = []
+    for pk in order:
+        version, deleted = versions.get(pk, (0, False))
+        data = live.get(pk)
+        states.append(RowState(pk=pk, version=version, deleted=data is None and deleted, data=data))
+    return states
+
+
+def _versions(shape: TableShape, pks: Sequence[str], *, using: str) -> dict[str, tuple[int, bool]]:
+    found: dict[str, tuple[int, bool]] = {}
+    table = _quote(using, SYNC_ROW_TABLE)
+    for start in range(0, len(pks), _KEYS_PER_QUERY):
+        chunk = list(pks[start : start + _KEYS_PER_QUERY])
+        marks = ", ".join(["%s"] * len(chunk))
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                f"SELECT pk, version, deleted FROM {table} "  # noqa: S608 - names are quoted
+                f"WHERE table_name = %s AND pk IN ({marks})",
+                [shape.sync_name, *(str(pk) for pk in chunk)],
+            )
+            for pk, version, deleted in cursor.fetchall():
+                found[str(pk)] = (int(version), bool(deleted))
+    return found
+
+
+def _key_order(pk: str) -> tuple[int, str]:
+    return (int(pk), pk) if pk.lstrip("-").isdigit() else (0, pk)
+
+
+def _quote(using: str, name: str) -> str:
+    return connections[using].ops.quote_name(name)

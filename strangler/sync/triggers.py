@@ -1,0 +1,188 @@
+"""The capture triggers' SQL for SQLite and PostgreSQL (docs/sync.md, "Capture").
+
+Each firing bumps ``strangler_sync_row(table, pk)`` and appends a ``strangler_sync_change`` row
+with the new version, in the writer's transaction. An ``UPDATE`` that changes the primary key is
+a delete of the old key and a write of the new one. Writes made by apply are not captured: on
+SQLite the triggers' ``WHEN`` sees a row in ``strangler_sync_applying``; on PostgreSQL the
+function sees ``strangler.applying = 'on'``.
+
+On PostgreSQL ``TRUNCATE`` fires no row trigger, so a ``BEFORE TRUNCATE`` trigger refuses it
+unless the session says ``SET strangler.allow_truncate = 'on'`` (a deliberate act, after which
+the peer needs a backfill; the test suite's flush between tests is one).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+__all__ = [
+    "capture_drop_statements",
+    "capture_install",
+    "capture_install_statements",
+    "capture_installed",
+    "functions_drop_statements",
+    "functions_install_statements",
+    "validate_identifier",
+]
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
+# SQLite keeps datetimes as text; this is the form Django writes and reads back.
+_SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+_PG_CAPTURE = "strangler_sync_capture"
+_PG_TRUNCATE = "strangler_sync_refuse_truncate"
+
+_PG_FUNCTIONS = """
+CREATE OR REPLACE FUNCTION strangler_sync_capture() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    pk_column text := TG_ARGV[0];
+    old_pk text;
+    new_pk text;
+    writer bigint;
+    v bigint;
+BEGIN
+    IF current_setting('strangler.applying', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    writer := pg_current_xact_id()::text::bigint;
+    IF TG_OP <> 'INSERT' THEN old_pk := to_jsonb(OLD) ->> pk_column; END IF;
+    IF TG_OP <> 'DELETE' THEN new_pk := to_jsonb(NEW) ->> pk_column; END IF;
+    IF old_pk IS NOT NULL AND old_pk IS DISTINCT FROM new_pk THEN
+        INSERT INTO strangler_sync_row AS r (table_name, pk, version, deleted, updated_at)
+        VALUES (TG_TABLE_NAME, old_pk, 1, true, now())
+        ON CONFLICT (table_name, pk) DO UPDATE
+            SET version = r.version + 1, deleted = true, updated_at = EXCLUDED.updated_at
+        RETURNING r.version INTO v;
+        INSERT INTO strangler_sync_change (table_name, pk, version, deleted, xid, created_at)
+        VALUES (TG_TABLE_NAME, old_pk, v, true, writer, now());
+    END IF;
+    IF new_pk IS NOT NULL THEN
+        INSERT INTO strangler_sync_row AS r (table_name, pk, version, deleted, updated_at)
+        VALUES (TG_TABLE_NAME, new_pk, 1, false, now())
+        ON CONFLICT (table_name, pk) DO UPDATE
+            SET version = r.version + 1, deleted = false, updated_at = EXCLUDED.updated_at
+        RETURNING r.version INTO v;
+        INSERT INTO strangler_sync_change (table_name, pk, version, deleted, xid, created_at)
+        VALUES (TG_TABLE_NAME, new_pk, v, false, writer, now());
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+CREATE OR REPLACE FUNCTION strangler_sync_refuse_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF current_setting('strangler.allow_truncate', true) = 'on' THEN
+        RETURN NULL;
+    END IF;
+    RAISE EXCEPTION 'TRUNCATE of % is refused: it bypasses strangler.sync capture', TG_TABLE_NAME
+        USING HINT = 'Delete the rows instead, or SET strangler.allow_truncate = on and '
+                     'backfill the peer afterwards.';
+END;
+$$;
+"""
+
+
+def validate_identifier(name: str, *, what: str) -> str:
+    """``name`` if it is a plain SQL identifier; the triggers embed it in their SQL."""
+    if not _IDENTIFIER.match(name):
+        raise ValueError(f"{what}={name!r}: expected a plain identifier ([A-Za-z_][A-Za-z0-9_]*)")
+    return name
+
+
+def functions_install_statements(vendor: str) -> list[str]:
+    """The shared PostgreSQL functions (none on SQLite, whose triggers are inline)."""
+    return [_PG_FUNCTIONS] if vendor == "postgresql" else []
+
+
+def functions_drop_statements(vendor: str) -> list[str]:
+    if vendor != "postgresql":
+        return []
+    return [f"DROP FUNCTION IF EXISTS {_PG_CAPTURE}()", f"DROP FUNCTION IF EXISTS {_PG_TRUNCATE}()"]
+
+
+def capture_install_statements(vendor: str, *, table: str, pk: str) -> list[str]:
+    validate_identifier(table, what="table")
+    validate_identifier(pk, what="pk")
+    return _install_statements(vendor, table, pk)
+
+
+def capture_drop_statements(vendor: str, *, table: str) -> list[str]:
+    validate_identifier(table, what="table")
+    if vendor == "postgresql":
+        return [
+            f'DROP TRIGGER IF EXISTS {_PG_CAPTURE} ON "{table}"',
+            f'DROP TRIGGER IF EXISTS {_PG_TRUNCATE} ON "{table}"',
+        ]
+    return [f'DROP TRIGGER IF EXISTS "{name}"' for name in _sqlite_trigger_names(table)]
+
+
+def capture_install(connection: BaseDatabaseWrapper, *, table: str, pk: str) -> None:
+    """Install (idempotently) outside a migration: the post-migrate repair uses it."""
+    with connection.cursor() as cursor:
+        for statement in capture_install_statements(connection.vendor, table=table, pk=pk):
+            cursor.execute(statement)
+
+
+def capture_installed(connection: BaseDatabaseWrapper, *, table: str) -> bool:
+    """Whether every capture trigger of ``table`` exists (and, on PostgreSQL, is enabled)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT tgname FROM pg_trigger WHERE tgrelid = to_regclass(%s) "
+                "AND NOT tgisinternal AND tgenabled <> 'D'",
+                [f'"{table}"'],
+            )
+            return {row[0] for row in cursor.fetchall()} >= {_PG_CAPTURE, _PG_TRUNCATE}
+        cursor.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s", [table]
+        )
+        return {row[0] for row in cursor.fetchall()} >= set(_sqlite_trigger_names(table))
+
+
+def _install_statements(vendor: str, table: str, pk: str) -> list[str]:
+    if vendor == "postgresql":
+        return [
+            f"CREATE OR REPLACE TRIGGER {_PG_CAPTURE} AFTER INSERT OR UPDATE OR DELETE "
+            f"ON \"{table}\" FOR EACH ROW EXECUTE FUNCTION {_PG_CAPTURE}('{pk}')",
+            f'CREATE OR REPLACE TRIGGER {_PG_TRUNCATE} BEFORE TRUNCATE ON "{table}" '
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {_PG_TRUNCATE}()",
+        ]
+    if vendor != "sqlite":
+        raise NotImplementedError(f"strangler.sync captures on SQLite and PostgreSQL, not {vendor}")
+    insert, update, delete = _sqlite_trigger_names(table)
+    quiet = "NOT EXISTS (SELECT 1 FROM strangler_sync_applying)"
+    write_new = _sqlite_bump(table, "NEW", pk, deleted=False, when="1")
+    delete_old = _sqlite_bump(table, "OLD", pk, deleted=True, when=f'OLD."{pk}" IS NOT NEW."{pk}"')
+    return [
+        f'CREATE TRIGGER IF NOT EXISTS "{insert}" AFTER INSERT ON "{table}" WHEN {quiet} '
+        f"BEGIN {write_new} END",
+        f'CREATE TRIGGER IF NOT EXISTS "{update}" AFTER UPDATE ON "{table}" WHEN {quiet} '
+        f"BEGIN {delete_old} {write_new} END",
+        f'CREATE TRIGGER IF NOT EXISTS "{delete}" AFTER DELETE ON "{table}" WHEN {quiet} '
+        f"BEGIN {_sqlite_bump(table, 'OLD', pk, deleted=True, when='1')} END",
+    ]
+
+
+def _sqlite_bump(table: str, ref: str, pk: str, *, deleted: bool, when: str) -> str:
+    """Bump the row's version and log the change, for ``ref`` (NEW or OLD) when ``when``."""
+    key = f'CAST({ref}."{pk}" AS TEXT)'
+    flag = 1 if deleted else 0
+    # An INSERT ... SELECT inside a trigger needs its WHERE before ON CONFLICT to parse.
+    return (
+        f"INSERT INTO strangler_sync_row (table_name, pk, version, deleted, updated_at) "  # noqa: S608
+        f"SELECT '{table}', {key}, 1, {flag}, {_SQLITE_NOW} WHERE {when} "
+        f"ON CONFLICT (table_name, pk) DO UPDATE SET version = version + 1, "
+        f"deleted = {flag}, updated_at = excluded.updated_at; "
+        f"INSERT INTO strangler_sync_change (table_name, pk, version, deleted, xid, created_at) "
+        f"SELECT table_name, pk, version, {flag}, 0, updated_at FROM strangler_sync_row "
+        f"WHERE {when} AND table_name = '{table}' AND pk = {key};"
+    )
+
+
+def _sqlite_trigger_names(table: str) -> tuple[str, str, str]:
+    return (
+        f"strangler_sync_{table}_insert",
+        f"strangler_sync_{table}_update",
+        f"strangler_sync_{table}_delete",
+    )

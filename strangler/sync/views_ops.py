@@ -1,0 +1,157 @@
+"""Receiver endpoints for backfill and reconcile, and the Prometheus metrics of the node.
+
+- ``POST rows/apply``: rows applied by the stream's rules without moving its cursor.
+- ``POST checksum``: bounds of the table and checksums of the requested key ranges.
+- ``POST rows``: rows of a key range, or named rows, with versions and wire values.
+- ``GET metrics``: Prometheus text, gauges read from the database at scrape time.
+
+The first three are signed like every ``/internal/sync/`` call and answer errors as
+``{code, message}`` through the same wrapper as the stream's own endpoints. ``metrics`` is
+not signed (Prometheus scrapes without a secret) and shows counts only, no row data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from strangler.sync.apply import apply_changes
+from strangler.sync.checksums import (
+    TableShape,
+    UnsupportedKey,
+    algorithms,
+    key_bounds,
+    segment_checksums,
+)
+from strangler.sync.errors import BadRequest
+from strangler.sync.metrics import registry
+from strangler.sync.ops_client import bounds_to_json, checksum_to_json, state_to_json
+from strangler.sync.row_states import row_states, rows_in_range
+from strangler.sync.schema import inbound_target
+from strangler.sync.views import request_json, sync_endpoint
+from strangler.sync.wire import apply_request_parse, source_parse
+
+__all__ = ["checksum_view", "metrics_view", "rows_apply_view", "rows_view"]
+
+# One request's work stays well inside the caller's 10 s read timeout: reconcile asks for
+# at most 250,000 rows a call (ops_client), and 4,096 segments is 128 x its fan-out of 32.
+MAX_SEGMENTS = 4096
+# Rows answered in one ``rows`` call: reconcile fetches a range only below 1,000 rows.
+MAX_ROWS = 20_000
+
+
+@require_POST
+@sync_endpoint
+def rows_apply_view(request: HttpRequest) -> dict[str, Any]:
+    body = request_json(request)
+    if not isinstance(body, dict):
+        raise BadRequest("The body must be a JSON object.")
+    # The batch parser checks every change against 'columns'; a cursor does not apply here.
+    parsed = apply_request_parse({**body, "from": [0, 0], "to": [0, 0]})
+    counts = apply_changes(source=parsed.source, changes=parsed.changes, columns=parsed.columns)
+    return {
+        "applied": counts.applied,
+        "stale": counts.stale,
+        "dead_lettered": counts.dead_lettered,
+    }
+
+
+@require_POST
+@sync_endpoint
+def checksum_view(request: HttpRequest) -> dict[str, Any]:
+    body = request_json(request)
+    shape = _shape(body)
+    level = body.get("level")
+    if level not in ("keys", "rows"):
+        raise BadRequest("'level' must be 'keys' or 'rows'.")
+    algorithm = body.get("algorithm", "md5")
+    if algorithm not in algorithms():
+        raise BadRequest(
+            f"'algorithm' must be one of {', '.join(algorithms())} here.",
+            code="unsupported_algorithm",
+        )
+    ranges = body.get("ranges")
+    if not isinstance(ranges, list) or not all(_is_range(item) for item in ranges):
+        raise BadRequest("'ranges' must be a list of [low, high, segments] integers.")
+    if sum(item[2] for item in ranges) > MAX_SEGMENTS:
+        raise BadRequest(f"Ask for at most {MAX_SEGMENTS} segments a call.")
+    return {
+        # Asked for alone (no ranges) once per reconcile: count(*) is a scan of its own.
+        "bounds": None if ranges else bounds_to_json(key_bounds(shape)),
+        "ranges": [
+            [
+                checksum_to_json(item)
+                for item in segment_checksums(
+                    shape, low=low, high=high, segments=segments, level=level, algorithm=algorithm
+                )
+            ]
+            for low, high, segments in ranges
+        ],
+    }
+
+
+@require_POST
+@sync_endpoint
+def rows_view(request: HttpRequest) -> dict[str, Any]:
+    body = request_json(request)
+    shape = _shape(body)
+    pks = body.get("pks")
+    if pks is not None:
+        if not isinstance(pks, list) or not all(isinstance(pk, str) for pk in pks):
+            raise BadRequest("'pks' must be a list of primary keys as text.")
+        if len(pks) > MAX_ROWS:
+            raise BadRequest(f"Ask for at most {MAX_ROWS} rows a call.")
+        if not all(pk.lstrip("-").isdigit() for pk in pks):
+            raise BadRequest("'pks' must be integer keys written as text.")
+        states = row_states(shape, pks)
+    else:
+        span = body.get("range")
+        if not (isinstance(span, list) and len(span) == 2 and all(_is_int(v) for v in span)):
+            raise BadRequest("Send 'range': [low, high] or 'pks': [...].")
+        states = rows_in_range(shape, low=span[0], high=span[1])
+        if len(states) > MAX_ROWS:
+            raise BadRequest(f"The range holds more than {MAX_ROWS} rows; ask for less.")
+    return {"rows": [state_to_json(state) for state in states]}
+
+
+@require_GET
+@never_cache
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(generate_latest(registry()), content_type=CONTENT_TYPE_LATEST)
+
+
+def _shape(body: Any) -> TableShape:
+    """The local shape of the sender's table named in ``body`` (its inbound registration)."""
+    source = source_parse(body)
+    table, columns = body.get("table"), body.get("columns")
+    if not isinstance(table, str) or not table:
+        raise BadRequest("'table' must be the sender's table name.")
+    if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+        raise BadRequest("'columns' must list the sender's column names.")
+    target = inbound_target(source, table, columns)  # SchemaDrift (409) when they do not fit
+    try:
+        return TableShape.for_model(
+            target.model,
+            sync_name=target.table,
+            wire_to_attname={column: field.attname for column, field in target.fields.items()},
+        )
+    except UnsupportedKey as exc:
+        raise BadRequest(str(exc), code="unsupported_key") from None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_range(item: Any) -> bool:
+    return (
+        isinstance(item, list)
+        and len(item) == 3
+        and all(_is_int(v) for v in item)
+        and item[0] <= item[1]
+        and 1 <= item[2] <= MAX_SEGMENTS
+    )

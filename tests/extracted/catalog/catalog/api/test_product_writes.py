@@ -1,0 +1,299 @@
+"""Staff writing products to the catalog service: POST /api/v1/products/, PUT/PATCH/DELETE
+/api/v1/products/<id>/. Stock stays the monolith's: the service never writes its mirror."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from extracted.catalog.catalog.models import InitialStock, Product, StockLevel
+from tests.extracted.catalog.factories import make_category, make_product, mirror_stock
+
+
+def _new_product(**overrides):
+    return {"name": "Blue Kettle", "sku": "KT-1", "price": "12.50", **overrides}
+
+
+def _assert_invalid(response, field):
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
+    assert field in response.json()["fields"]
+
+
+def test_staff_create_a_product(staff_api):
+    category = make_category()
+
+    response = staff_api.post(
+        "/api/v1/products/",
+        _new_product(
+            slug="blue-kettle", description="Boils.", currency="USD", category=category.pk
+        ),
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert body["name"] == "Blue Kettle"
+    assert body["slug"] == "blue-kettle"
+    assert body["price"] == "12.50"
+    assert body["currency"] == "USD"
+    assert body["category"] == category.pk
+    assert body["is_active"] is True
+    product = Product.objects.get(pk=body["id"])
+    assert (product.sku, product.price) == ("KT-1", Decimal("12.50"))
+
+
+def test_a_new_product_has_nothing_in_stock(staff_api):
+    body = staff_api.post("/api/v1/products/", _new_product()).json()
+
+    assert (body["stock_available"], body["in_stock"]) == (0, False)
+    assert InitialStock.objects.get(product_id=body["id"]).on_hand == 0
+
+
+def test_a_new_product_starts_with_the_initial_stock_given(staff_api):
+    body = staff_api.post("/api/v1/products/", _new_product(stock=7)).json()
+
+    assert (body["stock_available"], body["in_stock"]) == (7, True)
+    assert "stock" not in body
+    assert InitialStock.objects.get(product_id=body["id"]).on_hand == 7
+
+
+def test_creating_a_product_leaves_the_stock_mirror_to_the_sync(staff_api):
+    staff_api.post("/api/v1/products/", _new_product(stock=7))
+
+    assert not StockLevel.objects.exists()
+
+
+def test_the_initial_stock_counts_in_lists_and_filters_until_the_monolith_stock_arrives(
+    staff_api, anon_api
+):
+    body = staff_api.post("/api/v1/products/", _new_product(stock=7)).json()
+
+    listed = anon_api.get("/api/v1/products/?in_stock=true").json()["results"]
+
+    assert [(p["id"], p["stock_available"]) for p in listed] == [(body["id"], 7)]
+
+
+def test_the_monolith_stock_level_wins_over_the_initial_stock_once_it_arrives(staff_api, anon_api):
+    body = staff_api.post("/api/v1/products/", _new_product(stock=7)).json()
+
+    mirror_stock(product=Product.objects.get(pk=body["id"]), on_hand=7, reserved=2)
+
+    after = anon_api.get(f"/api/v1/products/{body['id']}/").json()
+    assert (after["stock_available"], after["in_stock"]) == (5, True)
+
+
+def test_a_new_product_without_a_slug_gets_one_from_its_name(staff_api):
+    body = staff_api.post("/api/v1/products/", _new_product(name="Blue Kettle XL")).json()
+
+    assert body["slug"] == "blue-kettle-xl"
+
+
+def test_a_generated_product_slug_is_suffixed_to_stay_unique(staff_api):
+    make_product(slug="kettle")
+    make_product(slug="kettle-2")
+
+    body = staff_api.post("/api/v1/products/", _new_product(name="Kettle")).json()
+
+    assert body["slug"] == "kettle-3"
+
+
+def test_a_new_product_without_a_currency_uses_the_stores(staff_api, settings):
+    settings.STOREFRONT_CURRENCY = "GBP"
+
+    body = staff_api.post("/api/v1/products/", _new_product()).json()
+
+    assert body["currency"] == "GBP"
+
+
+def test_a_product_without_name_sku_or_price_is_a_validation_error(staff_api):
+    response = staff_api.post("/api/v1/products/", {})
+
+    assert response.status_code == 400
+    assert {"name", "sku", "price"} <= set(response.json()["fields"])
+
+
+def test_a_taken_sku_is_a_validation_error(staff_api):
+    make_product(sku="KT-1")
+
+    _assert_invalid(staff_api.post("/api/v1/products/", _new_product(sku="KT-1")), "sku")
+
+
+def test_a_taken_slug_is_a_validation_error(staff_api):
+    make_product(slug="kettle")
+
+    _assert_invalid(staff_api.post("/api/v1/products/", _new_product(slug="kettle")), "slug")
+
+
+def test_a_negative_price_is_a_validation_error(staff_api):
+    _assert_invalid(staff_api.post("/api/v1/products/", _new_product(price="-0.01")), "price")
+
+
+def test_a_price_with_three_decimals_is_a_validation_error(staff_api):
+    _assert_invalid(staff_api.post("/api/v1/products/", _new_product(price="1.005")), "price")
+
+
+def test_a_price_that_is_not_a_number_is_a_validation_error(staff_api):
+    _assert_invalid(staff_api.post("/api/v1/products/", _new_product(price="cheap")), "price")
+
+
+def test_a_free_product_is_allowed(staff_api):
+    response = staff_api.post("/api/v1/products/", _new_product(price="0"))
+
+    assert response.status_code == 201
+    assert response.json()["price"] == "0.00"
+
+
+@pytest.mark.parametrize("currency", ["eur", "EURO", "E1R", ""])
+def test_a_currency_that_is_not_three_capitals_is_a_validation_error(staff_api, currency):
+    response = staff_api.post("/api/v1/products/", _new_product(currency=currency))
+
+    _assert_invalid(response, "currency")
+
+
+def test_an_unknown_category_is_a_validation_error(staff_api):
+    response = staff_api.post("/api/v1/products/", _new_product(category=999999))
+
+    _assert_invalid(response, "category")
+
+
+def test_a_negative_initial_stock_is_a_validation_error(staff_api):
+    _assert_invalid(staff_api.post("/api/v1/products/", _new_product(stock=-1)), "stock")
+
+
+def test_non_staff_cannot_create_a_product(refused_writer):
+    client, status, code = refused_writer
+
+    response = client.post("/api/v1/products/", _new_product())
+
+    assert (response.status_code, response.json()["code"]) == (status, code)
+    assert not Product.objects.filter(sku="KT-1").exists()
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_non_staff_cannot_change_a_product(refused_writer, method):
+    client, status, code = refused_writer
+    product = make_product(name="Before")
+
+    response = getattr(client, method)(f"/api/v1/products/{product.pk}/", _new_product())
+
+    assert (response.status_code, response.json()["code"]) == (status, code)
+    product.refresh_from_db()
+    assert product.name == "Before"
+
+
+def test_non_staff_cannot_delete_a_product(refused_writer):
+    client, status, code = refused_writer
+    product = make_product()
+
+    response = client.delete(f"/api/v1/products/{product.pk}/")
+
+    assert (response.status_code, response.json()["code"]) == (status, code)
+    product.refresh_from_db()
+    assert product.is_active is True
+
+
+def test_staff_change_a_products_price(staff_api):
+    product = make_product(price="10.00", stock=4)
+
+    response = staff_api.patch(f"/api/v1/products/{product.pk}/", {"price": "8.99"})
+
+    assert response.status_code == 200
+    assert response.json()["price"] == "8.99"
+    assert response.json()["stock_available"] == 4
+    product.refresh_from_db()
+    assert product.price == Decimal("8.99")
+
+
+def test_staff_replace_a_product(staff_api):
+    product = make_product(name="Old", sku="OLD", slug="old")
+    category = make_category()
+
+    response = staff_api.put(
+        f"/api/v1/products/{product.pk}/",
+        _new_product(name="New", sku="NEW", slug="new", category=category.pk),
+    )
+
+    assert response.status_code == 200
+    product.refresh_from_db()
+    assert (product.name, product.sku, product.slug) == ("New", "NEW", "new")
+    assert product.category == category
+
+
+def test_a_product_keeps_its_own_sku_and_slug_when_saved_unchanged(staff_api):
+    product = make_product(sku="KT-1", slug="kettle")
+
+    response = staff_api.patch(f"/api/v1/products/{product.pk}/", {"sku": "KT-1", "slug": "kettle"})
+
+    assert response.status_code == 200
+
+
+def test_changing_to_another_products_sku_is_a_validation_error(staff_api):
+    make_product(sku="TAKEN")
+    product = make_product()
+
+    response = staff_api.patch(f"/api/v1/products/{product.pk}/", {"sku": "TAKEN"})
+
+    _assert_invalid(response, "sku")
+
+
+def test_a_change_cannot_set_stock(staff_api):
+    product = make_product(stock=3)
+
+    response = staff_api.patch(f"/api/v1/products/{product.pk}/", {"stock": 50})
+
+    _assert_invalid(response, "stock")
+    assert StockLevel.objects.get(product=product).on_hand == 3
+
+
+def test_changing_an_unknown_product_is_not_found(staff_api):
+    response = staff_api.patch("/api/v1/products/999999/", {"price": "1.00"})
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_deleting_a_product_deactivates_it(staff_api):
+    product = make_product()
+
+    response = staff_api.delete(f"/api/v1/products/{product.pk}/")
+
+    assert response.status_code == 204
+    product.refresh_from_db()
+    assert product.is_active is False
+
+
+def test_a_deleted_product_is_gone_for_shoppers(staff_api, anon_api):
+    product = make_product()
+
+    staff_api.delete(f"/api/v1/products/{product.pk}/")
+
+    assert anon_api.get(f"/api/v1/products/{product.pk}/").status_code == 404
+
+
+def test_deleting_a_product_twice_is_harmless(staff_api):
+    product = make_product()
+
+    staff_api.delete(f"/api/v1/products/{product.pk}/")
+    response = staff_api.delete(f"/api/v1/products/{product.pk}/")
+
+    assert response.status_code == 204
+
+
+def test_deleting_a_product_keeps_its_mirrored_stock_level(staff_api):
+    product = make_product(stock=5, reserved=2)
+
+    response = staff_api.delete(f"/api/v1/products/{product.pk}/")
+
+    assert response.status_code == 204
+    level = StockLevel.objects.get(product=product)
+    assert (level.on_hand, level.reserved) == (5, 2)
+
+
+def test_staff_reactivate_a_deactivated_product(staff_api, anon_api):
+    product = make_product(is_active=False)
+
+    response = staff_api.patch(f"/api/v1/products/{product.pk}/", {"is_active": True})
+
+    assert response.status_code == 200
+    assert anon_api.get(f"/api/v1/products/{product.pk}/").status_code == 200

@@ -1,0 +1,139 @@
+"""The relay's client against a scripted HTTP server on a real socket."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from strangler.identity import (
+    INTERNAL_AUTH_HEADER,
+    INTERNAL_TIMESTAMP_HEADER,
+    verify_internal_request,
+)
+from strangler.sync.errors import CursorMismatch, ReceiverError, ReceiverUnreachable
+from strangler.sync.models import Stream
+from strangler.sync.position import Position
+from strangler.sync.relay import relay_stream
+from strangler.sync.transport import ReceiverClient
+from tests.monolith.processes import free_port
+from tests.sync_project.widgets.models import Widget
+
+SECRET = "transport-test-secret"
+
+
+@dataclass
+class Script:
+    """Answers to give, in order (the last one repeats), and the requests received."""
+
+    answers: list[tuple[int, Any]]
+    received: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)
+
+
+@pytest.fixture
+def receiver() -> Iterator[tuple[str, Script]]:
+    script = Script(answers=[])
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            script.received.append((self.command, self.path, dict(self.headers), body))
+            status, payload = (
+                script.answers.pop(0) if len(script.answers) > 1 else script.answers[0]
+            )
+            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", script
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_calls_are_signed_over_their_body(receiver: tuple[str, Script]) -> None:
+    url, script = receiver
+    script.answers = [(200, {"cursor": [3, 4]})]
+
+    cursor = ReceiverClient(base_url=url, secret=SECRET).cursor(source="alpha")
+
+    _, path, headers, body = script.received[0]
+    assert (cursor, path) == (Position(3, 4), "/internal/sync/cursor")
+    verify_internal_request(
+        body, mac=headers[INTERNAL_AUTH_HEADER], timestamp=headers[INTERNAL_TIMESTAMP_HEADER],
+        secret=SECRET, now=time.time(),
+    )  # fmt: skip
+    assert json.loads(body) == {"source": "alpha"}
+
+
+def test_a_post_answered_503_is_retried_until_it_goes_through(receiver: tuple[str, Script]) -> None:
+    url, script = receiver
+    script.answers = [(503, {}), (503, {}), (200, {"cursor": [0, 1]})]
+
+    cursor = ReceiverClient(base_url=url, secret=SECRET).cursor(source="alpha")
+
+    assert cursor == Position(0, 1)
+    assert [r[0] for r in script.received] == ["POST", "POST", "POST"]
+
+
+def test_a_cursor_mismatch_answer_carries_the_receivers_cursor(
+    receiver: tuple[str, Script],
+) -> None:
+    url, script = receiver
+    script.answers = [(409, {"code": "cursor_mismatch", "message": "m", "cursor": [7, 8]})]
+
+    with pytest.raises(CursorMismatch) as raised:
+        ReceiverClient(base_url=url, secret=SECRET).cursor(source="alpha")
+
+    assert raised.value.cursor == Position(7, 8)
+
+
+def test_an_answer_without_json_is_a_receiver_error_with_its_status(
+    receiver: tuple[str, Script],
+) -> None:
+    url, script = receiver
+    script.answers = [(500, b"<html>oops</html>")]
+
+    with pytest.raises(ReceiverError) as raised:
+        ReceiverClient(base_url=url, secret=SECRET).cursor(source="alpha")
+
+    assert (raised.value.http_status, raised.value.code) == (500, "http_error")
+
+
+def test_nobody_listening_is_receiver_unreachable_after_the_retries() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+
+    with pytest.raises(ReceiverUnreachable, match="cursor"):
+        ReceiverClient(base_url=url, secret=SECRET).cursor(source="alpha")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_receiver_refusing_our_columns_pauses_the_stream(receiver: tuple[str, Script]) -> None:
+    url, script = receiver
+    drift = {"code": "schema_drift", "message": "widgets_widget: column(s) price unknown"}
+    script.answers = [(200, {"cursor": [0, 0]}), (409, drift)]
+    Widget.objects.create(sku="S", name="n", price=Decimal(1))
+
+    result = relay_stream("beta", client=ReceiverClient(base_url=url, secret=SECRET))
+
+    assert result.stopped == "paused"
+    assert Stream.objects.get(peer="beta").paused_reason == drift["message"]

@@ -1,0 +1,133 @@
+"""The ``/internal/sync/`` endpoints: HMAC, codes and messages, nothing applied on refusal."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from strangler.identity import (
+    INTERNAL_AUTH_HEADER,
+    INTERNAL_TIMESTAMP_HEADER,
+    sign_internal_request,
+)
+from strangler.sync.wire import dumps
+from tests.strangler.sync.factories import WIDGET, batch, signed_post, widget
+from tests.sync_project.widgets.models import Widget
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def secret(settings: Any) -> str:
+    return str(settings.STRANGLER_SYNC["secret"])
+
+
+def _apply(client: Client, secret: str, payload: Any, **kwargs: Any) -> Any:
+    return signed_post(client, "/internal/sync/apply", payload, secret=secret, **kwargs)
+
+
+def test_the_cursor_starts_at_zero_and_follows_applied_batches(client: Client, secret: str) -> None:
+    before = signed_post(client, "/internal/sync/cursor", {"source": "beta"}, secret=secret)
+    _apply(client, secret, batch(widget(1, 1), end=4).as_json())
+    after = signed_post(client, "/internal/sync/cursor", {"source": "beta"}, secret=secret)
+
+    assert before.json() == {"cursor": [0, 0]}
+    assert after.json() == {"cursor": [0, 4]}
+
+
+def test_an_applied_batch_answers_its_counts(client: Client, secret: str) -> None:
+    response = _apply(client, secret, batch(widget(1, 1), widget(2, 1)).as_json())
+
+    assert response.status_code == 200
+    assert response.json() == {
+        "cursor": [0, 2], "applied": 2, "stale": 0, "dead_lettered": 0,
+        "duplicate": False, "heartbeat_at": None,
+    }  # fmt: skip
+
+
+def test_a_wrong_signature_is_401_and_applies_nothing(client: Client) -> None:
+    response = _apply(client, "not-the-secret", batch(widget(1, 1)).as_json())
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "bad_signature"
+    assert not Widget.objects.exists()
+
+
+def test_a_stale_timestamp_is_401_and_applies_nothing(client: Client, secret: str) -> None:
+    response = _apply(
+        client, secret, batch(widget(1, 1)).as_json(), timestamp=int(time.time()) - 120
+    )
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "stale_timestamp"
+    assert not Widget.objects.exists()
+
+
+def test_a_call_without_the_headers_is_401_saying_which_to_send(client: Client) -> None:
+    response = client.post("/internal/sync/cursor", data=b"{}", content_type="application/json")
+
+    assert response.status_code == 401
+    assert INTERNAL_AUTH_HEADER in response.json()["message"]
+
+
+def test_a_signed_body_that_is_not_json_is_400(client: Client, secret: str) -> None:
+    response = _apply(client, secret, b"not json")
+
+    assert response.status_code == 400
+    assert response.json() == {"code": "bad_request", "message": "The body is not JSON."}
+
+
+def test_a_malformed_change_is_400_naming_the_field(client: Client, secret: str) -> None:
+    payload = batch(widget(1, 1)).as_json()
+    payload["changes"][0]["version"] = "three"
+
+    response = _apply(client, secret, payload)
+
+    assert response.status_code == 400
+    assert "changes[0]['version']" in response.json()["message"]
+
+
+def test_a_gap_is_409_cursor_mismatch_with_the_stored_cursor(client: Client, secret: str) -> None:
+    response = _apply(client, secret, batch(widget(1, 1), start=3).as_json())
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "cursor_mismatch"
+    assert response.json()["cursor"] == [0, 0]
+    assert not Widget.objects.exists()
+
+
+def test_unknown_columns_are_409_schema_drift_naming_table_and_columns(
+    client: Client, secret: str
+) -> None:
+    payload = batch(widget(1, 1)).as_json()
+    payload["columns"][WIDGET].append("colour")
+
+    response = _apply(client, secret, payload)
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "schema_drift"
+    assert "widgets_widget: column(s) colour" in response.json()["message"]
+    assert not Widget.objects.exists()
+
+
+def test_apply_takes_only_post(client: Client) -> None:
+    assert client.get("/internal/sync/apply").status_code == 405
+
+
+def test_status_answers_the_nodes_cursors_and_dead_letters(client: Client, secret: str) -> None:
+    _apply(client, secret, batch(widget(1, 1)).as_json())
+    stamp = int(time.time())
+    headers = {
+        INTERNAL_TIMESTAMP_HEADER: str(stamp),
+        INTERNAL_AUTH_HEADER: sign_internal_request(b"", secret=secret, timestamp=stamp),
+    }
+    status = client.get("/internal/sync/status", headers=headers).json()
+
+    assert status["node"] == "alpha"
+    assert [(c["source"], c["cursor"]) for c in status["cursors"]] == [("beta", [0, 1])]
+    assert status["dead_letters"]["parked"] == 0
+    assert [s["peer"] for s in status["streams"]] == ["beta"]
+    assert dumps(status)  # JSON all the way down
