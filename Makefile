@@ -7,10 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-MONOLITH_PORT ?= 8100
-DEMO_SIZE     ?= small
-
-.PHONY: up test venv lint typecheck test-monolith test-proxy test-strangler bench bench-proxy clean
+.PHONY: up test venv lint typecheck typecheck-catalog test-monolith test-catalog test-proxy test-strangler test-sync test-tutorials test-sidebyside bench bench-proxy bench-sync clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required; set PYTHON=python3.11" or 0)'
@@ -21,18 +18,14 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## make up: the storefront with demo data on the embedded defaults (SQLite, no broker server)
+## make up: the whole stack with demo data on the embedded defaults (stack.yaml; Ctrl-C stops it)
 up: venv
-	$(BIN)/python -m monolith migrate --noinput
-	$(BIN)/python -m monolith seed_demo --size $(DEMO_SIZE)
-	@echo "Storefront:  http://127.0.0.1:$(MONOLITH_PORT)/"
-	@echo "API docs:    http://127.0.0.1:$(MONOLITH_PORT)/api/docs/"
-	@echo "Admin:       http://127.0.0.1:$(MONOLITH_PORT)/admin/  (staff / staff-demo-password)"
-	STRANGLER_SERVICE=monolith $(BIN)/gunicorn monolith.wsgi -c python:strangler.servicekit.gunicorn_conf --bind 127.0.0.1:$(MONOLITH_PORT) --workers 2
+	$(BIN)/strangler up --stack stack.yaml
 
 ## make test: every suite, lint and type checks, run side by side
 test: venv
-	@$(MAKE) --no-print-directory -k -j3 --output-sync=target lint typecheck test-monolith test-proxy test-strangler
+	@$(MAKE) --no-print-directory -k -j3 --output-sync=target lint typecheck typecheck-catalog \
+		test-monolith test-catalog test-proxy test-strangler test-sync test-tutorials test-sidebyside
 
 lint: venv
 	$(BIN)/ruff check .
@@ -42,17 +35,39 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy monolith strangler proxy
 
+# The Django plugin binds one settings module per process: the catalog service gets its own run.
+typecheck-catalog: venv
+	$(BIN)/mypy --config-file extracted/catalog/mypy.ini extracted
+
 test-monolith: venv
 	$(PYTEST) --ds=monolith.settings tests/monolith
+
+test-catalog: venv
+	$(PYTEST) --ds=extracted.catalog.settings tests/extracted
 
 test-proxy: venv
 	$(PYTEST) tests/proxy
 
+test-sidebyside: venv
+	$(PYTEST) tests/sidebyside
+
+test-tutorials: venv
+	$(PYTEST) tests/tutorials
+
 test-strangler: venv
-	$(PYTEST) tests/strangler
+	$(PYTEST) tests/strangler tests/deploy --ignore=tests/strangler/sync
+
+# Two nodes of a test project; PostgreSQL-only tests run when DATABASE_URL is PostgreSQL.
+# `python -m pytest` puts the repository on sys.path, where the test project's settings live.
+test-sync: venv
+	$(BIN)/python -m pytest -p no:cacheprovider --ds=tests.sync_project.settings tests/strangler/sync \
+		$(if $(filter postgres%,$(DATABASE_URL)),,-m "not postgres")
 
 bench: venv
 	$(BIN)/python bench/bench_monolith.py
+
+bench-sync: venv
+	$(BIN)/python bench/bench_sync.py
 
 bench-proxy: venv
 	$(BIN)/python bench/bench_proxy.py

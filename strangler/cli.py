@@ -39,13 +39,17 @@ Command = Callable[[argparse.Namespace], int]
 
 def build_parser() -> argparse.ArgumentParser:
     # Imported here: the command modules import ExitCode and CommandError from this one.
-    from strangler import cli_routes
+    from strangler import cli_compare, cli_plan, cli_routes, cli_sync, cli_up
 
     parser = argparse.ArgumentParser(
         prog="strangler", description="Move a Django monolith to services, one route at a time."
     )
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
     cli_routes.register(groups)
+    cli_up.register(groups)
+    cli_plan.register(groups)
+    cli_compare.register(groups)
+    cli_sync.register(groups)
     return parser
 
 

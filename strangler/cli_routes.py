@@ -23,6 +23,7 @@ import requests
 
 from strangler import routes_file
 from strangler.cli import CommandError, ExitCode
+from strangler.proxy_admin import ADMIN_TOKEN_VARIABLE, admin_headers, default_admin_url
 
 __all__ = ["register", "routes_check", "routes_list", "routes_set"]
 
@@ -33,23 +34,17 @@ ADMIN_CONNECT_TIMEOUT_SECONDS = 2.0
 ADMIN_READ_TIMEOUT_SECONDS = 30.0
 # proxy.check parses one file in well under a second; a minute means it hung.
 CHECK_TIMEOUT_SECONDS = 60.0
-_ADMIN_TOKEN_VARIABLE = "PROXY_ADMIN_TOKEN"  # noqa: S105 - the variable's name, not a secret
 
 
 class _NotRunning(Exception):
     """Nothing listens at the admin URL: the proxy is not running."""
 
 
-def _default_admin_url() -> str:
-    port = os.environ.get("PROXY_ADMIN_PORT") or "8001"
-    return os.environ.get("STRANGLER_ADMIN_URL") or f"http://127.0.0.1:{port}"
-
-
 def _source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--admin",
         metavar="URL",
-        default=_default_admin_url(),
+        default=default_admin_url(),
         help="the proxy's admin API (default: $STRANGLER_ADMIN_URL or "
         "http://127.0.0.1:$PROXY_ADMIN_PORT, port 8001); the token comes from "
         "$PROXY_ADMIN_TOKEN",
@@ -164,8 +159,7 @@ def _refused(exc: BaseException) -> bool:
 def _admin(
     method: str, url: str, *, body: dict[str, object] | None = None
 ) -> tuple[int, dict[str, Any]]:
-    token = os.environ.get(_ADMIN_TOKEN_VARIABLE)
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    headers = admin_headers()
     try:
         response = requests.request(
             method,
@@ -313,7 +307,7 @@ def _set_through_admin(args: argparse.Namespace, change: routes_file.RouteChange
         return ExitCode.OK
     message = f"{payload.get('message')} [{payload.get('code')}]"
     if status in (401, 403):
-        message += f"; the token is read from ${_ADMIN_TOKEN_VARIABLE}"
+        message += f"; the token is read from ${ADMIN_TOKEN_VARIABLE}"
     raise CommandError(
         f"refused: {message}" if status < 500 else f"the proxy failed: {message}",
         exit_code=ExitCode.REFUSED if status < 500 else ExitCode.CANNOT_RUN,

@@ -1,0 +1,182 @@
+"""``strangler plan status|next|rollback NAME``: drive a migration plan (strangler.plans).
+
+``NAME`` is a plan file's stem under ``--plans`` (default ``migration_plans/``) or a path.
+Exit status: 0 done (or, for ``status``, the current gate passed); 1 refused (a gate not
+passed, a failed step put back, nothing to do); 2 could not run (bad plan file, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from strangler.cli import CommandError, ExitCode
+from strangler.plans.actions import LiveActions
+from strangler.plans.figures import Snapshot, collect
+from strangler.plans.runner import Outcome, advance, plan_status, rollback
+from strangler.plans.schema import Plan, PlanError, load_plan
+from strangler.proxy_admin import default_admin_url
+
+__all__ = ["register"]
+
+# Figures move with heartbeats (every 2 s in the demo) and requests: a second between looks
+# is enough, and cheap for the proxy and the nodes asked.
+WAIT_POLL_SECONDS = 1.0
+
+
+def _default_state_dir() -> Path:
+    return Path(os.environ.get("STRANGLER_VAR_DIR") or "var") / "plans"
+
+
+def register(groups: Any) -> None:
+    parser = groups.add_parser("plan", help="show, advance or roll back a migration plan")
+    commands = parser.add_subparsers(dest="plan_command", metavar="COMMAND", required=True)
+    for name, handler, text in (
+        ("status", _status, "each step, the current gate's figures and verdict"),
+        ("next", _next, "apply the next step if the current step's gate has passed"),
+        ("rollback", _rollback, "return routes and sync direction to the last safe step"),
+    ):
+        sub = commands.add_parser(name, help=text, description=text)
+        sub.add_argument("name", metavar="NAME", help="plan name (file stem) or path")
+        sub.add_argument("--plans", type=Path, default=Path("migration_plans"), metavar="DIR")
+        sub.add_argument(
+            "--state-dir",
+            type=Path,
+            default=None,
+            metavar="DIR",
+            help="where plan state lives (default: $STRANGLER_VAR_DIR/plans)",
+        )
+        sub.add_argument(
+            "--admin",
+            default=default_admin_url(),
+            metavar="URL",
+            help="the proxy's admin API (token from $PROXY_ADMIN_TOKEN)",
+        )
+        sub.add_argument("--json", action="store_true", help="machine-readable output")
+        if name == "next":
+            sub.add_argument(
+                "--dry-run",
+                action="store_true",
+                help="show what the step would change; change nothing",
+            )
+            sub.add_argument(
+                "--wait",
+                type=float,
+                default=0.0,
+                metavar="SECONDS",
+                help="while the gate is inconclusive (too little data yet), wait up to this "
+                "long for it to pass or fail",
+            )
+        sub.set_defaults(command=handler)
+
+
+def _plan(args: argparse.Namespace) -> Plan:
+    candidate = Path(args.name)
+    path = candidate if candidate.suffix in (".yaml", ".yml") else args.plans / f"{args.name}.yaml"
+    try:
+        return load_plan(path)
+    except PlanError as exc:
+        raise CommandError(str(exc), exit_code=ExitCode.CANNOT_RUN) from exc
+
+
+def _state_dir(args: argparse.Namespace) -> Path:
+    return args.state_dir if args.state_dir is not None else _default_state_dir()
+
+
+def _status(args: argparse.Namespace) -> int:
+    plan = _plan(args)
+    with requests.Session() as session:
+        now = collect(plan, admin_url=args.admin, session=session)
+    status = plan_status(plan, state_dir=_state_dir(args), now=now)
+    if args.json:
+        print(json.dumps(asdict(status), indent=2, default=str))
+    else:
+        print(f"plan {plan.name}: {plan.description}".rstrip(": "))
+        for step in status.steps:
+            marker = {"done": "✓", "current": "▶", "next": "→"}.get(step["state"], " ")
+            print(f"  {marker} {step['index'] + 1:>2}. {step['name']:<16} {step['state']}")
+        if status.pending:
+            print(
+                f"  interrupted while running {status.pending['action']} to step "
+                f"{status.pending['to'] + 1}: run `plan next` to resume or `plan rollback`"
+            )
+        if status.gate is None:
+            print("  not started: `strangler plan next` applies the first step")
+        else:
+            print(
+                f"  gate of the current step: {status.gate.verdict.upper()} ({status.gate.reason})"
+            )
+            for check in status.gate.conditions:
+                value = "no data" if check.value is None else f"{check.value:g}"
+                count = f", over {check.count}" if check.count is not None else ""
+                print(
+                    f"    {check.figure:<28} {value:>10}  max {check.max:g}{count}  "
+                    f"[{check.verdict}]"
+                )
+        for error in status.errors:
+            print(f"  (could not read: {error})")
+    if status.gate is not None and status.gate.verdict == "passed":
+        return int(ExitCode.OK)
+    return int(ExitCode.OK if status.gate is None else ExitCode.REFUSED)
+
+
+def _next(args: argparse.Namespace) -> int:
+    plan = _plan(args)
+    with requests.Session() as session:
+        if args.wait > 0:
+            _wait_for_a_verdict(plan, args, session)
+        actions = LiveActions(plan, admin_url=args.admin, session=session)
+        outcome = advance(
+            plan,
+            state_dir=_state_dir(args),
+            now=collect(plan, admin_url=args.admin, session=session),
+            actions=actions,
+            dry_run=args.dry_run,
+            take_snapshot=lambda: _snapshot(plan, args.admin, session),
+        )
+    return _report(outcome, args, ok=outcome.done or (args.dry_run and bool(outcome.changes)))
+
+
+def _wait_for_a_verdict(plan: Plan, args: argparse.Namespace, session: requests.Session) -> None:
+    """Poll the current gate while it is inconclusive; ``next`` then decides on its verdict."""
+    deadline = time.monotonic() + args.wait
+    while time.monotonic() < deadline:
+        now = collect(plan, admin_url=args.admin, session=session)
+        gate = plan_status(plan, state_dir=_state_dir(args), now=now).gate
+        if gate is None or gate.verdict != "inconclusive":
+            return
+        time.sleep(WAIT_POLL_SECONDS)
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    plan = _plan(args)
+    with requests.Session() as session:
+        actions = LiveActions(plan, admin_url=args.admin, session=session)
+        outcome = rollback(
+            plan,
+            state_dir=_state_dir(args),
+            actions=actions,
+            take_snapshot=lambda: _snapshot(plan, args.admin, session),
+        )
+    return _report(outcome, args, ok=outcome.done)
+
+
+def _snapshot(plan: Plan, admin_url: str, session: requests.Session) -> Snapshot:
+    return collect(plan, admin_url=admin_url, session=session)
+
+
+def _report(outcome: Outcome, args: argparse.Namespace, *, ok: bool) -> int:
+    if args.json:
+        print(json.dumps(asdict(outcome), indent=2, default=str))
+    else:
+        print(outcome.message)
+        for change in outcome.changes:
+            print(f"  - {change}")
+    return int(ExitCode.OK if ok else ExitCode.REFUSED)

@@ -1,0 +1,10 @@
+"""Migration plans: move a set of routes and their data from the monolith to a service in
+steps, each gated on live figures, with one command to roll back (``strangler plan``).
+
+- :mod:`strangler.plans.schema`: the plan file, validated on load.
+- :mod:`strangler.plans.gates`: a gate's verdict from figures (pure).
+- :mod:`strangler.plans.figures`: the live figures, read from the proxy and the sync nodes.
+- :mod:`strangler.plans.steps`: what each kind of step changes, forwards and backwards.
+- :mod:`strangler.plans.state`: where a plan stands, and every transition, on disk.
+- :mod:`strangler.plans.runner`: status, next and rollback.
+"""

@@ -1,0 +1,220 @@
+"""``plan status``, ``plan next`` and ``plan rollback``: the state machine over a plan.
+
+``next`` applies exactly one step, and only when the current step's gate has passed on
+figures measured since that step began; ``rollback`` returns the routes and the sync's
+direction to the last safe step (one where the monolith still answers every request).
+Every transition, refused or done, is recorded with who, when and the figures.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from strangler.plans.figures import Measurement, Snapshot, measure
+from strangler.plans.gates import GateResult, evaluate
+from strangler.plans.schema import Plan, Step
+from strangler.plans.state import PlanState, locked_state
+from strangler.plans.steps import (
+    SAFE_KINDS,
+    Actions,
+    StepFailed,
+    apply_step,
+    describe,
+    restore,
+    target_of,
+)
+
+__all__ = ["Outcome", "PlanStatus", "advance", "plan_status", "rollback"]
+
+
+@dataclass(frozen=True)
+class PlanStatus:
+    plan: str
+    current: int
+    steps: list[dict[str, Any]]
+    gate: GateResult | None
+    figures: dict[str, Measurement]
+    pending: dict[str, Any] | None
+    errors: list[str]
+    history: list[dict[str, Any]]
+
+
+@dataclass
+class Outcome:
+    done: bool
+    message: str
+    changes: list[str] = field(default_factory=list)
+    gate: GateResult | None = None
+
+
+def _step(plan: Plan, index: int) -> Step | None:
+    return plan.steps[index] if 0 <= index < len(plan.steps) else None
+
+
+def _gate(
+    plan: Plan, state: PlanState, now: Snapshot
+) -> tuple[GateResult | None, dict[str, Measurement]]:
+    step = _step(plan, state.current)
+    if step is None:
+        return None, {}
+    since = Snapshot.from_json(state.baseline) if state.baseline else now
+    figures = measure(plan, since=since, now=now)
+    seconds = time.time() - (state.step_started_at or time.time())
+    return evaluate(step.gate, figures, step_seconds=seconds), figures
+
+
+def plan_status(plan: Plan, *, state_dir: Path, now: Snapshot) -> PlanStatus:
+    with locked_state(state_dir, plan.name) as (state, _save):
+        gate, figures = _gate(plan, state, now)
+        steps = [
+            {
+                "index": i,
+                "name": step.name,
+                "kind": step.kind,
+                "state": "done"
+                if i < state.current
+                else "current"
+                if i == state.current
+                else "next"
+                if i == state.current + 1
+                else "pending",
+            }
+            for i, step in enumerate(plan.steps)
+        ]
+        return PlanStatus(
+            plan=plan.name,
+            current=state.current,
+            steps=steps,
+            gate=gate,
+            figures=figures,
+            pending=state.pending,
+            errors=list(now.errors),
+            history=[vars(t) for t in state.history[-10:]],
+        )
+
+
+def advance(
+    plan: Plan,
+    *,
+    state_dir: Path,
+    now: Snapshot,
+    actions: Actions,
+    dry_run: bool,
+    take_snapshot: Any,
+) -> Outcome:
+    """Apply the next step if the current one's gate passes (or resume an interrupted one)."""
+    with locked_state(state_dir, plan.name) as (state, save):
+        resuming = state.pending is not None and state.pending.get("action") == "next"
+        if resuming:
+            assert state.pending is not None
+            index = int(state.pending["to"])
+            gate = None
+        else:
+            index = state.current + 1
+            if index >= len(plan.steps):
+                return Outcome(False, f"plan {plan.name} is complete: nothing to do")
+            gate, figures = _gate(plan, state, now)
+            if gate is not None and gate.verdict != "passed":
+                current = plan.steps[state.current].name
+                if not dry_run:
+                    state.record(
+                        action="refused",
+                        from_step=current,
+                        to_step=plan.steps[index].name,
+                        verdict=gate.verdict,
+                        reason=gate.reason,
+                        figures={k: vars(v) for k, v in figures.items()},
+                    )
+                    save()
+                return Outcome(
+                    False, f"gate of {current!r} {gate.verdict}: {gate.reason}", gate=gate
+                )
+        step = plan.steps[index]
+        changes = describe(plan, step)
+        if dry_run:
+            return Outcome(False, f"would apply step {step.name!r}", changes=changes, gate=gate)
+        from_name = _name(plan, state.current)
+        # The step's window opens before its changes: what they cause (a reconcile's report,
+        # the first shadowed requests) belongs to the step.
+        began, baseline = time.time(), take_snapshot()
+        state.pending = {"action": "next", "to": index, "since": began}
+        save()
+        try:
+            apply_step(plan, step, current=target_of(_step(plan, state.current)), actions=actions)
+        except StepFailed as exc:
+            state.pending = None
+            state.record(
+                action="failed",
+                from_step=from_name,
+                to_step=step.name,
+                verdict=gate.verdict if gate else None,
+                reason=str(exc),
+            )
+            save()
+            return Outcome(False, f"step {step.name!r} failed: {exc}", changes=changes)
+        state.current = index
+        state.step_started_at = began
+        state.baseline = baseline.as_json()
+        state.pending = None
+        state.record(
+            action="next",
+            from_step=from_name,
+            to_step=step.name,
+            verdict=gate.verdict if gate else "resumed" if resuming else None,
+            reason=gate.reason if gate else "first step" if index == 0 else "resumed",
+        )
+        save()
+        return Outcome(True, f"applied step {step.name!r}", changes=changes, gate=gate)
+
+
+def rollback(plan: Plan, *, state_dir: Path, actions: Actions, take_snapshot: Any) -> Outcome:
+    """Return routes and sync direction to the last safe step before the current one."""
+    with locked_state(state_dir, plan.name) as (state, save):
+        current = state.current
+        if state.pending is not None and state.pending.get("action") == "next":
+            current = int(state.pending["to"])  # undo the interrupted step too
+        if current < 0:
+            return Outcome(False, f"plan {plan.name} has not started: nothing to roll back")
+        safe = next((i for i in range(current - 1, -1, -1) if plan.steps[i].kind in SAFE_KINDS), -1)
+        target = target_of(_step(plan, safe))
+        began, baseline = time.time(), take_snapshot()
+        state.pending = {"action": "rollback", "to": safe, "since": began}
+        save()
+        try:
+            restore(plan, target, current=target_of(_step(plan, current)), actions=actions)
+        except StepFailed as exc:
+            state.pending = None
+            state.record(
+                action="failed",
+                from_step=_name(plan, current),
+                to_step=_name(plan, safe),
+                verdict=None,
+                reason=str(exc),
+            )
+            save()
+            return Outcome(False, f"rollback failed: {exc}")
+        state.current = safe
+        state.step_started_at = began
+        state.baseline = baseline.as_json()
+        state.pending = None
+        state.record(
+            action="rollback",
+            from_step=_name(plan, current),
+            to_step=_name(plan, safe),
+            verdict=None,
+            reason="rolled back to the last safe step",
+        )
+        save()
+        return Outcome(
+            True,
+            f"rolled back from {_name(plan, current)!r} to "
+            f"{_name(plan, safe) or 'before the first step'!r}",
+        )
+
+
+def _name(plan: Plan, index: int) -> str | None:
+    step = _step(plan, index)
+    return step.name if step else None

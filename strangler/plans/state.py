@@ -1,0 +1,129 @@
+"""Where a plan stands, and every transition it made, in one JSON file per plan.
+
+The file is replaced atomically and guarded by a lock, so two operators cannot move one plan
+at once. Before a step's changes begin, the file records the step as ``pending``; a crash
+mid-step leaves that record, and the next ``plan next`` re-applies the step (every change a
+step makes is idempotent) while ``plan rollback`` undoes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import fcntl
+import getpass
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["PlanState", "Transition", "locked_state"]
+
+
+@dataclass
+class Transition:
+    at: str
+    who: str
+    action: str
+    """``next``, ``rollback``, ``refused`` (a gate said no) or ``failed`` (a change failed)."""
+    from_step: str | None
+    to_step: str | None
+    verdict: str | None
+    reason: str
+    figures: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class PlanState:
+    plan: str
+    current: int = -1
+    """Index of the step in effect; -1 before the first."""
+    step_started_at: float | None = None
+    baseline: dict[str, Any] | None = None
+    """The figures' snapshot when the current step began (gates measure from it)."""
+    pending: dict[str, Any] | None = None
+    """``{"action": "next"|"rollback", "to": index, "since": epoch}`` while changes run."""
+    history: list[Transition] = field(default_factory=list)
+
+    def record(
+        self,
+        *,
+        action: str,
+        from_step: str | None,
+        to_step: str | None,
+        verdict: str | None,
+        reason: str,
+        figures: dict[str, Any] | None = None,
+    ) -> Transition:
+        transition = Transition(
+            at=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            who=_who(),
+            action=action,
+            from_step=from_step,
+            to_step=to_step,
+            verdict=verdict,
+            reason=reason,
+            figures=figures or {},
+        )
+        self.history.append(transition)
+        return transition
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PlanState:
+        history = [Transition(**item) for item in data.get("history", [])]
+        return cls(
+            plan=str(data["plan"]),
+            current=int(data.get("current", -1)),
+            step_started_at=data.get("step_started_at"),
+            baseline=data.get("baseline"),
+            pending=data.get("pending"),
+            history=history,
+        )
+
+
+def _who() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry for the uid (containers)
+        user = f"uid {os.getuid()}"
+    return os.environ.get("STRANGLER_OPERATOR") or user
+
+
+@contextlib.contextmanager
+def locked_state(directory: Path, plan: str) -> Iterator[tuple[PlanState, _Saver]]:
+    """The plan's state under an exclusive lock; call the saver to persist a change."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{plan}.json"
+    with (directory / f"{plan}.lock").open("a", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            state = PlanState.from_json(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            state = PlanState(plan=plan)
+        yield state, _Saver(path, state)
+
+
+class _Saver:
+    def __init__(self, path: Path, state: PlanState) -> None:
+        self._path = path
+        self._state = state
+
+    def __call__(self) -> None:
+        text = json.dumps(self._state.as_json(), indent=2, sort_keys=True) + "\n"
+        fd, staged = tempfile.mkstemp(dir=self._path.parent, prefix=f".{self._path.name}.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(staged, self._path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(staged)
+            raise

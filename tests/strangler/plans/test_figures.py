@@ -1,0 +1,152 @@
+"""Figures over a step's window: differences of cumulative counters, quantiles of buckets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from strangler.plans.figures import RouteCounts, Snapshot, StreamState, measure
+from strangler.plans.schema import load_plan
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def plan():
+    return load_plan(REPO / "migration_plans" / "catalog.yaml")
+
+
+def stream(**overrides: object) -> StreamState:
+    values: dict[str, object] = {
+        "enabled": True,
+        "paused_reason": "",
+        "backlog": 0,
+        "lag_seconds": 0.5,
+        "dead_letters": 0,
+        "reconcile_finished_at": None,
+        "reconcile_diverged": None,
+    }
+    values.update(overrides)
+    return StreamState(**values)  # type: ignore[arg-type]
+
+
+def counts(
+    *, catalog: tuple[float, float], monolith: tuple[float, float], match=0.0, mismatch=0.0,
+    catalog_buckets=None, monolith_buckets=None,
+) -> RouteCounts:  # fmt: skip
+    return RouteCounts(
+        requests={"catalog": catalog[0], "monolith": monolith[0]},
+        errors={"catalog": catalog[1], "monolith": monolith[1]},
+        latency_buckets={
+            "catalog": catalog_buckets or {},
+            "monolith": monolith_buckets or {},
+        },
+        shadow_match=match,
+        shadow_mismatch=mismatch,
+    )
+
+
+def test_rates_count_only_what_happened_during_the_step(plan):
+    before = Snapshot(100.0, counts(catalog=(1000, 500), monolith=(1000, 0), match=900,
+                                    mismatch=100), stream(), stream())  # fmt: skip
+    after = Snapshot(200.0, counts(catalog=(1200, 502), monolith=(1400, 2), match=1095,
+                                   mismatch=105), stream(), stream())  # fmt: skip
+    figures = measure(plan, since=before, now=after)
+    assert figures["shadow_difference_rate"].value == pytest.approx(5 / 200)
+    assert figures["shadow_difference_rate"].count == 200
+    assert figures["service_error_rate"].value == pytest.approx(2 / 200)
+    assert figures["service_error_rate_excess"].value == pytest.approx(2 / 200 - 2 / 400)
+    assert figures["service_error_rate_excess"].count == 200
+
+
+def test_p99_ratio_compares_the_windows_latency_buckets(plan):
+    zero = {"0.01": 0.0, "0.1": 0.0, "1.0": 0.0, "+Inf": 0.0}
+    before = Snapshot(0.0, counts(catalog=(0, 0), monolith=(0, 0), catalog_buckets=zero,
+                                  monolith_buckets=zero), None, None)  # fmt: skip
+    after = Snapshot(
+        1.0,
+        counts(
+            catalog=(100, 0),
+            monolith=(100, 0),
+            catalog_buckets={"0.01": 50.0, "0.1": 98.0, "1.0": 100.0, "+Inf": 100.0},
+            monolith_buckets={"0.01": 99.0, "0.1": 100.0, "1.0": 100.0, "+Inf": 100.0},
+        ),
+        None,
+        None,
+    )
+    figures = measure(plan, since=before, now=after)
+    assert figures["service_latency_p99_ratio"].value == pytest.approx(1.0 / 0.01)
+
+
+def test_without_requests_a_rate_has_no_value(plan):
+    same = counts(catalog=(10, 0), monolith=(10, 0))
+    figures = measure(plan, since=Snapshot(0, same, None, None), now=Snapshot(1, same, None, None))
+    assert figures["service_error_rate"].value is None
+    assert figures["shadow_difference_rate"].value is None
+    assert figures["sync_lag_seconds"].value is None
+
+
+def test_only_a_reconcile_finished_during_the_step_counts(plan):
+    old = stream(reconcile_finished_at=50.0, reconcile_diverged=0)
+    since = Snapshot(100.0, None, old, None)
+    assert (
+        measure(plan, since=since, now=Snapshot(150.0, None, old, None))["reconcile_diverged"].value
+        is None
+    )
+    fresh = stream(reconcile_finished_at=120.0, reconcile_diverged=3)
+    assert (
+        measure(plan, since=since, now=Snapshot(150.0, None, fresh, None))[
+            "reconcile_diverged"
+        ].value
+        == 3
+    )
+
+
+def test_a_snapshot_survives_its_json_form(plan):
+    snapshot = Snapshot(
+        5.0, counts(catalog=(1, 0), monolith=(2, 1), match=3), stream(), None, ["x"]
+    )
+    assert Snapshot.from_json(snapshot.as_json()) == snapshot
+
+
+def test_a_nodes_status_document_gives_the_streams_figures():
+    from strangler.plans.figures import _stream_from_status
+
+    status = {
+        "streams": [{"peer": "catalog", "enabled": True, "backlog": 3, "lag_seconds": 1.5}],
+        "dead_letters": {"parked": 2},
+        "last_reconcile": [
+            {"peer": "catalog", "table": "a", "diverged": 1,
+             "finished_at": "2026-11-22T05:00:00+00:00"},
+            {"peer": "catalog", "table": "b", "diverged": 2,
+             "finished_at": "2026-11-22T06:00:00+00:00"},
+        ],
+    }  # fmt: skip
+    stream = _stream_from_status(status, "catalog")
+    assert stream is not None
+    assert (stream.backlog, stream.lag_seconds, stream.dead_letters) == (3, 1.5, 2)
+    assert stream.reconcile_diverged == 3
+    assert stream.reconcile_finished_at == pytest.approx(1795323600.0)  # the older of the two
+
+
+def test_a_reconcile_still_running_on_one_table_gives_no_figure():
+    from strangler.plans.figures import _stream_from_status
+
+    status = {
+        "streams": [{"peer": "catalog", "enabled": True}],
+        "last_reconcile": [{"peer": "catalog", "table": "a", "diverged": 0, "finished_at": None}],
+    }
+    stream = _stream_from_status(status, "catalog")
+    assert stream is not None
+    assert stream.reconcile_diverged is None
+
+
+def test_a_request_the_service_failed_and_the_monolith_answered_counts_against_the_service(plan):
+    before = Snapshot(0.0, counts(catalog=(0, 0), monolith=(0, 0)), None, None)
+    after_counts = counts(catalog=(90, 0), monolith=(110, 0))
+    after_counts.fallbacks = 10.0  # 10 of the monolith's 110 answers were fallbacks
+    figures = measure(plan, since=before, now=Snapshot(1.0, after_counts, None, None))
+    assert figures["service_error_rate"].value == pytest.approx(10 / 100)
+    assert figures["service_error_rate"].count == 100
+    assert figures["service_error_rate_excess"].value == pytest.approx(10 / 100)

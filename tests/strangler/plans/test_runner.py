@@ -1,0 +1,263 @@
+"""The plan state machine: one step per `next`, only through passed gates; rollback to the
+last safe step; interrupted steps resume; every transition recorded.
+
+The proxy and the sync nodes are stood in for by a recorder of the changes asked of them
+(the live ones are exercised end to end in tests/e2e); figures are given as snapshots.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from strangler.plans.figures import RouteCounts, Snapshot, StreamState
+from strangler.plans.runner import advance, plan_status, rollback
+from strangler.plans.schema import load_plan
+
+PLAN = """
+name: demo
+routes: [products]
+service: catalog
+models: [catalog.Product]
+cutover_hold_seconds: 1
+nodes:
+  monolith: {url: "http://127.0.0.1:1", manage: "true"}
+  catalog: {url: "http://127.0.0.1:1", manage: "true"}
+steps:
+  - kind: sync
+    gate: {conditions: [{figure: sync_lag_seconds, max: 5}]}
+  - kind: shadow
+    gate: {conditions: [{figure: shadow_difference_rate, max: 0.01, min_count: 10}]}
+  - kind: canary
+    percent: 20
+  - kind: cutover
+  - kind: decommission
+"""
+
+
+class Recorder:
+    def __init__(self, *, drains: bool = True, diverged: int = 0) -> None:
+        self.calls: list[tuple[object, ...]] = []
+        self.drains = drains
+        self.diverged = diverged
+
+    def set_routes(self, *, mode, percent, fallback):
+        self.calls.append(("routes", mode, percent, fallback))
+
+    def hold_writes(self, *, seconds):
+        self.calls.append(("hold",))
+
+    def release_writes(self):
+        self.calls.append(("release",))
+
+    def set_stream(self, direction, *, enabled):
+        self.calls.append(("stream", direction, enabled))
+
+    def backfill(self):
+        self.calls.append(("backfill",))
+
+    def reconcile(self, direction, *, changed_only=False):
+        self.calls.append(("reconcile", direction, changed_only))
+        return self.diverged
+
+    def drained(self, direction, *, since):
+        self.calls.append(("drained", direction))
+        return self.drains
+
+
+def snapshot(*, lag: float | None = 0.5, match: float = 0, mismatch: float = 0) -> Snapshot:
+    forward = StreamState(True, "", 0, lag, 0, None, None) if lag is not None else None
+    proxy = RouteCounts(shadow_match=match, shadow_mismatch=mismatch)
+    return Snapshot(taken_at=0.0, proxy=proxy, forward=forward, reverse=None)
+
+
+@pytest.fixture
+def plan(tmp_path: Path):
+    path = tmp_path / "demo.yaml"
+    path.write_text(PLAN, encoding="utf-8")
+    return load_plan(path)
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    return tmp_path / "state"
+
+
+def step(plan, state_dir, actions, now, *, dry_run=False, baseline=None):
+    return advance(
+        plan,
+        state_dir=state_dir,
+        now=now,
+        actions=actions,
+        dry_run=dry_run,
+        take_snapshot=lambda: baseline or snapshot(),
+    )
+
+
+def history(state_dir: Path) -> list[dict]:
+    return json.loads((state_dir / "demo.json").read_text())["history"]
+
+
+def test_the_first_next_applies_the_first_step_and_records_who_and_when(plan, state_dir):
+    actions = Recorder()
+    outcome = step(plan, state_dir, actions, snapshot())
+    assert outcome.done
+    assert ("stream", "forward", True) in actions.calls
+    [entry] = history(state_dir)
+    assert entry["action"] == "next"
+    assert entry["to_step"] == "sync"
+    assert entry["who"]
+    assert entry["at"]
+
+
+def test_next_is_refused_while_the_gate_has_no_data_and_nothing_changes(plan, state_dir):
+    step(plan, state_dir, Recorder(), snapshot())
+    actions = Recorder()
+    outcome = step(plan, state_dir, actions, snapshot(lag=None))
+    assert not outcome.done
+    assert outcome.gate is not None
+    assert outcome.gate.verdict == "inconclusive"
+    assert actions.calls == []
+    assert history(state_dir)[-1]["action"] == "refused"
+
+
+def test_next_is_refused_when_a_figure_is_bad(plan, state_dir):
+    step(plan, state_dir, Recorder(), snapshot())
+    outcome = step(plan, state_dir, Recorder(), snapshot(lag=60))
+    assert outcome.gate is not None
+    assert outcome.gate.verdict == "failed"
+    assert plan_status(plan, state_dir=state_dir, now=snapshot()).current == 0
+
+
+def test_a_passed_gate_lets_exactly_one_step_through(plan, state_dir):
+    step(plan, state_dir, Recorder(), snapshot())
+    actions = Recorder()
+    assert step(plan, state_dir, actions, snapshot(lag=1)).done
+    assert actions.calls == [("routes", "shadow", None, True)]
+    assert plan_status(plan, state_dir=state_dir, now=snapshot()).current == 1
+
+
+def test_shadow_differences_are_measured_from_the_step_start(plan, state_dir):
+    step(plan, state_dir, Recorder(), snapshot())
+    step(plan, state_dir, Recorder(), snapshot(), baseline=snapshot(match=1000, mismatch=50))
+    # 20 comparisons during the step, 2 of them different: 10 % > 1 %
+    outcome = step(plan, state_dir, Recorder(), snapshot(match=1018, mismatch=52))
+    assert outcome.gate is not None
+    assert outcome.gate.verdict == "failed"
+    outcome = step(plan, state_dir, Recorder(), snapshot(match=1020, mismatch=50))
+    assert outcome.done
+
+
+def test_dry_run_describes_the_step_and_changes_nothing(plan, state_dir):
+    actions = Recorder()
+    outcome = step(plan, state_dir, actions, snapshot(), dry_run=True)
+    assert not outcome.done
+    assert outcome.changes == ["keep the sync monolith -> catalog running; routes unchanged"]
+    assert actions.calls == []
+    assert not (state_dir / "demo.json").exists()
+
+
+def test_cutover_holds_writes_drains_reverifies_flips_and_releases(plan, state_dir):
+    for _ in range(3):
+        step(plan, state_dir, Recorder(), snapshot(match=100))
+    actions = Recorder()
+    assert step(plan, state_dir, actions, snapshot()).done
+    assert actions.calls == [
+        ("hold",),
+        ("drained", "forward"),
+        ("reconcile", "forward", True),
+        ("routes", "service", None, True),
+        ("stream", "reverse", True),
+        ("release",),
+    ]
+
+
+def test_a_cutover_that_cannot_drain_releases_writes_with_ownership_unchanged(plan, state_dir):
+    for _ in range(3):
+        step(plan, state_dir, Recorder(), snapshot(match=100))
+    actions = Recorder(drains=False)
+    outcome = step(plan, state_dir, actions, snapshot())
+    assert not outcome.done
+    assert "did not drain" in outcome.message
+    assert actions.calls[0] == ("hold",)
+    assert actions.calls[-1] == ("release",)
+    assert not [c for c in actions.calls if c[0] in ("routes", "stream")]
+    assert plan_status(plan, state_dir=state_dir, now=snapshot()).current == 2
+    assert history(state_dir)[-1]["action"] == "failed"
+
+
+def test_a_cutover_with_differences_after_draining_is_not_made(plan, state_dir):
+    for _ in range(3):
+        step(plan, state_dir, Recorder(), snapshot(match=100))
+    actions = Recorder(diverged=2)
+    outcome = step(plan, state_dir, actions, snapshot())
+    assert "2 row(s) differ" in outcome.message
+    assert not [c for c in actions.calls if c[0] in ("routes", "stream")]
+
+
+def test_rollback_from_a_canary_returns_to_shadow(plan, state_dir):
+    for _ in range(3):
+        step(plan, state_dir, Recorder(), snapshot(match=100))
+    actions = Recorder()
+    outcome = rollback(plan, state_dir=state_dir, actions=actions, take_snapshot=snapshot)
+    assert outcome.done
+    assert actions.calls == [("routes", "shadow", None, True)]
+    assert plan_status(plan, state_dir=state_dir, now=snapshot()).current == 1
+
+
+def test_rollback_after_cutover_drains_the_service_and_gives_writes_back(plan, state_dir):
+    for _ in range(4):
+        step(plan, state_dir, Recorder(), snapshot(match=100))
+    actions = Recorder()
+    assert rollback(plan, state_dir=state_dir, actions=actions, take_snapshot=snapshot).done
+    assert actions.calls == [
+        ("hold",),
+        ("drained", "reverse"),
+        ("reconcile", "reverse", True),
+        ("routes", "shadow", None, True),
+        ("stream", "reverse", False),
+        ("release",),
+    ]
+    assert history(state_dir)[-1]["action"] == "rollback"
+
+
+class Crash(Exception):
+    pass
+
+
+class CrashingRecorder(Recorder):
+    def set_routes(self, *, mode, percent, fallback):
+        raise Crash
+
+
+def test_a_step_interrupted_by_a_crash_is_resumed_by_the_next_next(plan, state_dir):
+    step(plan, state_dir, Recorder(), snapshot())
+    with pytest.raises(Crash):
+        step(plan, state_dir, CrashingRecorder(), snapshot(lag=1))
+    status = plan_status(plan, state_dir=state_dir, now=snapshot())
+    assert status.pending is not None
+    assert status.pending["to"] == 1
+    actions = Recorder()
+    outcome = step(plan, state_dir, actions, snapshot(lag=None))  # no gate on a resume
+    assert outcome.done
+    assert actions.calls == [("routes", "shadow", None, True)]
+
+
+def test_a_step_interrupted_by_a_crash_can_be_rolled_back(plan, state_dir):
+    step(plan, state_dir, Recorder(), snapshot())
+    with pytest.raises(Crash):
+        step(plan, state_dir, CrashingRecorder(), snapshot(lag=1))
+    actions = Recorder()
+    assert rollback(plan, state_dir=state_dir, actions=actions, take_snapshot=snapshot).done
+    assert actions.calls == [("routes", "monolith", None, True)]
+    assert plan_status(plan, state_dir=state_dir, now=snapshot()).pending is None
+
+
+def test_a_finished_plan_has_nothing_to_do(plan, state_dir):
+    for _ in range(5):
+        assert step(plan, state_dir, Recorder(), snapshot(match=100)).done
+    outcome = step(plan, state_dir, Recorder(), snapshot())
+    assert not outcome.done
+    assert "complete" in outcome.message

@@ -1,0 +1,41 @@
+"""The tutorial harness: what a shown output block accepts and refuses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.tutorials.harness import matches, parse
+
+
+@pytest.mark.parametrize(
+    ("expected", "actual", "ok"),
+    [
+        (["a", "b"], ["a", "b"], True),
+        (["a", "b"], ["a", "c"], False),
+        (["a"], ["a", "b"], False),
+        (["...", "b"], ["x", "y", "b"], True),
+        (["a", "...", "c"], ["a", "c"], True),
+        (["id: ..."], ["id: 42"], True),
+        (["id: ...!"], ["id: 42"], False),
+        (["a  "], ["a"], True),
+    ],
+)
+def test_shown_output_matches_with_ellipses(expected, actual, ok):
+    assert matches(expected, actual) is ok
+
+
+def test_a_console_block_is_read_as_commands_with_their_output(tmp_path: Path):
+    page = tmp_path / "t.md"
+    page.write_text(
+        'text\n\n<!-- run: background until="ready" -->\n```console\n$ serve\nready\n```\n\n'
+        "```console\n$ echo 1\n1\n$ echo 2\n2\n```\n\n```python\nnot = 'run'\n```\n",
+        encoding="utf-8",
+    )
+    commands = parse(page).commands
+    assert [(c.text, c.expected, c.background_until) for c in commands] == [
+        ("serve", ["ready"], "ready"),
+        ("echo 1", ["1"], None),
+        ("echo 2", ["2"], None),
+    ]
