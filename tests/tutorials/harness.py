@@ -9,7 +9,8 @@ with Ctrl-C (SIGINT to their process group) when the tutorial ends, and must exi
 
 Commands run with ``bash``, in the repository (``export NAME=value`` lasts for the commands
 after it, as in the reader's shell), with ``.venv/bin`` first on ``PATH`` (as
-after ``. .venv/bin/activate``), in a private ``STRANGLER_VAR_DIR``, and with the default
+after ``. .venv/bin/activate``), in a private ``STRANGLER_VAR_DIR`` (the paths ``var/...`` a
+tutorial names are that directory's), and with the default
 ports (8000, 8001, 8100, 8200) moved to free ones: URLs are rewritten on the way in and
 port numbers back on the way out, so the tutorial reads as a reader will see it.
 """
@@ -125,6 +126,7 @@ class Session:
 
     def __init__(self, var_dir: Path) -> None:
         self.ports = {name: free_port() for name in DEFAULT_PORTS}
+        self.var_dir = var_dir
         self.env = dict(os.environ)
         self.env.update({name: str(port) for name, port in self.ports.items()})
         self.env["STRANGLER_VAR_DIR"] = str(var_dir)
@@ -141,12 +143,15 @@ class Session:
         self.background: list[tuple[subprocess.Popen[str], list[str], threading.Thread]] = []
 
     def inwards(self, text: str) -> str:
+        # A reader's stack keeps its files in the repository's var/; this session's are private.
+        text = re.sub(r"(?<![\w./-])var/", f"{self.var_dir}/", text)
         for name, default in DEFAULT_PORTS.items():
             text = re.sub(rf"(?<=[:/]){default}\b", str(self.ports[name]), text)
             text = re.sub(rf"(?<=127\.0\.0\.1:){default}\b", str(self.ports[name]), text)
         return text
 
     def outwards(self, text: str) -> str:
+        text = text.replace(f"{self.var_dir}/", "var/")
         for name, default in DEFAULT_PORTS.items():
             text = re.sub(rf"\b{self.ports[name]}\b", str(default), text)
         return text
@@ -174,6 +179,8 @@ class Session:
             raise AssertionError(
                 f"line {command.line}: `{command.text}` exited {result.returncode}:\n"
                 + "\n".join(output)
+                + "\n\nthe background commands' last lines:\n"
+                + self.background_tail()
             )
         return output
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.tutorials.harness import matches, parse
+from tests.tutorials.harness import Session, matches, parse
 
 
 @pytest.mark.parametrize(
@@ -39,3 +39,10 @@ def test_a_console_block_is_read_as_commands_with_their_output(tmp_path: Path):
         ("echo 1", ["1"], None),
         ("echo 2", ["2"], None),
     ]
+
+
+def test_the_readers_var_paths_are_the_sessions_private_directory(tmp_path: Path):
+    reader = Session(tmp_path / "var")
+    inside = reader.inwards("cat var/a > var/b; ls /var/log ./var/c my-var/d")
+    assert inside == (f"cat {tmp_path}/var/a > {tmp_path}/var/b; ls /var/log ./var/c my-var/d")
+    assert reader.outwards(f"wrote {tmp_path}/var/b") == "wrote var/b"
