@@ -51,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "strangler.servicekit.request_id.request_id_middleware",
+    "strangler.sync.freshness.data_versions_middleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "extracted.catalog.core.api.authentication.vary_on_cookie_middleware",

@@ -13,6 +13,7 @@ HTML, Prometheus).
 from strangler.compare.compiled import RuleBook
 from strangler.compare.engine import CompareEngine
 from strangler.compare.errors import CompareError, RuleRefused, RulesInvalid
+from strangler.compare.freshness import versions_from_headers
 from strangler.compare.latency import LatencySummary
 from strangler.compare.model import (
     CandidateFailure,
@@ -68,4 +69,5 @@ __all__ = [
     "Verdict",
     "headers_of",
     "parse_rules",
+    "versions_from_headers",
 ]

@@ -14,6 +14,7 @@ from rest_framework import serializers
 
 from monolith.catalog.models import Category, Product
 from monolith.catalog.selectors import category_parent_creates_cycle
+from strangler.sync.freshness import ServedRowsMixin
 
 __all__ = [
     "CategorySerializer",
@@ -26,7 +27,7 @@ __all__ = [
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
-class CategorySerializer(serializers.ModelSerializer[Category]):
+class CategorySerializer(ServedRowsMixin, serializers.ModelSerializer[Category]):
     """A node of the category tree; `parent` is null at the roots."""
 
     class Meta:
@@ -58,8 +59,11 @@ class CategoryWriteSerializer(serializers.ModelSerializer[Category]):
         return parent
 
 
-class ProductSerializer(serializers.ModelSerializer[Product]):
+class ProductSerializer(ServedRowsMixin, serializers.ModelSerializer[Product]):
     """A product with its stock summary. `price` is a decimal string with two places."""
+
+    # The stock level behind `stock_available` is a synced row of its own (freshness header).
+    served_relations = ("stock",)
 
     # The stock fields are annotations: serialise products from `product_list_visible`.
     stock_available = serializers.IntegerField(
