@@ -59,6 +59,7 @@ from proxy.holds import MAX_HOLD_SECONDS, write_hold
 from proxy.metrics import TALLY
 from proxy.routing import CompiledRoute, RouteTable
 from proxy.settings import ProxySettings
+from proxy.shadow import OUTCOMES
 from proxy.table_store import WATCH_INTERVAL_SECONDS
 from strangler import routes_file
 
@@ -83,7 +84,6 @@ _REQUESTS = "strangler_proxy_requests_total"
 _FALLBACKS = "strangler_proxy_fallbacks_total"
 _SHADOW = "strangler_proxy_shadow_total"
 _STATUS_CLASSES = ("2xx", "3xx", "4xx", "5xx")
-_SHADOW_OUTCOMES = ("match", "mismatch", "dropped", "skipped", "error")
 _UNROUTED = "(default)"
 # Other workers see a hold at their next poll of the holds file: one watch interval (0.5 s;
 # measured: seen 0.34 s after the write on average, 0.49 s at most over 10 trials) plus a
@@ -159,7 +159,7 @@ class RouteCounters:
 
     requests: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_STATUS_CLASSES, 0))
     fallbacks: int = 0
-    shadow: dict[str, int] = field(default_factory=lambda: dict.fromkeys(_SHADOW_OUTCOMES, 0))
+    shadow: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
 
     def as_json(self) -> dict[str, object]:
         return {

@@ -16,6 +16,8 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from proxy import metrics
+from proxy.capture import RequestCapture
+from proxy.comparing import rules_text
 from proxy.config import SAFE_METHODS
 from proxy.errors import (
     ClientTooSlow,
@@ -35,7 +37,7 @@ from proxy.relay import BUFFER_LIMIT_BYTES, CAPTURED, COHORT_COOKIE, Answer, rel
 from proxy.rewrite import rewrite_location, rewrite_set_cookie
 from proxy.routing import RouteTable
 from proxy.settings import ProxySettings
-from proxy.shadow import ShadowDispatcher, ShadowJob
+from proxy.shadow import WANT_VERSIONS, ShadowDispatcher, ShadowJob
 from proxy.table_store import TableStore
 from proxy.upstream_client import Body
 from proxy.upstream_response import UpstreamResponse
@@ -59,6 +61,7 @@ class ProxyState:
     identity: IdentityResolver
     shadow: ShadowDispatcher
     health: HealthChecker
+    capture: RequestCapture
 
 
 STATE = web.AppKey("proxy_state", ProxyState)
@@ -290,6 +293,8 @@ async def _serve(
         else None
     )
     headers = forwarder.outgoing_headers(identity_value)
+    if decision.shadow:  # the monolith says which data versions it answered with
+        headers.append(WANT_VERSIONS)
     if is_websocket_upgrade(request):
         return await relay_websocket(request, primary, target, decoded(headers))
 
@@ -307,6 +312,12 @@ async def _serve(
             state.shadow.skip(decision.route_name)
             shadow_to = None
         body = buffered if buffered is not None else _limited_body(request, state.settings)
+    capture = state.capture
+    if capture.enabled and decision.route is not None and capture.wants(decision.route_name):
+        # Recorded as the client sent it; a streamed body is copied as it passes.
+        body = capture.record(
+            decision.route_name, request.method, target, request.raw_headers, body
+        )
 
     try:
         if decision.fallback and state.health.is_unhealthy(primary.name):
@@ -358,8 +369,14 @@ async def _serve(
     if captured is None:
         state.shadow.skip(decision.route_name)
         return response
-    owner = pool[shadow_to]
+    owner, legacy = pool[shadow_to], pool[forwarder.table.legacy]
     shadow_headers = forwarder.outgoing_headers(identity.header_value if identity else None)
+    config = decision.route.config.shadow if decision.route else None
+    repeat = (
+        config is not None
+        and request.method in SAFE_METHODS
+        and random.random() < config.noise_sample_rate  # noqa: S311 - sampling
+    )
     state.shadow.submit(
         ShadowJob(
             route=decision.route_name,
@@ -370,9 +387,25 @@ async def _serve(
             headers=shadow_headers,
             body=buffered,
             primary=captured,
+            rules=_rules(state, forwarder.table),
+            legacy_url=legacy.base_url,
+            legacy_timeout=legacy.config.timeouts.total,
+            primary_seconds=forwarder.upstream_seconds,
+            repeat_base=repeat,
+            repeat_candidate=repeat and config is not None and config.candidate_twice,
         )
     )
     return response
+
+
+def _rules(state: ProxyState, table: RouteTable) -> str:
+    config = table.config
+    return state.shadow.compare.rules_for(
+        config,
+        lambda: rules_text(
+            config.compare, {r.name: r.compare for r in config.routes if r.compare is not None}
+        ),
+    )
 
 
 def _record(
@@ -477,6 +510,8 @@ def build_app(
         dispatcher = shadow or ShadowDispatcher()
         await dispatcher.start()
         health = HealthChecker(store.pool, interval=settings.health_interval)
+        capture = RequestCapture(settings.var_dir)
+        capture.configure(store.current.config)
         app[STATE] = ProxyState(
             settings=settings,
             store=store,
@@ -488,11 +523,14 @@ def build_app(
             ),
             shadow=dispatcher,
             health=health,
+            capture=capture,
         )
         watcher = asyncio.create_task(store.watch())
         checker = asyncio.create_task(health.run())
         flusher = asyncio.create_task(_flush_metrics())
+        capture_follower = asyncio.create_task(capture.follow(store))
         yield
+        capture_follower.cancel()
         watcher.cancel()
         checker.cancel()
         flusher.cancel()
@@ -500,6 +538,7 @@ def build_app(
         await dispatcher.close()
         await app[STATE].identity.close()
         await store.close()
+        await asyncio.to_thread(capture.close)
 
     app.cleanup_ctx.append(lifecycle)
     app.router.add_route("*", "/{tail:.*}", _routed)

@@ -22,7 +22,16 @@ routes:
     prefix: /api/v1/products/           # everything under it
     owner: catalog
     mode: shadow
-    shadow: {sample_rate: 0.5}
+    shadow: {sample_rate: 0.5, noise_sample_rate: 0.1}
+    compare:                            # this route's rules (strangler.compare.rules)
+      critical: ["results[].price"]
+    capture: {sample_rate: 0.05}        # this route's share recorded for replay
+compare:                                # the rules every route starts from
+  ignore: ["**.served_at"]
+capture:                                # recording requests for offline replay
+  path: capture/requests.jsonl          # relative to STRANGLER_VAR_DIR
+  sample_rate: 0.01
+  redact: [card_number]                 # more field names whose values never reach the file
 ```
 Paths no route matches go to the ``legacy`` upstream; paths under ``internal_prefixes``
 (default ``/internal/``) are never served to clients.
@@ -40,10 +49,13 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from proxy.errors import ConfigError
+from strangler.compare import CompareRules, RuleBook, RuleRefused
 
 __all__ = [
     "SAFE_METHODS",
+    "CaptureConfig",
     "Mode",
+    "RouteCaptureConfig",
     "RouteConfig",
     "ShadowConfig",
     "TableConfig",
@@ -100,6 +112,30 @@ class ShadowConfig(_Strict):
     unsafe_methods: bool = False
     # Request bodies above this are not buffered for the shadow; the shadow is skipped.
     max_body_bytes: Annotated[int, Field(ge=0, le=64 * 1024 * 1024)] = 1024 * 1024
+    # Share of shadowed requests (safe methods only) on which the monolith is asked a second
+    # time: what differs between two answers of the monolith itself is noise. 10 % learns a
+    # field's noise rate within a few hundred requests at one extra monolith call in ten.
+    noise_sample_rate: Annotated[float, Field(ge=0, le=1)] = 0.1
+    # On those same requests, ask the service twice as well (its own volatile fields).
+    candidate_twice: bool = False
+
+
+class RouteCaptureConfig(_Strict):
+    # This route's share recorded, 0 to 1; without it the table's ``capture.sample_rate``.
+    sample_rate: Annotated[float, Field(ge=0, le=1)]
+
+
+class CaptureConfig(_Strict):
+    # Relative paths are under STRANGLER_VAR_DIR (default var/).
+    path: str = "capture/requests.jsonl"
+    # 1 % of a route at 100 req/s is ~86,000 records a day: ample for a replay.
+    sample_rate: Annotated[float, Field(ge=0, le=1)] = 0.01
+    # Header, query and body field names (any case) whose values are redacted, beyond the
+    # credentials always redacted (cookies, authorization, tokens, passwords, CSRF).
+    redact: list[str] = []
+    max_body_bytes: Annotated[int, Field(ge=0, le=16 * 1024 * 1024)] = 16 * 1024
+    max_file_bytes: Annotated[int, Field(ge=1024)] = 64 * 1024 * 1024
+    backups: Annotated[int, Field(ge=0, le=1000)] = 5
 
 
 class RouteConfig(_Strict):
@@ -112,6 +148,9 @@ class RouteConfig(_Strict):
     canary_percent: Annotated[float, Field(ge=0, le=100)] = 0
     fallback: bool = False
     shadow: ShadowConfig = ShadowConfig()
+    # Comparison rules for this route, on top of the table's ``compare`` defaults.
+    compare: CompareRules | None = None
+    capture: RouteCaptureConfig | None = None
 
     @field_validator("name")
     @classmethod
@@ -151,6 +190,15 @@ class TableConfig(_Strict):
     # Paths only services call each other on (identity resolution, sync); a client asking
     # for one through the proxy gets 404, whatever spelling it uses.
     internal_prefixes: list[str] = ["/internal/"]
+    # The comparison rules every route starts from (strangler.compare.rules).
+    compare: CompareRules = CompareRules()
+    # Recording a sampled share of requests for offline replay; off when left out.
+    capture: CaptureConfig | None = None
+
+    def rule_book(self) -> RuleBook:
+        """The defaults and every route's rules, compiled (a refused rule raises)."""
+        routes = {route.name: route.compare for route in self.routes if route.compare}
+        return RuleBook(self.compare, routes)
 
     @model_validator(mode="after")
     def _consistent(self) -> TableConfig:
@@ -172,7 +220,22 @@ class TableConfig(_Strict):
                     f"{where}, field 'mode': a route owned by the monolith can only be in "
                     f"mode 'monolith'; set 'owner' to the extracted service first"
                 )
+        self._rules_accepted()
         return self
+
+    def _rules_accepted(self) -> None:
+        """A rule that would hide a missing, extra or type change is refused, with the reason."""
+        try:
+            RuleBook(self.compare)
+        except RuleRefused as exc:
+            raise ValueError(f"field 'compare': {exc}") from exc
+        for index, route in enumerate(self.routes):
+            if route.compare is None:
+                continue
+            try:
+                RuleBook(self.compare, {route.name: route.compare})
+            except RuleRefused as exc:
+                raise ValueError(f"routes[{index}] ({route.name}), field 'compare': {exc}") from exc
 
 
 def _describe(error: ErrorDetails, data: object) -> str:

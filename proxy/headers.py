@@ -50,6 +50,9 @@ IDENTITY_HEADERS: frozenset[str] = frozenset(
     {
         "x-strangler-identity",
         "x-strangler-force",
+        # Only the proxy marks a copy as a shadow, or asks a service for its data versions.
+        "x-strangler-shadow",
+        "x-strangler-want-versions",
         "x-remote-user",
         "remote-user",
         "x-forwarded-user",
@@ -80,14 +83,19 @@ def _named(value: bytes) -> frozenset[bytes]:
     return frozenset(tokens - _HOP_BY_HOP_RAW - {b""})
 
 
+# A service's data versions (strangler.sync.freshness) are for the shadow comparison only.
+_DATA_VERSIONS_RAW = b"x-strangler-data-versions"
+
+
 def response_headers(raw: Iterable[tuple[bytes, bytes]]) -> CIMultiDict[str]:
     """An upstream's answer headers for the client: hop-by-hop and ``Connection``-named
-    ones dropped, decoded as aiohttp decodes them."""
+    ones dropped, and the data versions a shadow comparison asked for; decoded as aiohttp
+    decodes them."""
     pairs: list[tuple[str, str]] = []
     named: set[bytes] = set()
     for name, value in raw:
         lowered = name.lower()
-        if lowered in _HOP_BY_HOP_RAW:
+        if lowered in _HOP_BY_HOP_RAW or lowered == _DATA_VERSIONS_RAW:
             if lowered == b"connection":
                 named |= _named(value)
             continue

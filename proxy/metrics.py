@@ -11,6 +11,7 @@ from prometheus_client import Counter, Gauge, Histogram
 __all__ = [
     "ADDED_LATENCY",
     "BREAKER_STATE",
+    "CAPTURE_RECORDS",
     "CLIENT_DISCONNECTS",
     "FALLBACKS",
     "FLUSH_SECONDS",
@@ -89,6 +90,11 @@ HELD_OUTCOMES = Counter(
 SHADOW_RESULTS = Counter(
     "strangler_proxy_shadow_total",
     "Shadow comparisons by outcome: match, mismatch, dropped, skipped, error.",
+    ["route", "outcome"],
+)
+CAPTURE_RECORDS = Counter(
+    "strangler_proxy_capture_records_total",
+    "Sampled requests for the capture file, by outcome: written, dropped (queue full), failed.",
     ["route", "outcome"],
 )
 CLIENT_DISCONNECTS = Counter(

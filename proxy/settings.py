@@ -63,6 +63,8 @@ class ProxySettings:
     workers: int = 1
     # Seconds between active health checks of each upstream.
     health_interval: float = 2.0
+    # Where the proxy writes files (the request capture), shared with the other components.
+    var_dir: Path = Path("var")
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -83,6 +85,7 @@ class ProxySettings:
             client_body_timeout=_float(env, "PROXY_CLIENT_BODY_TIMEOUT", 30.0),
             workers=_int(env, "PROXY_WORKERS", 1, low=1, high=256),
             health_interval=_float(env, "PROXY_HEALTH_INTERVAL", 2.0),
+            var_dir=Path(env.get("STRANGLER_VAR_DIR") or "var"),
         )
         from proxy.headers import TrustedProxies
 

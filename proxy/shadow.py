@@ -4,30 +4,37 @@ The client's answer never waits for the shadow: jobs go into a bounded queue tha
 number of workers drain over their own connection pools (the proxy's upstream client, one
 pool per service, apart from the pools that serve clients) and timeouts. When the queue is
 full the job is dropped and counted, never queued without bound.
+
+A shadow worker asks the service (and, for the route's ``noise_sample_rate`` share of safe
+requests, the monolith a second time, and the service too when ``candidate_twice``), then
+hands the answers to the comparison engine in a child process (``proxy.comparing``). Both
+sides are asked for their data versions (``X-Strangler-Want-Versions``): when the service's
+data was behind the monolith's, the verdict is "not comparable" and a safe request is asked
+again of both sides ``RETRY_DELAYS`` later, when the sync has had time to catch up.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from dataclasses import dataclass, field
-from typing import Protocol
+import time
+from dataclasses import dataclass, field, replace
 
 from multidict import CIMultiDict
 
-from proxy.config import Timeouts
-from proxy.errors import UpstreamError
+from proxy.comparing import CompareJob, ComparePool, Outcome
+from proxy.config import SAFE_METHODS, Timeouts
+from proxy.errors import UpstreamError, UpstreamTimeout, UpstreamUnreachable
 from proxy.metrics import SHADOW_RESULTS
 from proxy.upstream_client import UpstreamClient
+from strangler.compare import CandidateFailure, HttpRequest, HttpResponse, Verdict
 
 __all__ = [
+    "OUTCOMES",
+    "WANT_VERSIONS",
     "CapturedResponse",
-    "Comparator",
     "ShadowDispatcher",
     "ShadowJob",
-    "StatusAndJsonComparator",
-    "Verdict",
 ]
 
 logger = logging.getLogger(__name__)
@@ -40,6 +47,12 @@ SHADOW_CONCURRENCY = 16
 SHADOW_QUEUE_SIZE = 256
 # A shadow answer slower than this is counted as an error, not waited for.
 SHADOW_TIMEOUT_SECONDS = 10.0
+# When the service's data was behind: the sync's lag is seconds (its gates hold it under
+# 10 s), so ask again after 2 s, then 8 s, then count the request not comparable.
+RETRY_DELAYS = (2.0, 8.0)
+# Asks a service (strangler.sync.freshness) for the versions of the rows it answered with.
+WANT_VERSIONS = (b"X-Strangler-Want-Versions", b"1")
+_SHADOW_HEADER = (b"X-Strangler-Shadow", b"1")
 
 
 @dataclass(frozen=True)
@@ -50,53 +63,56 @@ class CapturedResponse:
 
 
 @dataclass(frozen=True)
-class Verdict:
-    equal: bool
-    reason: str = ""
-
-
-class Comparator(Protocol):
-    def compare(
-        self, route: str, base: CapturedResponse, candidate: CapturedResponse
-    ) -> Verdict: ...
-
-
-class StatusAndJsonComparator:
-    """Status, then bodies: JSON compared as parsed values (key order free), others as bytes.
-    The comparison engine (``strangler.compare``) replaces this with rules per route."""
-
-    def compare(self, route: str, base: CapturedResponse, candidate: CapturedResponse) -> Verdict:
-        if base.status != candidate.status:
-            return Verdict(False, f"status {base.status} != {candidate.status}")
-        if base.body == candidate.body:
-            return Verdict(True)
-        try:
-            if json.loads(base.body) == json.loads(candidate.body):
-                return Verdict(True)
-        except ValueError:
-            return Verdict(False, "bodies differ")
-        return Verdict(False, "JSON bodies differ")
-
-
-@dataclass(frozen=True)
 class ShadowJob:
     route: str
-    base_url: str
+    base_url: str  # the service's
     timeout: float
     method: str
     target: str
     headers: list[tuple[bytes, bytes]]  # as they go upstream (proxy.headers)
     body: bytes | None
-    primary: CapturedResponse
+    primary: CapturedResponse | None  # None: ask the monolith again first (a retry)
+    rules: str = ""  # proxy.comparing.rules_text of the table in force
+    legacy_url: str = ""
+    legacy_timeout: float = SHADOW_TIMEOUT_SECONDS
+    primary_seconds: float | None = None
+    repeat_base: bool = False
+    repeat_candidate: bool = False
+    attempt: int = 0
+
+
+# What a shadowed request came to: match (equal, or only noise), mismatch (a real
+# difference), candidate_error (the service broke where the monolith answered),
+# not_comparable (the service's data was behind, or the monolith failed), or not compared:
+# dropped (a queue was full), skipped (body too large to copy), error (a bug; logged).
+OUTCOMES = (
+    "match",
+    "mismatch",
+    "candidate_error",
+    "not_comparable",
+    "dropped",
+    "skipped",
+    "error",
+)
+_OUTCOME_OF = {
+    Verdict.EQUAL: "match",
+    Verdict.NOISE_ONLY: "match",
+    Verdict.DIFFERENT: "mismatch",
+    Verdict.CANDIDATE_ERROR: "candidate_error",
+    Verdict.NOT_COMPARABLE: "not_comparable",
+}
 
 
 @dataclass
 class ShadowStats:
     match: int = 0
     mismatch: int = 0
+    candidate_error: int = 0
+    not_comparable: int = 0
     dropped: int = 0
     skipped: int = 0
     error: int = 0
+    retried: int = 0
     per_route: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def count(self, route: str, outcome: str) -> None:
@@ -106,27 +122,48 @@ class ShadowStats:
         SHADOW_RESULTS.labels(route, outcome).inc()
 
 
+def _failure(exc: UpstreamError) -> CandidateFailure:
+    if isinstance(exc, UpstreamTimeout):
+        return CandidateFailure("timeout", str(exc))
+    if isinstance(exc, UpstreamUnreachable):
+        return CandidateFailure("connect", str(exc))
+    return CandidateFailure("protocol", str(exc))
+
+
+def _text_headers(headers: list[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
+    return tuple((n.decode("latin-1"), v.decode("latin-1")) for n, v in headers)
+
+
+def _answer(captured: CapturedResponse, origin: str) -> HttpResponse:
+    return HttpResponse(captured.status, tuple(captured.headers.items()), captured.body, origin)
+
+
 class ShadowDispatcher:
     def __init__(
         self,
         *,
-        comparator: Comparator | None = None,
+        compare: ComparePool | None = None,
         concurrency: int = SHADOW_CONCURRENCY,
         queue_size: int = SHADOW_QUEUE_SIZE,
+        retry_delays: tuple[float, ...] = RETRY_DELAYS,
     ) -> None:
-        self.comparator: Comparator = comparator or StatusAndJsonComparator()
+        self.compare = compare or ComparePool()
         self.concurrency = concurrency
+        self.retry_delays = retry_delays
         self.stats = ShadowStats()
         self._queue: asyncio.Queue[ShadowJob] = asyncio.Queue(maxsize=queue_size)
         self._workers: list[asyncio.Task[None]] = []
         self._clients: dict[tuple[str, float], UpstreamClient] = {}
+        self._retries: set[asyncio.TimerHandle] = set()
+        self._closed = False
 
     async def start(self) -> None:
         self._workers = [asyncio.create_task(self._work()) for _ in range(self.concurrency)]
 
     def _client(self, base_url: str, timeout: float) -> UpstreamClient:
-        """One pool per service (and timeout): at most ``concurrency`` connections, as many
+        """One pool per upstream (and timeout): at most ``concurrency`` connections, as many
         as there are workers."""
+        timeout = min(timeout, SHADOW_TIMEOUT_SECONDS)
         client = self._clients.get((base_url, timeout))
         if client is None:
             timeouts = Timeouts(
@@ -155,41 +192,132 @@ class ShadowDispatcher:
             job = await self._queue.get()
             try:
                 await self._run(job)
+            except Exception:  # a bug here must not stop the worker that found it
+                logger.exception("shadow job for route %s failed", job.route)
+                self.stats.count(job.route, "error")
             finally:
                 self._queue.task_done()
 
-    async def _run(self, job: ShadowJob) -> None:
-        client = self._client(job.base_url, min(job.timeout, SHADOW_TIMEOUT_SECONDS))
-        headers = [*job.headers, (b"X-Strangler-Shadow", b"1")]
+    async def _ask(
+        self, base_url: str, timeout: float, job: ShadowJob, headers: list[tuple[bytes, bytes]]
+    ) -> tuple[CapturedResponse | CandidateFailure, float]:
+        started = time.perf_counter()
         try:
-            response = await client.request(job.method, job.target, headers, job.body)
+            response = await self._client(base_url, timeout).request(
+                job.method, job.target, headers, job.body
+            )
             try:
                 body = await response.read()
             finally:
                 response.release()
         except UpstreamError as exc:
-            logger.info("shadow request for route %s failed: %r", job.route, exc)
+            return _failure(exc), time.perf_counter() - started
+        answer = CapturedResponse(response.status, CIMultiDict(response.headers), body)
+        return answer, time.perf_counter() - started
+
+    async def _run(self, job: ShadowJob) -> None:
+        headers = [*job.headers, _SHADOW_HEADER, WANT_VERSIONS]
+        primary, primary_seconds = job.primary, job.primary_seconds
+        if primary is None:
+            asked, primary_seconds = await self._ask(
+                job.legacy_url, job.legacy_timeout, job, [*job.headers, WANT_VERSIONS]
+            )
+            if isinstance(asked, CandidateFailure):
+                logger.info("shadow retry on route %s: the monolith failed: %s", job.route, asked)
+                self.stats.count(job.route, "error")
+                return
+            primary = asked
+        asks = [self._ask(job.base_url, job.timeout, job, headers)]
+        if job.repeat_base:
+            asks.append(
+                self._ask(job.legacy_url, job.legacy_timeout, job, [*job.headers, WANT_VERSIONS])
+            )
+        answers = await asyncio.gather(*asks)
+        candidate, candidate_seconds = answers[0]
+        base_again = answers[1][0] if job.repeat_base else None
+        candidate_again = None
+        if job.repeat_candidate and isinstance(candidate, CapturedResponse):
+            again, _ = await self._ask(job.base_url, job.timeout, job, headers)
+            candidate_again = again if isinstance(again, CapturedResponse) else None
+        self._compare(
+            job,
+            CompareJob(
+                route=job.route,
+                rules=job.rules,
+                request=HttpRequest(
+                    job.method, job.target, _text_headers(job.headers), job.body or b""
+                ),
+                base=_answer(primary, job.legacy_url),
+                candidate=(
+                    _answer(candidate, job.base_url)
+                    if isinstance(candidate, CapturedResponse)
+                    else candidate
+                ),
+                base_again=(
+                    _answer(base_again, job.legacy_url)
+                    if isinstance(base_again, CapturedResponse)
+                    else None
+                ),
+                candidate_again=(
+                    _answer(candidate_again, job.base_url) if candidate_again else None
+                ),
+                base_latency=primary_seconds,
+                candidate_latency=candidate_seconds,
+            ),
+        )
+
+    def _compare(self, job: ShadowJob, compare_job: CompareJob) -> None:
+        def judged(_: CompareJob, outcome: Outcome | BaseException) -> None:
+            self._judged(job, outcome)
+
+        if not self.compare.submit(compare_job, judged):
+            self.stats.count(job.route, "dropped")
+
+    def _judged(self, job: ShadowJob, outcome: Outcome | BaseException) -> None:
+        if isinstance(outcome, BaseException):
+            logger.warning("comparison on route %s failed: %r", job.route, outcome)
             self.stats.count(job.route, "error")
             return
-        candidate = CapturedResponse(response.status, CIMultiDict(response.headers), body)
-        verdict = self.comparator.compare(job.route, job.primary, candidate)
-        self.stats.count(job.route, "match" if verdict.equal else "mismatch")
-        if not verdict.equal:
+        if outcome.stale and job.method in SAFE_METHODS and job.attempt < len(self.retry_delays):
+            self._retry(job)
+        self.stats.count(job.route, _OUTCOME_OF[outcome.verdict])
+        if outcome.verdict in (Verdict.DIFFERENT, Verdict.CANDIDATE_ERROR):
             logger.info(
-                "shadow mismatch on route %s: %s %s: %s",
+                "shadow %s on route %s: %s %s: %s%s",
+                outcome.verdict.value,
                 job.route,
                 job.method,
                 job.target,
-                verdict.reason,
+                outcome.reason,
+                f" [{outcome.signature}]" if outcome.signature else "",
             )
 
+    def _retry(self, job: ShadowJob) -> None:
+        """Both sides again, later: the monolith's answer then is the one to match."""
+        if self._closed:
+            return
+        again = replace(job, primary=None, primary_seconds=None, attempt=job.attempt + 1)
+        self.stats.retried += 1
+
+        def fire() -> None:
+            self._retries.discard(handle)
+            self.submit(again)
+
+        handle = asyncio.get_running_loop().call_later(self.retry_delays[job.attempt], fire)
+        self._retries.add(handle)
+
     async def drain(self) -> None:
-        """Wait until every queued job has been compared (tests, graceful shutdown)."""
+        """Wait until every queued job has been compared and written (tests, shutdown)."""
         await self._queue.join()
+        await self.compare.drain()
 
     async def close(self) -> None:
+        self._closed = True
+        for handle in self._retries:
+            handle.cancel()
         for worker in self._workers:
             worker.cancel()
         await asyncio.gather(*self._workers, return_exceptions=True)
         for client in self._clients.values():
             await client.close()
+        await self.compare.close()

@@ -206,7 +206,11 @@ def _cells(route: dict[str, Any], with_counters: bool) -> list[str]:
             str(counters["requests"]["total"]),
             str(counters["requests"].get("5xx", 0)),
             str(counters["fallbacks"]),
-            f"{shadow['match']}/{shadow['mismatch']}" if route["mode"] == "shadow" else "-",
+            (
+                f"{shadow['match']}/{shadow['mismatch'] + shadow.get('candidate_error', 0)}"
+                if route["mode"] == "shadow"
+                else "-"
+            ),
         ]
     return cells
 

@@ -254,7 +254,8 @@ def _proxy_counts(
             elif sample.name == "strangler_proxy_shadow_total":
                 if labels["outcome"] == "match":
                     counts.shadow_match += sample.value
-                elif labels["outcome"] == "mismatch":
+                elif labels["outcome"] in ("mismatch", "candidate_error"):
+                    # A service that broke where the monolith answered is a difference too.
                     counts.shadow_mismatch += sample.value
     return counts
 

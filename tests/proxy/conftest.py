@@ -301,3 +301,9 @@ def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(autouse=True)
+def _private_var_dir(tmp_path_factory, monkeypatch) -> None:
+    """Comparison results (and captures) go to a directory of the test's, never var/."""
+    monkeypatch.setenv("STRANGLER_VAR_DIR", str(tmp_path_factory.mktemp("var")))
