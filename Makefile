@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: up test venv lint typecheck typecheck-catalog test-monolith test-catalog test-proxy test-strangler test-sync test-tutorials test-sidebyside bench bench-proxy bench-sync clean
+.PHONY: up test venv lint typecheck typecheck-catalog test-monolith test-catalog test-proxy test-strangler test-sync test-tutorials test-sidebyside test-e2e bench bench-proxy bench-sync clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required; set PYTHON=python3.11" or 0)'
@@ -25,7 +25,8 @@ up: venv
 ## make test: every suite, lint and type checks, run side by side
 test: venv
 	@$(MAKE) --no-print-directory -k -j3 --output-sync=target lint typecheck typecheck-catalog \
-		test-monolith test-catalog test-proxy test-strangler test-sync test-tutorials test-sidebyside
+		test-monolith test-catalog test-proxy test-strangler test-sync test-tutorials test-sidebyside \
+		test-e2e
 
 lint: venv
 	$(BIN)/ruff check .
@@ -53,6 +54,9 @@ test-sidebyside: venv
 
 test-tutorials: venv
 	$(PYTEST) tests/tutorials
+
+test-e2e: venv
+	$(PYTEST) tests/e2e
 
 test-strangler: venv
 	$(PYTEST) tests/strangler tests/deploy --ignore=tests/strangler/sync

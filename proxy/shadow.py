@@ -8,9 +8,12 @@ full the job is dropped and counted, never queued without bound.
 A shadow worker asks the service (and, for the route's ``noise_sample_rate`` share of safe
 requests, the monolith a second time, and the service too when ``candidate_twice``), then
 hands the answers to the comparison engine in a child process (``proxy.comparing``). Both
-sides are asked for their data versions (``X-Strangler-Want-Versions``): when the service's
-data was behind the monolith's, the verdict is "not comparable" and a safe request is asked
-again of both sides ``RETRY_DELAYS`` later, when the sync has had time to catch up.
+sides are asked for their data versions (``X-Strangler-Want-Versions``): when the two sides'
+rows are at different versions, the verdict is "not comparable" and a safe request is asked
+again of both sides ``RETRY_DELAYS`` later, when the sync has had time to catch up; the
+metrics count a request by its last try. A service still *behind* at the last try stays not
+comparable (the sync lag gates speak to that); a service still *ahead* is judged on its
+answer, since only a write that went around the monolith leaves it ahead.
 """
 
 from __future__ import annotations
@@ -263,8 +266,12 @@ class ShadowDispatcher:
                 ),
                 base_latency=primary_seconds,
                 candidate_latency=candidate_seconds,
+                final=not self._may_retry(job),
             ),
         )
+
+    def _may_retry(self, job: ShadowJob) -> bool:
+        return job.method in SAFE_METHODS and job.attempt < len(self.retry_delays)
 
     def _compare(self, job: ShadowJob, compare_job: CompareJob) -> None:
         def judged(_: CompareJob, outcome: Outcome | BaseException) -> None:
@@ -278,8 +285,10 @@ class ShadowDispatcher:
             logger.warning("comparison on route %s failed: %r", job.route, outcome)
             self.stats.count(job.route, "error")
             return
-        if outcome.stale and job.method in SAFE_METHODS and job.attempt < len(self.retry_delays):
+        if outcome.stale and self._may_retry(job):
+            # Counted by its last try; the results file counts every try.
             self._retry(job)
+            return
         self.stats.count(job.route, _OUTCOME_OF[outcome.verdict])
         if outcome.verdict in (Verdict.DIFFERENT, Verdict.CANDIDATE_ERROR):
             logger.info(

@@ -209,15 +209,25 @@ def _traffic(
 
 
 def _quantile(before: Mapping[str, float], after: Mapping[str, float], q: float) -> float | None:
-    """The bucket bound at quantile ``q`` of the requests between two histogram readings."""
+    """Quantile ``q`` of the requests between two histogram readings, interpolated linearly
+    inside its bucket as Prometheus's ``histogram_quantile`` does: with the proxy's buckets
+    (1, 2.5, 5, 10 ms...) a bucket's upper bound alone would turn one request a bucket
+    slower into a ratio of 2 or more. Past the last finite bound it is infinite."""
     bounds = sorted(after, key=lambda b: math.inf if b == "+Inf" else float(b))
     counts = [(b, after[b] - before.get(b, 0.0)) for b in bounds]
     total = counts[-1][1] if counts else 0.0
     if total <= 0:
         return None
+    rank = q * total
+    lower, below = 0.0, 0.0
     for bound, cumulative in counts:
-        if cumulative >= q * total:
-            return math.inf if bound == "+Inf" else float(bound)
+        if cumulative >= rank:
+            if bound == "+Inf":
+                return math.inf
+            upper = float(bound)
+            inside = cumulative - below
+            return lower + (upper - lower) * ((rank - below) / inside if inside > 0 else 1.0)
+        lower, below = (lower if bound == "+Inf" else float(bound)), cumulative
     return None
 
 

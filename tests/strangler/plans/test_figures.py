@@ -76,7 +76,30 @@ def test_p99_ratio_compares_the_windows_latency_buckets(plan):
         None,
     )
     figures = measure(plan, since=before, now=after)
-    assert figures["service_latency_p99_ratio"].value == pytest.approx(1.0 / 0.01)
+    # The 99th of 100 requests: the catalog's is halfway into (0.1, 1.0], the monolith's at
+    # the top of (0, 0.01].
+    assert figures["service_latency_p99_ratio"].value == pytest.approx(0.55 / 0.01)
+
+
+def test_one_request_a_bucket_slower_does_not_double_the_p99_ratio(plan):
+    zero = {"0.001": 0.0, "0.0025": 0.0, "0.005": 0.0, "+Inf": 0.0}
+    before = Snapshot(0.0, counts(catalog=(0, 0), monolith=(0, 0), catalog_buckets=zero,
+                                  monolith_buckets=zero), None, None)  # fmt: skip
+    after = Snapshot(
+        1.0,
+        counts(
+            catalog=(60, 0),
+            monolith=(60, 0),
+            catalog_buckets={"0.001": 50.0, "0.0025": 59.0, "0.005": 60.0, "+Inf": 60.0},
+            monolith_buckets={"0.001": 50.0, "0.0025": 60.0, "0.005": 60.0, "+Inf": 60.0},
+        ),
+        None,
+        None,
+    )
+    ratio = measure(plan, since=before, now=after)["service_latency_p99_ratio"].value
+    # Rank 59.4: the catalog's 0.4 into (2.5, 5] ms, the monolith's 0.94 into (1, 2.5] ms.
+    assert ratio == pytest.approx((0.0025 + 0.4 * 0.0025) / (0.001 + 0.94 * 0.0015))
+    assert ratio < 1.5
 
 
 def test_without_requests_a_rate_has_no_value(plan):
