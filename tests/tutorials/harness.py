@@ -232,7 +232,11 @@ class Session:
                 proc.stdout.close()
             # make dies of the SIGINT it was sent even when its recipe stopped cleanly.
             if code not in (0, -signal.SIGINT, 128 + signal.SIGINT):
-                failures.append(f"{proc.args} exited {code} on Ctrl-C:\n" + "\n".join(lines[-30:]))
+                failures.append(
+                    f"{proc.args} exited {code} on Ctrl-C:\n"
+                    + "\n".join(lines[-30:])
+                    + _first_to_stop(lines)
+                )
         self.background.clear()
         for name, port in self.ports.items():
             with socket.socket() as sock:
@@ -240,6 +244,21 @@ class Session:
                     failures.append(f"port {port} ({name}) still answers after Ctrl-C")
         if failures:
             raise AssertionError("\n".join(failures))
+
+
+_STOPPED = re.compile(r"\| (?P<name>[\w-]+) stopped \(rc=(?P<code>-?\d+)\)")
+
+
+def _first_to_stop(lines: list[str]) -> str:
+    """What the process that stopped on its own last printed (honcho prefixes each line with
+    its process's name), so that a stack that fell over says why."""
+    for line in lines:
+        stopped = _STOPPED.search(line)
+        if stopped and stopped["code"] not in ("0", f"-{signal.SIGTERM}"):
+            name = stopped["name"]
+            own = [l for l in lines if re.match(rf"^\S+ {re.escape(name)}\s+\|", l)]  # noqa: E741
+            return f"\n\n{name} stopped first; its last lines:\n" + "\n".join(own[-40:])
+    return ""
 
 
 @contextlib.contextmanager

@@ -46,3 +46,19 @@ def test_the_readers_var_paths_are_the_sessions_private_directory(tmp_path: Path
     inside = reader.inwards("cat var/a > var/b; ls /var/log ./var/c my-var/d")
     assert inside == (f"cat {tmp_path}/var/a > {tmp_path}/var/b; ls /var/log ./var/c my-var/d")
     assert reader.outwards(f"wrote {tmp_path}/var/b") == "wrote var/b"
+
+
+def test_a_stack_that_fell_over_says_which_process_stopped_first_and_its_last_words():
+    from tests.tutorials.harness import _first_to_stop
+
+    lines = [
+        "07:19:50 catalog         | fine",
+        "07:19:53 monolith-worker | json.decoder.JSONDecodeError: Extra data",
+        "07:19:54 system          | monolith-worker stopped (rc=1)",
+        "07:19:55 system          | proxy stopped (rc=-15)",
+    ]
+    told = _first_to_stop(lines)
+    assert "monolith-worker stopped first" in told
+    assert "JSONDecodeError" in told
+    assert "fine" not in told
+    assert _first_to_stop(lines[-1:]) == ""
