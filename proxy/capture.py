@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from proxy.config import TableConfig
+from proxy.headers import decoded
 from proxy.metrics import CAPTURE_RECORDS
 from strangler.compare.capture_writer import (
     CaptureSettings,
@@ -28,7 +29,7 @@ from strangler.compare.capture_writer import (
     CaptureWriteFailed,
     CaptureWriter,
 )
-from strangler.compare.model import HttpRequest
+from strangler.compare.model import HttpRequest, headers_of
 
 if TYPE_CHECKING:
     from proxy.table_store import TableStore
@@ -197,7 +198,7 @@ class RequestCapture:
         request = HttpRequest(
             item.method,
             item.target,
-            tuple((n.decode("latin-1"), v.decode("latin-1")) for n, v in item.headers),
+            headers_of(decoded(item.headers).items()),
             item.body,
         )
         try:

@@ -189,6 +189,8 @@ class ComparePool:
         self.results_path = results_path or default_results_path()
         self.max_pending = max_pending
         self.pending = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         self.dropped = 0
         self._executor: ProcessPoolExecutor | None = None
         self._flusher: asyncio.Task[None] | None = None
@@ -228,6 +230,7 @@ class ComparePool:
         loop = asyncio.get_running_loop()
         future = executor.submit(_compare, job)
         self.pending += 1
+        self._idle.clear()
         self._since_flush += 1
 
         def done(finished: Future[Outcome]) -> None:
@@ -240,6 +243,8 @@ class ComparePool:
         self, job: CompareJob, finished: Future[Outcome], on_outcome: OutcomeCallback
     ) -> None:
         self.pending -= 1
+        if not self.pending:
+            self._idle.set()
         try:
             outcome: Outcome | BaseException = finished.result()
         except BaseException as exc:  # a broken child is counted, not raised
@@ -258,8 +263,7 @@ class ComparePool:
 
     async def drain(self) -> None:
         """Wait until every submitted comparison is done and written (tests, shutdown)."""
-        while self.pending:
-            await asyncio.sleep(0.01)
+        await self._idle.wait()
         if self._executor is not None:
             await asyncio.wrap_future(self._executor.submit(_flush))
 

@@ -28,9 +28,10 @@ from multidict import CIMultiDict
 from proxy.comparing import CompareJob, ComparePool, Outcome
 from proxy.config import SAFE_METHODS, Timeouts
 from proxy.errors import UpstreamError, UpstreamTimeout, UpstreamUnreachable
+from proxy.headers import decoded
 from proxy.metrics import SHADOW_RESULTS
 from proxy.upstream_client import UpstreamClient
-from strangler.compare import CandidateFailure, HttpRequest, HttpResponse, Verdict
+from strangler.compare import CandidateFailure, HttpRequest, HttpResponse, Verdict, headers_of
 
 __all__ = [
     "OUTCOMES",
@@ -131,10 +132,6 @@ def _failure(exc: UpstreamError) -> CandidateFailure:
     if isinstance(exc, UpstreamUnreachable):
         return CandidateFailure("connect", str(exc))
     return CandidateFailure("protocol", str(exc))
-
-
-def _text_headers(headers: list[tuple[bytes, bytes]]) -> tuple[tuple[str, str], ...]:
-    return tuple((n.decode("latin-1"), v.decode("latin-1")) for n, v in headers)
 
 
 def _answer(captured: CapturedResponse, origin: str) -> HttpResponse:
@@ -248,7 +245,10 @@ class ShadowDispatcher:
                 route=job.route,
                 rules=job.rules,
                 request=HttpRequest(
-                    job.method, job.target, _text_headers(job.headers), job.body or b""
+                    job.method,
+                    job.target,
+                    headers_of(decoded(job.headers).items()),
+                    job.body or b"",
                 ),
                 base=_answer(primary, job.legacy_url),
                 candidate=(
