@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: up test venv lint typecheck typecheck-catalog test-monolith test-catalog test-proxy test-strangler test-sync test-tutorials test-sidebyside test-e2e bench bench-proxy bench-sync clean
+.PHONY: up test venv lint typecheck typecheck-catalog test-monolith test-catalog test-proxy test-strangler test-sync test-tutorials test-sidebyside test-e2e test-stacks bench bench-proxy bench-sync clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required; set PYTHON=python3.11" or 0)'
@@ -25,8 +25,7 @@ up: venv
 ## make test: every suite, lint and type checks, run side by side
 test: venv
 	@$(MAKE) --no-print-directory -k -j3 --output-sync=target lint typecheck typecheck-catalog \
-		test-monolith test-catalog test-proxy test-strangler test-sync test-tutorials test-sidebyside \
-		test-e2e
+		test-monolith test-catalog test-proxy test-strangler test-sync test-sidebyside test-stacks
 
 lint: venv
 	$(BIN)/ruff check .
@@ -57,6 +56,11 @@ test-tutorials: venv
 
 test-e2e: venv
 	$(PYTEST) tests/e2e
+
+# The two suites that start a whole stack, one after the other: side by side on two cores
+# they slow each other's services, and the plans' latency gates measure just that.
+test-stacks: venv
+	$(PYTEST) tests/tutorials tests/e2e
 
 test-strangler: venv
 	$(PYTEST) tests/strangler tests/deploy --ignore=tests/strangler/sync
