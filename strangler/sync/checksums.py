@@ -1,13 +1,21 @@
 """Checksums over primary-key ranges of a synced table, computed in the database.
 
-Reconcile compares two nodes without moving their rows: each node sums a 60-bit hash of
+Reconcile compares two nodes without moving their rows: each node sums a 60- or 64-bit hash of
 every row in a key range, and only ranges whose sums differ are looked at more closely
-(data-diff's method). A row's hash is the low 60 bits of the MD5 of its *row text*:
+(data-diff's method). A range's figures come from two scans of its own, never a join:
 
-- keys level: ``pk <US> version``, the version from ``strangler_sync_row`` (0 when the row
-  has never been written since capture was installed). Cheap: one join, no column values.
-- rows level: the keys text followed by every synced column rendered canonically, so that
-  a write that bypassed capture (no version bump) is seen too.
+- the synced table: ``count(*)``, the sum of each key's hash (keys level) and the sum of each
+  row's hash (rows level: the key and every synced column rendered canonically, so that a
+  write that bypassed capture is seen too);
+- ``strangler_sync_row``: the sum of the hash of ``pk <US> version`` over the range's *live,
+  written* keys (version above 0, not a tombstone), read through an index by table and integer
+  key (migration 0003). A row never written since capture was installed has version 0 on
+  one node and perhaps no version row at all on the other; both count as nothing here.
+
+The keys figure is the table's key sum plus the version sum, the rows figure the table's row
+sum plus the version sum. Two nodes agree on a range when they hold the same keys (and values)
+and the same live versions. Joining the two tables instead (the first design) cost a hash of
+every version row of the table per call: on a million rows, 0.4 s a call whatever the range.
 
 Both nodes must produce the same text for the same values whatever their engine, so each
 column is rendered by an SQL expression chosen by its field type to match the wire encoding
@@ -17,13 +25,15 @@ made on the rows' wire values (``row_states``), never on this text.
 
 Two hash functions; both nodes must use the same one, so reconcile picks one both offer:
 
-- ``md5`` (every engine): the low 60 bits of MD5(text). PostgreSQL computes it in SQL
-  (``md5``, ``bit(60)``, ``sum`` into ``numeric``); SQLite has no MD5 and its ``sum`` overflows
-  past 2**63, so an aggregate written in Python is registered on the connection before use; it
-  computes exactly the same number.
-- ``pg`` (PostgreSQL only): ``hashtextextended(text, 0)``, PostgreSQL's own 64-bit hash, stable
-  across versions because hash partitioning stores by it. About ten times cheaper than MD5 in
-  SQL: a million rows' checksum took 1.1 s instead of 2.2 s here, half of that the join.
+- ``md5`` (every engine): the low 60 bits of MD5(text), of the key's text, the row text, or
+  ``pk <US> version``. PostgreSQL computes it in SQL (``md5``, ``bit(60)``, ``sum`` into
+  ``numeric``); SQLite has no MD5 and its ``sum`` overflows past 2**63, so an aggregate
+  written in Python is registered on the connection before use; it computes exactly the same
+  number.
+- ``pg`` (PostgreSQL only): PostgreSQL's own 64-bit hashes, stable across versions because hash
+  partitioning stores by them: ``hashint8extended(pk, 0)`` for a key, ``hashint8extended(pk,
+  version)`` for a live version, ``hashtextextended(text, 0)`` for a row. A million keys here:
+  0.23 s for the table and 0.18 s for the versions, against 0.35 s and more with MD5.
 """
 
 from __future__ import annotations
@@ -36,6 +46,8 @@ from django.db import connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 __all__ = [
+    "INT_KEY_INDEX",
+    "INT_KEY_PATTERN",
     "SYNC_ROW_TABLE",
     "Column",
     "KeyBounds",
@@ -44,12 +56,17 @@ __all__ = [
     "UnsupportedKey",
     "algorithms",
     "column_kind",
+    "int_key_expression",
     "key_bounds",
     "row_hash",
     "segment_checksums",
 ]
 
 SYNC_ROW_TABLE = "strangler_sync_row"
+# The index the version sums read through (migration 0003), and the keys it holds on
+# PostgreSQL: those that read as a bigint (18 digits always fit).
+INT_KEY_INDEX = "strangler_sync_row_int_key"
+INT_KEY_PATTERN = "^-?[0-9]{1,18}$"
 _SEPARATOR = 31  # ASCII unit separator: never typed into a product name by hand
 _NULL = "\\N"  # how a NULL is written in the row text (COPY's convention)
 _MASK_60 = (1 << 60) - 1
@@ -203,6 +220,13 @@ def key_bounds(shape: TableShape, *, using: str = "default") -> KeyBounds:
     return KeyBounds(low=low, high=high, count=count, algorithms=algorithms(using=using))
 
 
+def int_key_expression(column: str, *, postgresql: bool) -> str:
+    """A ``strangler_sync_row`` key as an integer: the expression migration 0003 indexes."""
+    if postgresql:
+        return f"CASE WHEN {column} ~ '{INT_KEY_PATTERN}' THEN {column}::bigint END"
+    return f"CAST({column} AS INTEGER)"
+
+
 def segment_checksums(
     shape: TableShape,
     *,
@@ -213,29 +237,38 @@ def segment_checksums(
     algorithm: Algorithm = "md5",
     using: str = "default",
 ) -> list[SegmentChecksum]:
-    """Checksums of ``[low, high)`` cut into ``segments`` equal ranges, in one scan."""
+    """Checksums of ``[low, high)`` cut into ``segments`` equal ranges: one scan of each table."""
     if algorithm not in algorithms(using=using):
         raise ValueError(f"this database does not compute the {algorithm!r} hash")
     if high <= low or segments < 1:
         return []
     width = -(-(high - low) // segments)
     connection = connections[using]
-    sql = _checksum_sql(connection, shape, level=level, algorithm=algorithm)
-    params: list[int | str] = [low, width, shape.sync_name, low, high]
+    table_sql = _table_sql(connection, shape, level=level, algorithm=algorithm)
+    versions_sql = _versions_sql(connection, algorithm=algorithm)
     found: dict[int, tuple[int, int, int | None]] = {}
+    versions: dict[int, int] = {}
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             _register_sqlite_aggregate(connection)
-        cursor.execute(sql, params)
+        cursor.execute(table_sql, [low, width, low, high])
         for bucket, count, keys, rows in cursor.fetchall():
             found[int(bucket)] = (int(count), int(keys), None if rows is None else int(rows))
+        cursor.execute(versions_sql, [low, width, shape.sync_name, low, high])
+        for bucket, total in cursor.fetchall():
+            versions[int(bucket)] = int(total)
     result = []
     for index in range(-(-(high - low) // width)):
         start = low + index * width
         count, keys, rows = found.get(index, (0, 0, 0 if level == "rows" else None))
+        live = versions.get(index, 0)
         result.append(
             SegmentChecksum(
-                low=start, high=min(start + width, high), count=count, keys=keys, rows=rows
+                low=start,
+                high=min(start + width, high),
+                count=count,
+                keys=keys + live,
+                rows=None if rows is None else rows + live,
             )
         )
     return result
@@ -245,38 +278,58 @@ def _quote(using: str, name: str) -> str:
     return connections[using].ops.quote_name(name)
 
 
-def _checksum_sql(
+def _hash_sum(text: str, *, pg: bool, algorithm: Algorithm) -> str:
+    """SQL summing the hash of ``text`` over a group, as text (the numbers outgrow bigint)."""
+    if algorithm == "pg":
+        return f"sum(hashtextextended({text}, 0))::text"
+    if pg:
+        return f"sum(('x' || right(md5({text}), 15))::bit(60)::bigint)::text"
+    return f"{_AGGREGATE}({text})"
+
+
+def _table_sql(
     connection: BaseDatabaseWrapper, shape: TableShape, *, level: Level, algorithm: Algorithm
 ) -> str:
+    """Per bucket: rows, the sum of the keys' hashes, the sum of the rows' hashes (or NULL)."""
     quote = connection.ops.quote_name
     pg = connection.vendor == "postgresql"
     pk = f"t.{quote(shape.pk_column)}"
     pk_text = f"{pk}::text" if pg else f"CAST({pk} AS TEXT)"
-    version = "coalesce(r.version, 0)"
-    version_text = f"{version}::text" if pg else f"CAST({version} AS TEXT)"
     separator = f"chr({_SEPARATOR})" if pg else f"char({_SEPARATOR})"
-    keys_text = f"{pk_text} || {separator} || {version_text}"
-
-    def hashed(text: str) -> str:
-        if algorithm == "pg":
-            return f"sum(hashtextextended({text}, 0))::text"
-        if pg:
-            return f"sum(('x' || right(md5({text}), 15))::bit(60)::bigint)::text"
-        return f"{_AGGREGATE}({text})"
-
+    if algorithm == "pg":
+        keys_sum = f"sum(hashint8extended({pk}::bigint, 0))::text"
+    else:
+        keys_sum = _hash_sum(pk_text, pg=pg, algorithm=algorithm)
     rows_sum = "NULL"
     if level == "rows":
-        parts = [keys_text]
+        parts = [pk_text]
         for column in shape.columns:
-            rendered = _render(column, f"t.{quote(column.column)}", pg=pg)
             ref = f"t.{quote(column.column)}"
+            rendered = _render(column, ref, pg=pg)
             parts.append(f"CASE WHEN {ref} IS NULL THEN '{_NULL}' ELSE {rendered} END")
-        rows_sum = hashed(f" || {separator} || ".join(parts))
+        rows_sum = _hash_sum(f" || {separator} || ".join(parts), pg=pg, algorithm=algorithm)
     return (
-        f"SELECT ({pk} - %s) / %s AS bucket, count(*), {hashed(keys_text)}, {rows_sum} "  # noqa: S608
-        f"FROM {quote(shape.db_table)} t "
-        f"LEFT JOIN {quote(SYNC_ROW_TABLE)} r ON r.table_name = %s AND r.pk = {pk_text} "
-        f"WHERE {pk} >= %s AND {pk} < %s GROUP BY 1"
+        f"SELECT ({pk} - %s) / %s AS bucket, count(*), {keys_sum}, {rows_sum} "  # noqa: S608
+        f"FROM {quote(shape.db_table)} t WHERE {pk} >= %s AND {pk} < %s GROUP BY 1"
+    )
+
+
+def _versions_sql(connection: BaseDatabaseWrapper, *, algorithm: Algorithm) -> str:
+    """Per bucket: the sum of the hashes of ``pk <US> version`` of live, written keys."""
+    pg = connection.vendor == "postgresql"
+    key = int_key_expression("r.pk", postgresql=pg)
+    if algorithm == "pg":
+        total = f"sum(hashint8extended({key}, r.version))::text"
+    else:
+        version_text = "r.version::text" if pg else "CAST(r.version AS TEXT)"
+        separator = f"chr({_SEPARATOR})" if pg else f"char({_SEPARATOR})"
+        total = _hash_sum(f"r.pk || {separator} || {version_text}", pg=pg, algorithm=algorithm)
+    # The pattern repeated outside the CASE lets PostgreSQL use the partial index.
+    only_integers = f"r.pk ~ '{INT_KEY_PATTERN}' AND " if pg else ""
+    return (
+        f"SELECT ({key} - %s) / %s AS bucket, {total} "  # noqa: S608
+        f"FROM {SYNC_ROW_TABLE} r WHERE r.table_name = %s AND {only_integers}"
+        f"{key} >= %s AND {key} < %s AND r.version > 0 AND NOT r.deleted GROUP BY 1"
     )
 
 

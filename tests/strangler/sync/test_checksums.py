@@ -6,7 +6,7 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client
 
-from strangler.sync.checksums import key_bounds, row_hash, segment_checksums
+from strangler.sync.checksums import _versions_sql, key_bounds, row_hash, segment_checksums
 from strangler.sync.marking import applying
 from tests.strangler.sync.factories import WIDGET_COLUMNS, signed_post
 from tests.strangler.sync.ops_fixtures import (
@@ -16,6 +16,7 @@ from tests.strangler.sync.ops_fixtures import (
     version_set,
     widget_shape,
 )
+from strangler.sync.models import RowVersion
 from tests.sync_project.widgets.models import Widget
 
 pytestmark = pytest.mark.django_db
@@ -26,16 +27,51 @@ FIXTURES = (run_tables,)
 US = "\x1f"
 
 
-def test_the_keys_checksum_sums_the_hash_of_key_and_version() -> None:
+def test_the_keys_checksum_sums_the_hash_of_each_key_and_of_each_written_version() -> None:
     applied_widget(1)
     applied_widget(2)
+    version_set(1, 0)  # as a backfilled row: version 0 counts as never written
     version_set(2, 7)
 
     [segment] = segment_checksums(widget_shape(), low=1, high=3, segments=1, level="keys")
 
     assert segment.count == 2
-    assert segment.keys == row_hash(f"1{US}0") + row_hash(f"2{US}7")
+    assert segment.keys == row_hash("1") + row_hash("2") + row_hash(f"2{US}7")
     assert segment.rows is None
+
+
+def test_a_version_row_of_version_0_counts_the_same_as_none() -> None:
+    applied_widget(1)
+    without = segment_checksums(widget_shape(), low=1, high=2, segments=1, level="rows")
+    version_set(1, 0)
+
+    with_zero = segment_checksums(widget_shape(), low=1, high=2, segments=1, level="rows")
+
+    assert with_zero == without
+
+
+def test_a_live_version_without_its_row_still_counts() -> None:
+    version_set(5, 2)  # deleted behind capture's back: the version row says it is there
+
+    [segment] = segment_checksums(widget_shape(), low=1, high=10, segments=1, level="keys")
+
+    assert (segment.count, segment.keys) == (0, row_hash(f"5{US}2"))
+
+
+def test_versions_outside_the_range_and_of_other_tables_are_not_counted() -> None:
+    applied_widget(3)
+    version_set(3, 4)
+    version_set(30, 4)
+    RowVersion.objects.create(
+        table_name="widgets_gadget", row_pk="3", version=9, deleted=False, updated_at=WHEN
+    )
+    RowVersion.objects.create(
+        table_name="widgets_other", row_pk="a1b2", version=9, deleted=False, updated_at=WHEN
+    )
+
+    [segment] = segment_checksums(widget_shape(), low=1, high=10, segments=1, level="keys")
+
+    assert segment.keys == row_hash("3") + row_hash(f"3{US}4")
 
 
 def test_the_rows_checksum_renders_columns_as_they_travel_in_wire_name_order() -> None:
@@ -44,7 +80,7 @@ def test_the_rows_checksum_renders_columns_as_they_travel_in_wire_name_order() -
     [segment] = segment_checksums(widget_shape(), low=1, high=2, segments=1, level="rows")
 
     # name, price (at the field's places), sku, updated_at (UTC, microseconds): sorted by name.
-    text = US.join(["1", "0", "gear", "9.50", "W-1", "2024-05-17T09:30:15.123456"])
+    text = US.join(["1", "gear", "9.50", "W-1", "2024-05-17T09:30:15.123456"])
     assert segment.rows == row_hash(text)
 
 
@@ -53,7 +89,7 @@ def test_a_time_without_microseconds_is_rendered_with_six_zeros() -> None:
 
     [segment] = segment_checksums(widget_shape(), low=1, high=2, segments=1, level="rows")
 
-    text = US.join(["1", "0", "gear", "9.99", "W-1", "2024-05-17T09:30:15.000000"])
+    text = US.join(["1", "gear", "9.99", "W-1", "2024-05-17T09:30:15.000000"])
     assert segment.rows == row_hash(text)
 
 
@@ -88,7 +124,7 @@ def test_a_tombstone_is_not_a_row_of_the_table() -> None:
     [segment] = segment_checksums(widget_shape(), low=1, high=3, segments=1, level="keys")
 
     assert segment.count == 1
-    assert segment.keys == row_hash(f"1{US}0")
+    assert segment.keys == row_hash("1")
 
 
 def test_key_bounds_of_an_empty_table_are_none() -> None:
@@ -129,7 +165,7 @@ def test_the_checksum_endpoint_answers_bounds_alone_then_segments(client: Client
         "bounds": {"low": 3, "high": 4, "count": 2, "algorithms": offered}, "ranges": []
     }  # fmt: skip
     assert segments.json()["ranges"] == [
-        [[3, 4, 1, row_hash(f"3{US}0"), None], [4, 5, 1, row_hash(f"4{US}0"), None]]
+        [[3, 4, 1, row_hash("3"), None], [4, 5, 1, row_hash("4"), None]]
     ]
 
 
@@ -162,14 +198,32 @@ def test_the_rows_endpoint_refuses_a_table_the_node_does_not_accept(
 
 
 @pytest.mark.postgres
-def test_postgresqls_own_hash_sums_like_its_hashtextextended() -> None:
+def test_postgresqls_own_hashes_sum_keys_versions_and_row_texts() -> None:
     applied_widget(1)
+    version_set(1, 5)
+    text = US.join(["1", "gear", "9.99", "W-1", "2024-05-17T09:30:15.123456"])
     with connection.cursor() as cursor:
-        cursor.execute("SELECT hashtextextended(%s, 0)", [f"1{US}0"])
-        (expected,) = cursor.fetchone()
+        cursor.execute(
+            "SELECT hashint8extended(1, 0), hashint8extended(1, 5), hashtextextended(%s, 0)",
+            [text],
+        )
+        key, version, row = cursor.fetchone()
 
     [segment] = segment_checksums(
-        widget_shape(), low=1, high=2, segments=1, level="keys", algorithm="pg"
+        widget_shape(), low=1, high=2, segments=1, level="rows", algorithm="pg"
     )
 
-    assert segment.keys == expected
+    assert (segment.keys, segment.rows) == (key + version, row + version)
+
+
+@pytest.mark.postgres
+def test_postgresql_reads_the_versions_through_the_integer_key_index() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN " + _versions_sql(connection, algorithm="pg"),
+            [1, 10, "widgets_widget", 1, 100],
+        )
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "strangler_sync_row_int_key" in plan
