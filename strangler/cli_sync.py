@@ -57,6 +57,9 @@ def register(groups: Any) -> None:
     backfill.add_argument("--to", dest="peer", metavar="PEER", help="peer node (default: the one)")
     backfill.add_argument("--batch-size", type=int, metavar="ROWS")
     backfill.add_argument(
+        "--in-flight", type=int, metavar="BATCHES", help="batches the peer applies at once"
+    )
+    backfill.add_argument(
         "--restart", action="store_true", help="start from the first key, not where it stopped"
     )
     backfill.add_argument(
@@ -106,6 +109,7 @@ def sync_backfill(args: argparse.Namespace) -> int:
         args.model,
         *_value("--to", args.peer),
         *_value("--batch-size", args.batch_size),
+        *_value("--in-flight", args.in_flight),
         *_value("--max-lag", args.max_lag),
         *_flag("--restart", args.restart),
     ]

@@ -13,10 +13,11 @@ later batch; it goes through as soon as the parent arrives. Other failures wait 
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from strangler.sync.errors import SchemaDrift
@@ -73,10 +74,25 @@ def parked_keys(*, source: str, keys: Iterable[tuple[str, str]]) -> dict[tuple[s
         wanted.setdefault(table, []).append(pk)
     heads: dict[tuple[str, str], int] = {}
     for table, pks in wanted.items():
-        letters = DeadLetter.objects.filter(
-            source=source, table_name=table, row_pk__in=pks, status=_PARKED
-        ).order_by("id")
-        for letter_id, pk in letters.values_list("id", "row_pk"):
+        if connection.vendor == "postgresql":
+            # Asked on every apply: one parameter for the keys, not one each (bulk.py).
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"SELECT id, pk FROM {DeadLetter._meta.db_table} WHERE source = %s "  # noqa: S608
+                    "AND table_name = %s AND status = %s "
+                    "AND pk IN (SELECT json_array_elements_text(%s::json)) ORDER BY id",
+                    [source, table, str(_PARKED), json.dumps(pks)],
+                )
+                found = cursor.fetchall()
+        else:
+            found = list(
+                DeadLetter.objects.filter(
+                    source=source, table_name=table, row_pk__in=pks, status=_PARKED
+                )
+                .order_by("id")
+                .values_list("id", "row_pk")
+            )
+        for letter_id, pk in found:
             heads.setdefault((table, pk), letter_id)
     return heads
 

@@ -9,6 +9,7 @@ each row in a savepoint; ``RowFailed`` says why a row could not be applied.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -17,7 +18,6 @@ from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError, connection, models
 
 from strangler.sync.fields import column_of
-from strangler.sync.models import RowVersion
 from strangler.sync.schema import InboundTarget
 from strangler.sync.wire import RowChange
 
@@ -40,6 +40,8 @@ VERSION_UPSERT = (
     "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (table_name, pk) DO UPDATE SET "
     "version = EXCLUDED.version, deleted = EXCLUDED.deleted, updated_at = EXCLUDED.updated_at"
 )
+# Keys per version query on SQLite, within the 999 bound parameters of older builds.
+_SQLITE_KEYS = 500
 # PostgreSQL SQLSTATEs that name the usual failures precisely.
 _UNIQUE_VIOLATION = "23505"
 _FOREIGN_KEY_VIOLATION = "23503"
@@ -68,12 +70,29 @@ class VersionCache:
         wanted = [key for key in keys if (table, key) not in self.versions]
         for key in wanted:
             self.versions[(table, key)] = None
-        for start in range(0, len(wanted), 500):
-            rows = RowVersion.objects.filter(
-                table_name=table, row_pk__in=wanted[start : start + 500]
-            )
-            for row in rows.values_list("row_pk", "version"):
-                self.versions[(table, row[0])] = row[1]
+        if not wanted:
+            return
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                # One statement and one parameter however many keys (bulk.py says why JSON).
+                cursor.execute(
+                    "SELECT pk, version FROM strangler_sync_row WHERE table_name = %s "
+                    "AND pk IN (SELECT json_array_elements_text(%s::json))",
+                    [table, json.dumps(wanted)],
+                )
+                rows = cursor.fetchall()
+            else:
+                rows = []
+                for start in range(0, len(wanted), _SQLITE_KEYS):
+                    part = wanted[start : start + _SQLITE_KEYS]
+                    cursor.execute(
+                        "SELECT pk, version FROM strangler_sync_row WHERE table_name = %s "  # noqa: S608
+                        f"AND pk IN ({', '.join(['%s'] * len(part))})",
+                        [table, *part],
+                    )
+                    rows.extend(cursor.fetchall())
+        for pk, version in rows:
+            self.versions[(table, pk)] = version
 
     def preload(self, changes: Iterable[RowChange], targets: Mapping[str, InboundTarget]) -> None:
         """Read the versions of every row in ``changes`` with one query per table."""

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from strangler.sync.backfill import (
     BATCH_SIZE,
     DEFAULT_MAX_LAG_SECONDS,
+    IN_FLIGHT,
     BackfillTick,
     backfill_table,
 )
@@ -34,6 +35,12 @@ class Command(BaseCommand):
         parser.add_argument("--to", dest="peer", help="the peer (default: the only one)")
         parser.add_argument("--batch-size", type=int, default=BATCH_SIZE)
         parser.add_argument(
+            "--in-flight",
+            type=int,
+            default=IN_FLIGHT,
+            help="batches sent before the first is acknowledged (the peer applies them at once)",
+        )
+        parser.add_argument(
             "--max-lag",
             type=float,
             default=DEFAULT_MAX_LAG_SECONDS,
@@ -44,6 +51,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["batch_size"] < 1:
             raise CommandError("--batch-size must be at least 1", returncode=REFUSED)
+        if options["in_flight"] < 1:
+            raise CommandError("--in-flight must be at least 1", returncode=REFUSED)
         try:
             peer, tables = outbound_tables(peer=options["peer"], model=options["model"])
             for table in tables:
@@ -52,6 +61,7 @@ class Command(BaseCommand):
                     table,
                     peer=peer,
                     batch_size=options["batch_size"],
+                    in_flight=options["in_flight"],
                     restart=options["restart"],
                     max_lag=options["max_lag"],
                     progress=printer,
