@@ -143,12 +143,12 @@ def _apply_fast(
         by_change = {id(w.change): w for w in best.values()}
         winners = [by_change[id(c)] for c in _fk_order([w.change for w in best.values()], targets)]
         with transaction.atomic():
-            rows_apply_bulk(winners, now=now)
+            written = rows_apply_bulk(winners, now=now)
     except RowFailed:
         return None
     for key, winner in best.items():
-        versions.versions[key] = winner.change.version
-    return ApplyCounts(applied=len(best), stale=stale)
+        versions.versions[key] = winner.change.version  # or a newer one, when not written
+    return ApplyCounts(applied=len(written), stale=stale + len(best) - len(written))
 
 
 def _apply_rows(

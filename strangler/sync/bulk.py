@@ -66,18 +66,24 @@ def winner_prepare(change: RowChange, target: InboundTarget) -> Winner:
     return Winner(change=change, target=target, pk_value=pk_value, key=key, values=values)
 
 
-def rows_apply_bulk(winners: Sequence[Winner], *, now: dt.datetime) -> None:
-    """Write ``winners`` (writes parents first, then deletes children first, as given)."""
+def rows_apply_bulk(winners: Sequence[Winner], *, now: dt.datetime) -> set[tuple[str, str]]:
+    """Write ``winners`` (writes parents first, then deletes children first, as given).
+
+    Returns the keys ``(table, key)`` written: the others met a version at least as new,
+    committed since the caller read the versions (``rows.VERSION_UPSERT`` says why).
+    """
     try:
-        for group in _groups([w for w in winners if not w.change.deleted]):
+        written = _versions(winners, now)
+        kept = [w for w in winners if (w.target.table, w.key) in written]
+        for group in _groups([w for w in kept if not w.change.deleted]):
             _upsert(group)
-        for group in _groups([w for w in winners if w.change.deleted]):
+        for group in _groups([w for w in kept if w.change.deleted]):
             _delete(group)
-        _versions(winners, now)
     except IntegrityError as exc:
         raise RowFailed(integrity_code(exc), str(exc).strip()) from None
     except DataError as exc:
         raise RowFailed("invalid_value", str(exc).strip()) from None
+    return written
 
 
 def _groups(winners: Sequence[Winner]) -> list[list[Winner]]:
@@ -167,7 +173,9 @@ def _delete(group: list[Winner]) -> None:
             )
 
 
-def _versions(winners: Sequence[Winner], now: dt.datetime) -> None:
+def _versions(winners: Sequence[Winner], now: dt.datetime) -> set[tuple[str, str]]:
+    """Raise the version rows of ``winners``; the keys whose version was below theirs."""
+    written: set[tuple[str, str]] = set()
     stamp = connection.ops.adapt_datetimefield_value(now)
     head, _, tail = VERSION_UPSERT.partition("VALUES (%s, %s, %s, %s, %s)")
     if connection.vendor == "postgresql":
@@ -186,7 +194,8 @@ def _versions(winners: Sequence[Winner], now: dt.datetime) -> None:
                     f"FROM json_array_elements(%s::json) AS e{tail}",
                     [table, stamp, document],
                 )
-        return
+                written.update((name, key) for name, key in cursor.fetchall())
+        return written
     row = "(%s, %s, %s, %s, %s)"
     for chunk in _chunks(list(winners), 5):
         params: list[Any] = []
@@ -194,6 +203,8 @@ def _versions(winners: Sequence[Winner], now: dt.datetime) -> None:
             params.extend([w.target.table, w.key, w.change.version, w.change.deleted, stamp])
         with connection.cursor() as cursor:
             cursor.execute(f"{head}VALUES {', '.join([row] * len(chunk))}{tail}", params)
+            written.update((name, key) for name, key in cursor.fetchall())
+    return written
 
 
 def _json_rows(columns: Sequence[str], arrays: Sequence[Sequence[Any]]) -> str | None:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from django.db import connection, connections, transaction
 
 from strangler.sync.apply import apply_batch, apply_changes, cursor_get
 from strangler.sync.errors import CursorMismatch, SchemaDrift
 from strangler.sync.models import Change, Cursor, DeadLetter, RowVersion
 from strangler.sync.position import Position
+from tests.monolith.processes import wait_until
 from tests.strangler.sync.factories import (
     COLUMNS,
     PART,
@@ -221,3 +225,64 @@ def test_local_inserts_after_synced_ids_do_not_collide_on_postgresql() -> None:
     local = Widget.objects.create(sku="LOCAL", name="local", price=Decimal(1))
 
     assert local.pk > 50
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["fast", "row by row"])
+def test_an_older_copy_racing_a_tombstone_that_commits_first_resurrects_nothing(
+    path: str,
+) -> None:
+    """The stream deletes a row while a backfill batch holding an older copy of it is applied.
+
+    The batch read the versions before the tombstone committed; what it writes must still
+    lose to the tombstone (the backfill's copy of a deleted row, issue 4's failure mode).
+    """
+    holding, release = threading.Event(), threading.Event()
+    copy = [widget(7, 0, name="copy from before the delete")]
+    if path == "row by row":
+        copy.append(widget(8, 0, name="x" * 200))  # too long: the batch goes row by row
+    outcome: dict[str, Any] = {}
+
+    def stream_deletes() -> None:
+        try:
+            with transaction.atomic():
+                apply_changes(source=SOURCE, changes=[tombstone(WIDGET, 7, 1)], columns=COLUMNS)
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    def backfill_copies() -> None:
+        try:
+            outcome["counts"] = apply_changes(source=SOURCE, changes=copy, columns=COLUMNS)
+        finally:
+            connections.close_all()
+
+    stream = threading.Thread(target=stream_deletes)
+    stream.start()
+    assert holding.wait(timeout=30)
+    backfill = threading.Thread(target=backfill_copies)
+    backfill.start()
+    try:
+        wait_until(_a_session_waits_for_a_lock, deadline=30, what="the copy to wait on the key")
+    finally:
+        release.set()
+        stream.join(timeout=30)
+    backfill.join(timeout=30)
+
+    assert outcome["counts"].applied == 0
+    assert outcome["counts"].stale == 1
+    assert not Widget.objects.filter(pk=7).exists()
+    assert RowVersion.objects.filter(table_name=WIDGET, row_pk="7").values_list(
+        "version", "deleted"
+    ).get() == (1, True)
+
+
+def _a_session_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        return bool(cursor.fetchone()[0])
