@@ -128,7 +128,7 @@ def _apply_fast(
     stale = 0
     try:
         for change in ordered:
-            winner = winner_prepare(change, targets[change.table])
+            winner = winner_prepare(change, targets[change.table], versions)
             key = (winner.target.table, winner.key)
             stored = versions.get(*key)
             current = best.get(key)

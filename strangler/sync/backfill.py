@@ -29,14 +29,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection
 from django.db.models import OuterRef, Subquery, TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from strangler.sync.changelog import SendTable
+from strangler.sync.checksums import column_kind
 from strangler.sync.config import sync_settings
 from strangler.sync.errors import SyncError
+from strangler.sync.fields import column_of
 from strangler.sync.models import RowVersion, Stream
 from strangler.sync.ops_client import OpsClient, RowsApplied
 from strangler.sync.runs import BackfillProgress
@@ -69,6 +72,8 @@ DEFAULT_MAX_LAG_SECONDS = 30.0
 # How often a throttled backfill looks at the lag again.
 THROTTLE_POLL_SECONDS = 1.0
 _VERSION = "_strangler_version"
+# How SyncJSONEncoder writes an aware datetime in UTC (to_char's pattern; microseconds always).
+_UTC_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
 
 
 @dataclass(frozen=True)
@@ -216,6 +221,9 @@ def _batch_read(table: SendTable, *, after: str, limit: int) -> tuple[list[RowCh
     """The next ``limit`` rows after key ``after``, each with its version (one statement)."""
     pk = table.model._meta.pk
     assert pk is not None
+    rendered = _rendered_columns(table)
+    if rendered is not None:
+        return _batch_read_rendered(table, rendered, after=after, limit=limit)
     version = RowVersion.objects.filter(
         table_name=table.table, row_pk=Cast(OuterRef(pk.attname), output_field=TextField())
     ).values("version")[:1]
@@ -239,6 +247,73 @@ def _batch_read(table: SendTable, *, after: str, limit: int) -> tuple[list[RowCh
             )
         )
     return changes, "" if last is None else str(last)
+
+
+def _rendered_columns(table: SendTable) -> list[str] | None:
+    """SQL for each sent column's value as it travels, or ``None``: read through the ORM.
+
+    On PostgreSQL with time zones on, the usual column types are rendered by the database in
+    the form ``SyncJSONEncoder`` gives them (decimals as text at their scale, times in UTC to
+    the microsecond with a ``Z``, dates and UUIDs as text), or come as the JSON numbers,
+    strings and booleans they are. The receiver reads them with the same ``to_python`` either
+    way. This spares the sender Django's per-value converters and the encoder's per-value
+    callbacks: they were most of the backfill sender's time, itself the busiest process of a
+    backfill here. Any other type sends its table through the ORM.
+    """
+    if connection.vendor != "postgresql" or not settings.USE_TZ:
+        return None
+    quote = connection.ops.quote_name
+    fields = {f.attname: f for f in table.model._meta.concrete_fields}
+    rendered = []
+    for attname in table.attnames:
+        ref = f"t.{quote(column_of(fields[attname]))}"
+        match column_kind(fields[attname]):
+            case "int" | "text" | "bool":
+                rendered.append(ref)
+            case "decimal" | "uuid":
+                rendered.append(f"{ref}::text")
+            case "datetime":
+                rendered.append(f"to_char({ref} AT TIME ZONE 'UTC', '{_UTC_FORMAT}')")
+            case "date":
+                rendered.append(f"to_char({ref}, 'YYYY-MM-DD')")
+            case _:
+                return None
+    return rendered
+
+
+def _batch_read_rendered(
+    table: SendTable, rendered: list[str], *, after: str, limit: int
+) -> tuple[list[RowChange], str]:
+    """``_batch_read`` with the values rendered by PostgreSQL (``_rendered_columns``)."""
+    pk = table.model._meta.pk
+    assert pk is not None
+    quote = connection.ops.quote_name
+    key = f"t.{quote(column_of(pk))}"
+    where = f"WHERE {key} > %s " if after else ""
+    params: list[Any] = [table.table]
+    if after:
+        params.append(pk.get_db_prep_value(table.pk_value(after), connection, prepared=False))
+    params.append(limit)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {key}, {key}::text, coalesce((SELECT r.version FROM "  # noqa: S608
+            f"{RowVersion._meta.db_table} r WHERE r.table_name = %s AND r.pk = {key}::text), 0), "
+            f"{', '.join(rendered)} FROM {quote(table.table)} t {where}ORDER BY {key} LIMIT %s",
+            params,
+        )
+        rows = cursor.fetchall()
+    name, columns = table.table, table.columns
+    changes = [
+        RowChange(
+            table=name,
+            pk=text,
+            version=version,
+            deleted=False,
+            data=dict(zip(columns, values, strict=True)),
+        )
+        for _, text, version, *values in rows
+    ]
+    return changes, str(rows[-1][0]) if rows else ""
 
 
 def _throttle(

@@ -33,7 +33,13 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, DataError, IntegrityError, connection, connections, models
 
 from strangler.sync.fields import column_of
-from strangler.sync.rows import VERSION_UPSERT, RowFailed, integrity_code, row_key, row_values
+from strangler.sync.rows import (
+    VERSION_UPSERT,
+    RowFailed,
+    VersionCache,
+    integrity_code,
+    row_values,
+)
 from strangler.sync.schema import InboundTarget
 from strangler.sync.wire import RowChange
 
@@ -59,9 +65,9 @@ class Winner:
     values: tuple[tuple[models.Field[Any, Any], Any], ...]
 
 
-def winner_prepare(change: RowChange, target: InboundTarget) -> Winner:
+def winner_prepare(change: RowChange, target: InboundTarget, versions: VersionCache) -> Winner:
     """Parse the change's key and values; ``RowFailed`` when the local fields refuse them."""
-    pk_value, key = row_key(target, change.pk)
+    pk_value, key = versions.key(target, change.pk)
     values = () if change.deleted else tuple(row_values(target, change))
     return Winner(change=change, target=target, pk_value=pk_value, key=key, values=values)
 

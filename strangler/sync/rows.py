@@ -12,10 +12,11 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
-from django.db import DataError, IntegrityError, connection, models
+from django.db import DEFAULT_DB_ALIAS, DataError, IntegrityError, connection, connections, models
 
 from strangler.sync.fields import column_of
 from strangler.sync.schema import InboundTarget
@@ -67,10 +68,19 @@ class VersionCache:
     """Versions of the rows a batch touches, read once per table and kept current."""
 
     versions: dict[tuple[str, str], int | None]
+    # row_key's answers, by (local table, key text as sent): a batch asks twice per row.
+    keys: dict[tuple[str, str], tuple[Any, str]] = dataclass_field(default_factory=dict)
 
     @classmethod
     def empty(cls) -> VersionCache:
         return cls(versions={})
+
+    def key(self, target: InboundTarget, pk_text: str) -> tuple[Any, str]:
+        """``row_key(target, pk_text)``, computed once per batch."""
+        found = self.keys.get((target.table, pk_text))
+        if found is None:
+            found = self.keys[(target.table, pk_text)] = row_key(target, pk_text)
+        return found
 
     def load(self, table: str, keys: list[str]) -> None:
         wanted = [key for key in keys if (table, key) not in self.versions]
@@ -108,7 +118,7 @@ class VersionCache:
             if target is None:
                 continue
             try:
-                keys.setdefault(target.table, []).append(row_key(target, change.pk)[1])
+                keys.setdefault(target.table, []).append(self.key(target, change.pk)[1])
             except RowFailed:  # parked when its turn comes
                 continue
         for table, wanted in keys.items():
@@ -126,7 +136,8 @@ def row_key(target: InboundTarget, pk_text: str) -> tuple[Any, str]:
         value = target.pk.to_python(pk_text)
     except ValidationError as exc:
         raise RowFailed("invalid_value", f"pk {pk_text!r}: {'; '.join(exc.messages)}") from None
-    prepared = target.pk.get_db_prep_value(value, connection, prepared=False)
+    # The real wrapper, not the ``connection`` proxy: this runs for every row of a batch.
+    prepared = target.pk.get_db_prep_value(value, connections[DEFAULT_DB_ALIAS], prepared=False)
     return value, str(prepared)
 
 
@@ -137,7 +148,7 @@ def row_apply(
 
     Run it inside a savepoint: on ``RowFailed`` the caller rolls the savepoint back.
     """
-    value, key = row_key(target, change.pk)
+    value, key = versions.key(target, change.pk)
     stored = versions.get(target.table, key)
     if stored is not None and change.version <= stored:
         return "stale"

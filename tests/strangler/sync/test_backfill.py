@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import signal
 import subprocess
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db import connections
 from django.utils import timezone
 
+from strangler.sync import backfill
 from strangler.sync.backfill import BackfillTick, backfill_table
 from strangler.sync.changelog import send_table
 from strangler.sync.config import sync_settings
@@ -20,7 +23,7 @@ from strangler.sync.models import Stream
 from strangler.sync.ops_client import OpsClient, RowsApplied
 from strangler.sync.runs import BackfillProgress
 from strangler.sync.sides import outbound_tables
-from strangler.sync.wire import RowChange
+from strangler.sync.wire import RowChange, dumps
 from tests.monolith.processes import PYTHON, running, wait_until
 from tests.strangler.sync.conftest import Node, alpha_database_url, node_env
 from tests.strangler.sync.ops_fixtures import (
@@ -206,3 +209,35 @@ def test_the_command_prints_rows_rate_and_eta(ops_beta: Node) -> None:
     assert first.startswith("widgets_widget -> beta: 500/3,000 rows (16.7%), ")
     assert "rows/s, ETA " in first
     assert done.stdout.splitlines()[-1].startswith("widgets_widget -> beta: done, 3,000 rows")
+
+
+@pytest.mark.postgres
+def test_values_rendered_by_postgresql_read_back_as_the_orms_do(monkeypatch) -> None:
+    Widget.objects.bulk_create(
+        [
+            Widget(id=1, sku="W-1", name="plain", price=Decimal("9.50")),
+            Widget(id=2, sku="W-2", name='ünïcode "quoted"\n', price=Decimal("-0.01")),
+            Widget(id=3, sku="W-3", name="", price=Decimal("12345678.00")),
+        ]
+    )
+    Widget.objects.filter(pk=1).update(updated_at=dt.datetime(2024, 5, 17, 9, 30, tzinfo=dt.UTC))
+    Widget.objects.filter(pk=2).update(
+        updated_at=dt.datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)
+    )
+    table = _widgets_table()
+    assert backfill._rendered_columns(table) is not None  # the table takes the rendered path
+
+    rendered, last = backfill._batch_read(table, after="", limit=10)
+    monkeypatch.setattr(backfill, "_rendered_columns", lambda _: None)
+    through_orm, orm_last = backfill._batch_read(table, after="", limit=10)
+
+    assert last == orm_last == "3"
+    assert [(c.pk, c.version) for c in rendered] == [(c.pk, c.version) for c in through_orm]
+    assert [_read_back(c) for c in rendered] == [_read_back(c) for c in through_orm]
+
+
+def _read_back(change: RowChange) -> dict[str, Any]:
+    """The values as the receiver reads them: through JSON, then each field's ``to_python``."""
+    data = json.loads(dumps(change.as_json()))["data"]
+    fields = {f.column: f for f in Widget._meta.concrete_fields}
+    return {column: fields[column].to_python(value) for column, value in data.items()}
