@@ -221,7 +221,7 @@ def _json_rows(columns: Sequence[str], arrays: Sequence[Sequence[Any]]) -> str |
     """
     texts: list[list[Any]] = []
     for values in arrays:
-        converted = []
+        converted: list[Any] = []
         for value in values:
             if value is None or isinstance(value, str | int):  # bool is an int
                 converted.append(value)

@@ -15,7 +15,8 @@ every row in a key range, and only ranges whose sums differ are looked at more c
 The keys figure is the table's key sum plus the version sum, the rows figure the table's row
 sum plus the version sum. Two nodes agree on a range when they hold the same keys (and values)
 and the same live versions. Joining the two tables instead (the first design) cost a hash of
-every version row of the table per call: on a million rows, 0.4 s a call whatever the range.
+every version row of the table per call: on a million rows, 0.4 s a call whatever the range;
+a reconcile of 1M identical rows took 4.2 s with the join, 0.7 s without.
 
 Both nodes must produce the same text for the same values whatever their engine, so each
 column is rendered by an SQL expression chosen by its field type to match the wire encoding
@@ -32,8 +33,9 @@ Two hash functions; both nodes must use the same one, so reconcile picks one bot
   number.
 - ``pg`` (PostgreSQL only): PostgreSQL's own 64-bit hashes, stable across versions because hash
   partitioning stores by them: ``hashint8extended(pk, 0)`` for a key, ``hashint8extended(pk,
-  version)`` for a live version, ``hashtextextended(text, 0)`` for a row. A million keys here:
-  0.23 s for the table and 0.18 s for the versions, against 0.35 s and more with MD5.
+  version)`` for a live version, ``hashtextextended(text, 0)`` for a row. A 250,000-key range
+  here: 50-80 ms for the table's figures, against 110 ms hashing the keys' text; the versions
+  cost what there are of them (the index holds only live, written ones).
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 __all__ = [
     "INT_KEY_INDEX",
+    "INT_KEY_LIVE",
     "INT_KEY_PATTERN",
     "SYNC_ROW_TABLE",
     "Column",
@@ -67,6 +70,8 @@ SYNC_ROW_TABLE = "strangler_sync_row"
 # PostgreSQL: those that read as a bigint (18 digits always fit).
 INT_KEY_INDEX = "strangler_sync_row_int_key"
 INT_KEY_PATTERN = "^-?[0-9]{1,18}$"
+# The version rows it holds, and the ones reconcile counts: written since capture, not deleted.
+INT_KEY_LIVE = "version > 0 AND NOT deleted"
 _SEPARATOR = 31  # ASCII unit separator: never typed into a product name by hand
 _NULL = "\\N"  # how a NULL is written in the row text (COPY's convention)
 _MASK_60 = (1 << 60) - 1
@@ -160,7 +165,13 @@ class TableShape:
 
 @dataclass(frozen=True)
 class KeyBounds:
-    """Smallest and largest primary key of a table (both None when it is empty)."""
+    """Smallest and largest primary key of a table (both None when it is empty).
+
+    ``count`` plans how to cut the key span into calls: exact on SQLite, PostgreSQL's own
+    estimate there (the planner's arithmetic: rows per page at the last ``ANALYZE`` times the
+    pages now), since an exact ``count(*)`` is a scan of its own (0.45 s of a 2.5 s reconcile
+    of 5M rows here). The rows a reconcile reports are counted by its first round instead.
+    """
 
     low: int | None
     high: int | None
@@ -214,9 +225,24 @@ def algorithms(*, using: str = "default") -> tuple[Algorithm, ...]:
 
 def key_bounds(shape: TableShape, *, using: str = "default") -> KeyBounds:
     table, pk = _quote(using, shape.db_table), _quote(using, shape.pk_column)
-    with connections[using].cursor() as cursor:
-        cursor.execute(f"SELECT min({pk}), max({pk}), count(*) FROM {table}")  # noqa: S608
-        low, high, count = cursor.fetchone()
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        count = None
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT CASE WHEN c.relpages > 0 AND c.reltuples >= 0 THEN "
+                "ceil(c.reltuples / c.relpages * pg_relation_size(c.oid) "
+                "/ current_setting('block_size')::int)::bigint END "
+                "FROM pg_class c WHERE c.oid = %s::regclass",
+                [table],
+            )
+            count = cursor.fetchone()[0]  # None: never analysed, or no page yet
+        if count is None:
+            cursor.execute(f"SELECT min({pk}), max({pk}), count(*) FROM {table}")  # noqa: S608
+            low, high, count = cursor.fetchone()
+        else:
+            cursor.execute(f"SELECT min({pk}), max({pk}) FROM {table}")  # noqa: S608
+            low, high = cursor.fetchone()
     return KeyBounds(low=low, high=high, count=count, algorithms=algorithms(using=using))
 
 
@@ -324,12 +350,12 @@ def _versions_sql(connection: BaseDatabaseWrapper, *, algorithm: Algorithm) -> s
         version_text = "r.version::text" if pg else "CAST(r.version AS TEXT)"
         separator = f"chr({_SEPARATOR})" if pg else f"char({_SEPARATOR})"
         total = _hash_sum(f"r.pk || {separator} || {version_text}", pg=pg, algorithm=algorithm)
-    # The pattern repeated outside the CASE lets PostgreSQL use the partial index.
-    only_integers = f"r.pk ~ '{INT_KEY_PATTERN}' AND " if pg else ""
+    # The index's predicate repeated word for word lets either engine use the partial index.
+    only_integers = f"pk ~ '{INT_KEY_PATTERN}' AND " if pg else ""
     return (
         f"SELECT ({key} - %s) / %s AS bucket, {total} "  # noqa: S608
-        f"FROM {SYNC_ROW_TABLE} r WHERE r.table_name = %s AND {only_integers}"
-        f"{key} >= %s AND {key} < %s AND r.version > 0 AND NOT r.deleted GROUP BY 1"
+        f"FROM {SYNC_ROW_TABLE} r WHERE r.table_name = %s AND {only_integers}{INT_KEY_LIVE} "
+        f"AND {key} >= %s AND {key} < %s GROUP BY 1"
     )
 
 

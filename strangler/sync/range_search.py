@@ -84,7 +84,7 @@ def search(
         peer_bounds = pool.submit(peer.bounds)
         ours = source.bounds()
         theirs = peer_bounds.result()
-        found.rows_source, found.rows_peer = ours.count, theirs.count
+        found.rows_source, found.rows_peer = ours.count, theirs.count  # until round 1 counts
         # The cheapest hash both sides compute (PostgreSQL's own when both are PostgreSQL).
         shared = [a for a in ours.algorithms if a in theirs.algorithms]
         algorithm: Algorithm = shared[0] if shared else "md5"
@@ -103,7 +103,9 @@ def search(
         to_fetch: list[tuple[SegmentChecksum, SegmentChecksum]] = []
         while pending:
             found.rounds += 1
-            differing = _round(source, peer, pending, level, algorithm, pool, chunk_rows)
+            differing, counted = _round(source, peer, pending, level, algorithm, pool, chunk_rows)
+            if found.rounds == 1:  # the first round covers every key of both sides
+                found.rows_source, found.rows_peer = counted
             found.segments_checked += sum(request.segments for request, _ in pending)
             pending = []
             for mine, theirs_ in differing:
@@ -136,19 +138,23 @@ def _round(
     algorithm: Algorithm,
     pool: ThreadPoolExecutor,
     chunk_rows: int,
-) -> list[tuple[SegmentChecksum, SegmentChecksum]]:
-    """Checksum every pending range on both sides; the segment pairs that differ."""
+) -> tuple[list[tuple[SegmentChecksum, SegmentChecksum]], tuple[int, int]]:
+    """Checksum every pending range on both sides: the segment pairs that differ, and the
+    rows each side holds in the ranges."""
     groups = _groups(pending, chunk_rows)
     # All of the peer's calls are queued first, so they run while our database works.
     remote = [pool.submit(peer.checksums, group, level, algorithm) for group in groups]
     differing = []
+    ours = theirs_rows = 0
     for group, answer in zip(groups, remote, strict=True):
         local = source.checksums(group, level, algorithm)
         for mine_list, theirs_list in zip(local, answer.result(), strict=True):
             for mine, theirs in zip(mine_list, theirs_list, strict=True):
+                ours += mine.count
+                theirs_rows += theirs.count
                 if (mine.count, mine.keys, mine.rows) != (theirs.count, theirs.keys, theirs.rows):
                     differing.append((mine, theirs))
-    return differing
+    return differing, (ours, theirs_rows)
 
 
 def _groups(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import threading
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +13,7 @@ import pytest
 from django.db import connection, connections, transaction
 
 from strangler.sync.apply import apply_batch, apply_changes, cursor_get
+from strangler.sync.bulk import _json_rows
 from strangler.sync.errors import CursorMismatch, SchemaDrift
 from strangler.sync.models import Change, Cursor, DeadLetter, RowVersion
 from strangler.sync.position import Position
@@ -286,3 +289,33 @@ def _a_session_waits_for_a_lock() -> bool:
             "WHERE datname = current_database() AND wait_event_type = 'Lock'"
         )
         return bool(cursor.fetchone()[0])
+
+
+def test_values_json_carries_are_written_as_postgresqls_input_functions_read_them() -> None:
+    when = dt.datetime(2024, 5, 17, 9, 30, 15, 123456, tzinfo=dt.UTC)
+    key = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    columns = ["a", "b", "c", "d", "e", "f", "g"]
+    arrays = [
+        [1, None],
+        ["x", True],
+        [Decimal("9.50"), Decimal("-0")],
+        [when, dt.date(2024, 5, 17)],
+        [dt.time(9, 30), key],
+        [1.5, float("nan")],
+        [float("inf"), float("-inf")],
+    ]
+
+    document = _json_rows(columns, arrays)
+
+    assert document is not None
+    assert json.loads(document) == [
+        {"a": 1, "b": "x", "c": "9.50", "d": "2024-05-17T09:30:15.123456+00:00",
+         "e": "09:30:00", "f": 1.5, "g": "inf"},
+        {"a": None, "b": True, "c": "-0", "d": "2024-05-17",
+         "e": "12345678-1234-5678-1234-567812345678", "f": "nan", "g": "-inf"},
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("odd", [b"\x00\x01", memoryview(b"ab"), {"json": "object"}, [1, 2]])
+def test_a_value_json_cannot_carry_sends_the_batch_by_arrays_instead(odd: Any) -> None:
+    assert _json_rows(["a", "b"], [[1, 2], ["x", odd]]) is None

@@ -6,8 +6,15 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client
 
-from strangler.sync.checksums import _versions_sql, key_bounds, row_hash, segment_checksums
+from strangler.sync.checksums import (
+    _versions_sql,
+    algorithms,
+    key_bounds,
+    row_hash,
+    segment_checksums,
+)
 from strangler.sync.marking import applying
+from strangler.sync.models import RowVersion
 from tests.strangler.sync.factories import WIDGET_COLUMNS, signed_post
 from tests.strangler.sync.ops_fixtures import (
     WHEN,
@@ -16,7 +23,6 @@ from tests.strangler.sync.ops_fixtures import (
     version_set,
     widget_shape,
 )
-from strangler.sync.models import RowVersion
 from tests.sync_project.widgets.models import Widget
 
 pytestmark = pytest.mark.django_db
@@ -216,14 +222,17 @@ def test_postgresqls_own_hashes_sum_keys_versions_and_row_texts() -> None:
     assert (segment.keys, segment.rows) == (key + version, row + version)
 
 
-@pytest.mark.postgres
-def test_postgresql_reads_the_versions_through_the_integer_key_index() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute(
-            "EXPLAIN " + _versions_sql(connection, algorithm="pg"),
-            [1, 10, "widgets_widget", 1, 100],
-        )
-        plan = "\n".join(row[0] for row in cursor.fetchall())
+def test_the_versions_are_read_through_the_integer_key_index_with_every_hash() -> None:
+    plans = {}
+    for algorithm in algorithms():  # md5 on every engine, PostgreSQL's own there too
+        sql = _versions_sql(connection, algorithm=algorithm)
+        params = [1, 10, "widgets_widget", 1, 100]
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET LOCAL enable_seqscan = off")
+                cursor.execute("EXPLAIN " + sql, params)
+            else:
+                cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plans[algorithm] = "\n".join(str(row) for row in cursor.fetchall())
 
-    assert "strangler_sync_row_int_key" in plan
+    assert all("strangler_sync_row_int_key" in plan for plan in plans.values()), plans
