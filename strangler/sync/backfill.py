@@ -60,11 +60,12 @@ __all__ = [
 #   rows/s   4,300  4,600  4,750  5,350
 # Throughput is nearly flat while a batch's apply, and the receiver's transaction it holds,
 # grows linearly: 1,000 keeps one call near 0.2 s, far inside the transport's 10 s timeout.
-# (Figures with VALUES-list statements; with one array per column (bulk.py) batch 1000 runs at
-# 7,000 rows/s, COPY 30x faster on the same machine.)
+# (Figures with VALUES-list statements, one batch in flight; bench/README.md has today's.)
 BATCH_SIZE = 1000
-# Batches sent before the first is acknowledged. One kept the receiver busy half the time on
-# this 2-core machine (its CPU, then ours); the figures are in the closing note of issue 4.
+# Batches sent before the first is acknowledged. With one, the receiver waited for the sender
+# and the sender for the receiver. 200,000 widgets, receiver with 2 gunicorn workers, 2 cores:
+#   in flight      1       2       3       4
+#   rows/s    10,500  18,700  20,400  20,800
 IN_FLIGHT = 3
 # A healthy stream's lag stays under ~20 s (a heartbeat and a relay pass every 10 s each,
 # schedule.py); above 30 s the stream is falling behind and the backfill gives way.
