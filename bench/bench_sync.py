@@ -58,8 +58,11 @@ SECRET = "bench-sync-secret"
 ALPHA_SETTINGS = "tests.sync_project.settings"
 BETA_SETTINGS = "tests.strangler.sync.ops_settings"  # beta with the operations endpoints
 READY_DEADLINE_SECONDS = 60.0
-# One write (a transaction and a nudge to Redis) takes ~7 ms here: one writer manages ~140/s,
-# eight keep 500/s on schedule.
+# One write (a transaction and a nudge to Redis) takes ~7 ms here: one writer manages ~140/s.
+# Eight kept 500/s on schedule on a quiet machine; with the relay, the receiver and both
+# databases on the same two cores they reach 360-440/s. Neither 16 threads (388/s) nor three
+# writer processes (345/s) did better: each write costs ~2.5 ms of CPU (the ORM's save and
+# Celery's publish of the nudge), and the cores are what is short.
 WRITER_THREADS = 8
 
 
