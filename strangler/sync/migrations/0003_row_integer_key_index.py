@@ -11,7 +11,8 @@ Only rows reconcile counts are indexed (version above 0, not a tombstone): after
 receiver holds a version-0 row for every row copied, and reading them for nothing was half of
 its time in a reconcile. The predicate makes a version bump a non-HOT update on PostgreSQL;
 20,000 captured updates took 1.73 s here with this index and 1.73 s with the same index
-without the predicate.
+without the predicate. Against no index at all, a captured write costs ~6 us more (20,000
+first writes of rows inside one transaction: 1.13 s with it, 1.00 s without).
 """
 
 from django.db import migrations
