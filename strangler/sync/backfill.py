@@ -41,7 +41,7 @@ from strangler.sync.config import sync_settings
 from strangler.sync.errors import SyncError
 from strangler.sync.fields import column_of
 from strangler.sync.models import RowVersion, Stream
-from strangler.sync.ops_client import OpsClient, RowsApplied
+from strangler.sync.ops_client import OpsClient, RowsApplied, peer_client
 from strangler.sync.runs import BackfillProgress
 from strangler.sync.wire import RowChange
 
@@ -116,10 +116,7 @@ def backfill_table(
 ) -> BackfillProgress:
     """Copy ``table`` to ``peer`` from where the last backfill stopped; raises ``SyncError``."""
     config = sync_settings()
-    target = config.peer(peer)
-    if target is None:
-        raise SyncError(f"{peer!r} is not a peer of {config.node}", code="unknown_peer")
-    client = client or OpsClient(base_url=target.url, secret=config.secret)
+    client = peer_client(peer, client)
     record = _record(table, peer=peer, restart=restart)
     pk = table.model._meta.pk
     assert pk is not None

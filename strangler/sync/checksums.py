@@ -60,6 +60,7 @@ __all__ = [
     "algorithms",
     "column_kind",
     "int_key_expression",
+    "int_key_index_statements",
     "key_bounds",
     "row_hash",
     "segment_checksums",
@@ -243,6 +244,8 @@ def key_bounds(shape: TableShape, *, using: str = "default") -> KeyBounds:
         else:
             cursor.execute(f"SELECT min({pk}), max({pk}) FROM {table}")  # noqa: S608
             low, high = cursor.fetchone()
+            if low is None:  # empty now, whatever the statistics remember
+                count = 0
     return KeyBounds(low=low, high=high, count=count, algorithms=algorithms(using=using))
 
 
@@ -251,6 +254,17 @@ def int_key_expression(column: str, *, postgresql: bool) -> str:
     if postgresql:
         return f"CASE WHEN {column} ~ '{INT_KEY_PATTERN}' THEN {column}::bigint END"
     return f"CAST({column} AS INTEGER)"
+
+
+def int_key_index_statements(vendor: str) -> list[str]:
+    """SQL creating the index the version sums read through (``operations.VersionKeyIndex``)."""
+    postgresql = vendor == "postgresql"
+    only_integers = f"pk ~ '{INT_KEY_PATTERN}' AND " if postgresql else ""
+    return [
+        f"CREATE INDEX {INT_KEY_INDEX} ON {SYNC_ROW_TABLE} "
+        f"(table_name, ({int_key_expression('pk', postgresql=postgresql)})) "
+        f"WHERE {only_integers}{INT_KEY_LIVE}"
+    ]
 
 
 def segment_checksums(

@@ -21,6 +21,7 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
+from strangler.sync.checksums import INT_KEY_INDEX, int_key_index_statements
 from strangler.sync.triggers import (
     capture_drop_statements,
     capture_install_statements,
@@ -29,7 +30,7 @@ from strangler.sync.triggers import (
     validate_identifier,
 )
 
-__all__ = ["CaptureFunctions", "CaptureTable"]
+__all__ = ["CaptureFunctions", "CaptureTable", "VersionKeyIndex"]
 
 
 class _DatabaseOnly(Operation):
@@ -110,3 +111,23 @@ class CaptureFunctions(_DatabaseOnly):
     @property
     def migration_name_fragment(self) -> str:
         return "capture_functions"
+
+
+class VersionKeyIndex(_DatabaseOnly):
+    """The index reconcile's version sums read through (``checksums``, migration 0003)."""
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (self.__class__.__name__, [], {})
+
+    def _forwards(self, vendor: str) -> list[str]:
+        return int_key_index_statements(vendor)
+
+    def _backwards(self, vendor: str) -> list[str]:
+        return [f"DROP INDEX IF EXISTS {INT_KEY_INDEX}"]
+
+    def describe(self) -> str:
+        return "Index strangler_sync_row's live versions by table and integer key"
+
+    @property
+    def migration_name_fragment(self) -> str:
+        return "version_key_index"

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from strangler.sync.checksums import Algorithm, KeyBounds, SegmentChecksum
-from strangler.sync.errors import BadRequest, ReceiverError
+from strangler.sync.config import sync_settings
+from strangler.sync.errors import BadRequest, ReceiverError, SyncError
 from strangler.sync.row_states import RowState
 from strangler.sync.transport import ReceiverClient
 from strangler.sync.wire import RowChange
@@ -31,6 +32,7 @@ __all__ = [
     "bounds_to_json",
     "checksum_from_json",
     "checksum_to_json",
+    "peer_client",
     "state_from_json",
     "state_to_json",
 ]
@@ -111,6 +113,16 @@ def state_from_json(value: Any) -> RowState:
 
 def _int_or_none(value: Any) -> bool:
     return value is None or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def peer_client(peer: str, client: OpsClient | None = None) -> OpsClient:
+    """``client``, or one for ``peer``; ``SyncError`` (``unknown_peer``) when ``peer`` is not a
+    peer of this node, whichever it is."""
+    config = sync_settings()
+    target = config.peer(peer)
+    if target is None:
+        raise SyncError(f"{peer!r} is not a peer of {config.node}", code="unknown_peer")
+    return client or OpsClient(base_url=target.url, secret=config.secret)
 
 
 class OpsClient(ReceiverClient):

@@ -34,7 +34,7 @@ from strangler.sync.checksums import TableShape
 from strangler.sync.config import sync_settings
 from strangler.sync.errors import SyncError
 from strangler.sync.models import Change
-from strangler.sync.ops_client import Level, OpsClient
+from strangler.sync.ops_client import Level, OpsClient, peer_client
 from strangler.sync.position import Position
 from strangler.sync.range_search import RowDifference, search, state_difference
 from strangler.sync.repair import rows_repair
@@ -163,10 +163,7 @@ def reconcile_table(
 ) -> ReconcileReport:
     """Compare ``table`` with ``peer`` (see the module's docstring); raises ``SyncError``."""
     config = sync_settings()
-    target = config.peer(peer)
-    if target is None:
-        raise SyncError(f"{peer!r} is not a peer of {config.node}", code="unknown_peer")
-    client = client or OpsClient(base_url=target.url, secret=config.secret)
+    client = peer_client(peer, client)
     shape = source_shape(table)
     started, begun = timezone.now(), clock()
     run = ReconcileRun.objects.create(

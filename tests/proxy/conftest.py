@@ -307,3 +307,14 @@ def unused_port() -> int:
 def _private_var_dir(tmp_path_factory, monkeypatch) -> None:
     """Comparison results (and captures) go to a directory of the test's, never var/."""
     monkeypatch.setenv("STRANGLER_VAR_DIR", str(tmp_path_factory.mktemp("var")))
+
+
+async def raw_exchange(host: str, port: int, raw: bytes) -> bytes:
+    """Send ``raw`` on a fresh connection; everything the server sends until it closes."""
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(raw)
+    await writer.drain()
+    try:
+        return await asyncio.wait_for(reader.read(), timeout=5)
+    finally:
+        writer.close()

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from tests.proxy.conftest import table_for, wait_for
+from tests.proxy.conftest import raw_exchange, table_for, wait_for
 
 PRODUCTS = {"name": "products", "prefix": "/api/v1/products/", "owner": "catalog"}
 
@@ -682,7 +682,7 @@ async def test_nothing_is_added_to_what_the_client_asked_for(start_upstream, sta
     monolith = await start_upstream("monolith")
     proxy = await start_proxy(table_for(monolith))
 
-    answer = await _raw_exchange(
+    answer = await raw_exchange(
         proxy.host, proxy.port, b"GET /plain/ HTTP/1.1\r\nHost: shop\r\nConnection: close\r\n\r\n"
     )
 
@@ -713,13 +713,3 @@ async def test_an_upstream_silent_past_its_read_timeout_is_a_504(
 
     assert response.status == 504
     assert body["code"] == "upstream_timeout"
-
-
-async def _raw_exchange(host: str, port: int, raw: bytes) -> bytes:
-    reader, writer = await asyncio.open_connection(host, port)
-    writer.write(raw)
-    await writer.drain()
-    try:
-        return await asyncio.wait_for(reader.read(), timeout=5)
-    finally:
-        writer.close()

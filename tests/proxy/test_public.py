@@ -12,18 +12,7 @@ from aiohttp.test_utils import TestServer
 from proxy.app import build_app
 from proxy.settings import ProxySettings
 from tests.proxy import yaml_writer
-from tests.proxy.conftest import table_for
-
-
-async def _exchange(host: str, port: int, raw: bytes) -> bytes:
-    """Send ``raw`` on a fresh connection; everything the server sends until it closes."""
-    reader, writer = await asyncio.open_connection(host, port)
-    writer.write(raw)
-    await writer.drain()
-    try:
-        return await asyncio.wait_for(reader.read(), timeout=5)
-    finally:
-        writer.close()
+from tests.proxy.conftest import raw_exchange, table_for
 
 
 async def test_a_client_expecting_100_continue_is_told_to_go_on(
@@ -52,7 +41,7 @@ async def test_an_unknown_expectation_is_refused_with_417(start_upstream, start_
     monolith = await start_upstream("monolith")
     proxy = await start_proxy(table_for(monolith))
 
-    answer = await _exchange(
+    answer = await raw_exchange(
         proxy.host,
         proxy.port,
         b"GET / HTTP/1.1\r\nHost: shop\r\nExpect: teapot\r\nConnection: close\r\n\r\n",

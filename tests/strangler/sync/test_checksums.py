@@ -236,3 +236,17 @@ def test_the_versions_are_read_through_the_integer_key_index_with_every_hash() -
             plans[algorithm] = "\n".join(str(row) for row in cursor.fetchall())
 
     assert all("strangler_sync_row_int_key" in plan for plan in plans.values()), plans
+
+
+@pytest.mark.postgres
+def test_bounds_of_a_table_emptied_since_its_statistics_count_no_rows() -> None:
+    for pk in range(1, 51):
+        applied_widget(pk)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE widgets_widget")
+    with transaction.atomic(), applying():
+        Widget.objects.all().delete()
+
+    bounds = key_bounds(widget_shape())
+
+    assert (bounds.low, bounds.high, bounds.count) == (None, None, 0)
