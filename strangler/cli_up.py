@@ -34,6 +34,7 @@ from honcho.printer import Message
 from strangler.cli import CommandError, ExitCode
 from strangler.environment import path_with_own_python
 from strangler.stack import Stack, StackError, load_stack
+from strangler.stack_supervisor import Supervisor
 
 __all__ = ["register", "up"]
 
@@ -157,7 +158,7 @@ def _run_setup(stack: Stack, env: Mapping[str, str]) -> None:
 
 
 def _run_processes(stack: Stack, env: Mapping[str, str]) -> int:
-    manager = Manager()
+    manager = Supervisor(restartable={p.name: p.restart for p in stack.processes})
     for process in stack.processes:
         manager.add_process(
             process.name, process.run, env={**env, **process.env}, cwd=str(stack.path.parent)
@@ -174,8 +175,9 @@ def _run_processes(stack: Stack, env: Mapping[str, str]) -> int:
     # 130 and 143 are honcho's answers to SIGINT and SIGTERM: the user stopped the stack.
     if manager.returncode in (130, 143):
         return int(ExitCode.OK)
+    why = f"{manager.gave_up} kept failing" if manager.gave_up else "a process stopped on its own"
     print(
-        f"{_NAME} | a process stopped on its own, so the stack was stopped (see above)",
+        f"{_NAME} | {why}, so the stack was stopped (see above)",
         file=sys.stderr,
         flush=True,
     )

@@ -7,12 +7,15 @@ One YAML mapping, validated on load; an error names the file, the entry and the 
     setup:          # run in order, each to completion, before any process starts
       - name: migrate the monolith
         run: python -m monolith migrate --noinput
-    processes:      # run side by side until Ctrl-C; one stopping stops them all
+    processes:      # run side by side until Ctrl-C
       monolith:
         run: gunicorn monolith.wsgi --bind 127.0.0.1:${MONOLITH_PORT}
         port: ${MONOLITH_PORT}          # refused up front when another program holds it
         ready: http://127.0.0.1:${MONOLITH_PORT}/readyz
         env: {STRANGLER_SERVICE: monolith}
+        restart: on-failure             # the default: a failed process is started again,
+                                        # within a budget (strangler/stack_supervisor.py);
+                                        # `never`: its stopping stops the stack
     urls:           # printed once every ``ready`` URL answers
       Storefront: http://127.0.0.1:${PROXY_PORT}/
 
@@ -28,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -54,6 +58,7 @@ class _Process(BaseModel):
     port: str | None = None
     ready: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
+    restart: Literal["on-failure", "never"] = "on-failure"
 
 
 class _Stack(BaseModel):
@@ -88,6 +93,8 @@ class Process:
     port: int | None
     ready: str | None
     env: Mapping[str, str]
+    restart: bool = True
+    """Start it again when it fails (``restart: on-failure``, the default)."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,7 @@ def load_stack(path: Path, *, environ: Mapping[str, str] | None = None) -> Stack
             port=_port(_expand(spec.port, env, path, f"processes.{name}.port"), path, name),
             ready=_expand(spec.ready, env, path, f"processes.{name}.ready"),
             env=dict(spec.env),
+            restart=spec.restart == "on-failure",
         )
         for name, spec in parsed.processes.items()
     )

@@ -196,6 +196,7 @@ _celery = celery_settings(
     var_dir=VAR_DIR / "celery" / "catalog",
 )
 CELERY_BROKER_URL = _celery.broker_url
+CELERY_BROKER_TRANSPORT = _celery.broker_transport
 CELERY_RESULT_BACKEND = _celery.result_backend
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     **_celery.broker_transport_options,

@@ -1,7 +1,8 @@
 """Celery broker and result backend from the environment, with an embedded default.
 
-The default needs no server: kombu's file-system transport carries messages between
-processes on one machine through a spool directory, and results go to files beside it.
+The default needs no server: a file-system transport (kombu's, with every file written
+whole: ``strangler.servicekit.file_broker``) carries messages between processes on one
+machine through a spool directory, and results go to files beside it.
 ``CELERY_BROKER_URL=redis://...`` or ``amqp://...`` selects a real broker.
 """
 
@@ -10,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from strangler.servicekit.file_broker import TRANSPORT_PATH
 
 __all__ = ["CelerySettings", "celery_settings"]
 
@@ -23,6 +26,8 @@ class CelerySettings:
     broker_url: str
     result_backend: str
     broker_transport_options: dict[str, Any] = field(default_factory=dict)
+    broker_transport: str | None = None
+    """A transport class that overrides the URL's scheme (the embedded broker's), else None."""
 
 
 def celery_settings(*, broker_url: str, result_backend: str, var_dir: Path) -> CelerySettings:
@@ -34,6 +39,7 @@ def celery_settings(*, broker_url: str, result_backend: str, var_dir: Path) -> C
         results.mkdir(parents=True, exist_ok=True)
         return CelerySettings(
             broker_url="filesystem://",
+            broker_transport=TRANSPORT_PATH,
             result_backend=result_backend or f"file://{results}",
             broker_transport_options={
                 "data_folder_in": str(spool / "queue"),

@@ -185,21 +185,83 @@ def test_a_failing_setup_step_stops_up_naming_the_step(stack):
     assert not run.saw("web-a")
 
 
-def test_a_process_that_stops_on_its_own_stops_the_stack(stack, ports):
-    _, b = ports
+def _replace_web_a(stack: Path, run: str, extra: str = "") -> None:
     text = stack.read_text(encoding="utf-8").replace(
         "run: python -m http.server ${A_PORT} --bind 127.0.0.1 --directory www",
-        "run: python -c 'raise SystemExit(4)'",
+        f"run: {run}{extra}",
     )
     stack.write_text(text, encoding="utf-8")
+
+
+def _started_pid(run: Run, name: str, after: int = 0) -> int | None:
+    pids = [
+        int(line.split("pid=")[1].rstrip(")"))
+        for line in run.lines
+        if f"{name} started (pid=" in line
+    ]
+    return pids[after] if len(pids) > after else None
+
+
+def test_a_killed_process_is_restarted_and_the_stack_keeps_serving(stack, ports):
+    a, b = ports
+    with up(stack) as run:
+        wait_until(lambda: run.saw("Press Ctrl-C"), deadline=DEADLINE_SECONDS, what="ready")
+        first = _started_pid(run, "web-a")
+        assert first is not None
+
+        os.killpg(first, signal.SIGKILL)  # as the OOM killer or a crash would
+
+        wait_until(
+            lambda: _started_pid(run, "web-a", after=1) is not None,
+            deadline=DEADLINE_SECONDS,
+            what="web-a started again",
+        )
+        wait_until(
+            lambda: answers(f"http://127.0.0.1:{a}/setup-done"),
+            deadline=DEADLINE_SECONDS,
+            what="web-a answering again",
+        )
+        assert run.saw("web-a failed (rc=-9); restarting it in 1 s (restart 1 of 5")
+        assert answers(f"http://127.0.0.1:{b}/setup-done")
+        assert run.proc.poll() is None
+        assert run.ctrl_c() == 0
+
+
+def test_a_process_that_keeps_failing_stops_the_stack_once_its_budget_is_spent(stack, ports):
+    _, b = ports
+    _replace_web_a(stack, "python -c 'raise SystemExit(4)'")
     with up(stack) as run:
         assert run.wait() == 2
-    assert run.saw("a process stopped on its own")
+    assert run.saw("restart 5 of 5 allowed within 300 s")
+    assert run.saw("web-a failed 6 times within 300 s; not restarting it again")
+    assert run.saw("web-a kept failing, so the stack was stopped")
     wait_until(
         lambda: not answers(f"http://127.0.0.1:{b}/setup-done"),
         deadline=DEADLINE_SECONDS,
         what="web-b to stop",
     )
+
+
+def test_a_process_marked_restart_never_stops_the_stack_when_it_fails(stack, ports):
+    _, b = ports
+    _replace_web_a(stack, "python -c 'raise SystemExit(4)'", "\n    restart: never")
+    with up(stack) as run:
+        assert run.wait() == 2
+    assert run.saw("a process stopped on its own")
+    assert not run.saw("restarting it")
+    wait_until(
+        lambda: not answers(f"http://127.0.0.1:{b}/setup-done"),
+        deadline=DEADLINE_SECONDS,
+        what="web-b to stop",
+    )
+
+
+def test_a_process_that_exits_cleanly_on_its_own_stops_the_stack(stack, ports):
+    _replace_web_a(stack, "python -c 'raise SystemExit(0)'")
+    with up(stack) as run:
+        assert run.wait() == 2
+    assert run.saw("a process stopped on its own")
+    assert not run.saw("restarting it")
 
 
 @pytest.mark.parametrize(
@@ -212,6 +274,7 @@ def test_a_process_that_stops_on_its_own_stops_the_stack(stack, ports):
             "processes.web.port: ${NOPE} is not set",
         ),
         ("processes:\n  web: {run: x, colour: red}\n", "processes.web.colour"),
+        ("processes:\n  web: {run: x, restart: always}\n", "processes.web.restart"),
         ("- a list\n", "expected a mapping"),
     ],
 )

@@ -237,6 +237,13 @@ class Session:
                     + "\n".join(lines[-30:])
                     + _first_to_stop(lines)
                 )
+        # The stack runner restarts a process that fails; in a test that is still a failure.
+        failures.extend(
+            f"{proc.args}: {line}"
+            for proc, lines, _ in self.background
+            for line in lines
+            if _RESTARTED.search(line)
+        )
         self.background.clear()
         for name, port in self.ports.items():
             with socket.socket() as sock:
@@ -246,6 +253,7 @@ class Session:
             raise AssertionError("\n".join(failures))
 
 
+_RESTARTED = re.compile(r"\| [\w-]+ failed \(rc=-?\d+\); restarting it")
 _STOPPED = re.compile(r"\| (?P<name>[\w-]+) stopped \(rc=(?P<code>-?\d+)\)")
 
 
