@@ -61,6 +61,7 @@ from proxy.routing import CompiledRoute, RouteTable
 from proxy.settings import ProxySettings
 from proxy.shadow import OUTCOMES
 from proxy.table_store import WATCH_INTERVAL_SECONDS
+from proxy.write_guard import WritesNotCarried, check_writes_carried
 from strangler import routes_file
 
 __all__ = ["build_admin_app"]
@@ -190,10 +191,12 @@ def _route_view(
     route: CompiledRoute,
     counters: defaultdict[str, RouteCounters],
     holds: Mapping[str, float] | None = None,
+    *,
+    legacy: str,
 ) -> object:
     until = (holds or {}).get(route.name, 0.0)
     return {
-        **describe_route(route),
+        **describe_route(route, legacy=legacy),
         "hold_until": until if until > time.time() else 0,
         "counters": counters[route.name].as_json(),
     }
@@ -223,7 +226,10 @@ async def _routes(request: web.Request) -> web.Response:
         {
             "file": str(store.path),
             "legacy": table.legacy,
-            "routes": [_route_view(route, counters, store.holds) for route in table.routes],
+            "routes": [
+                _route_view(route, counters, store.holds, legacy=table.legacy)
+                for route in table.routes
+            ],
             "unrouted": counters[_UNROUTED].as_json(),
         }
     )
@@ -232,7 +238,9 @@ async def _routes(request: web.Request) -> web.Response:
 async def _route(request: web.Request) -> web.Response:
     store = _state(request).store
     route = _find_route(store.current, request.match_info["name"])
-    return web.json_response(_route_view(route, _route_counters(), store.holds))
+    return web.json_response(
+        _route_view(route, _route_counters(), store.holds, legacy=store.current.legacy)
+    )
 
 
 async def _change(request: web.Request) -> tuple[routes_file.RouteChange, bool]:
@@ -268,6 +276,10 @@ def _edit_file(path: Path, name: str, change: routes_file.RouteChange, force: bo
         except ConfigError as exc:
             raise AdminError(400, "invalid_change", exc.message) from exc
         try:
+            check_writes_carried(config, source=str(path))
+        except WritesNotCarried as exc:
+            raise AdminError(409, exc.code, exc.message) from exc
+        try:
             routes_file.write_atomically(path, edited)
         except OSError as exc:
             raise AdminError(
@@ -283,11 +295,13 @@ async def _patch_route(request: web.Request) -> web.Response:
     store = _state(request).store
     changed = await asyncio.to_thread(_edit_file, store.path, name, change, force)
     if changed:
-        result = store.reload()
+        result = await store.reload()
         if result.error is not None:  # the file changed again under us, into something invalid
             raise AdminError(409, "invalid_table", result.error)
         logger.info("route %s changed through the admin API: %s", name, dict(change.items()))
-    view = _route_view(_find_route(store.current, name), _route_counters())
+    view = _route_view(
+        _find_route(store.current, name), _route_counters(), legacy=store.current.legacy
+    )
     return web.json_response({"changed": changed, "route": view})
 
 
@@ -347,7 +361,7 @@ async def _release(request: web.Request) -> web.Response:
 async def _reload(request: web.Request) -> web.Response:
     _authorise(request)
     store = _state(request).store
-    result = store.reload()
+    result = await store.reload()
     if result.error is not None:
         raise AdminError(400, "invalid_table", f"{result.error} (the running table keeps serving)")
     return web.json_response({"changed": result.changed, "routes": len(store.current.routes)})

@@ -33,6 +33,7 @@ from proxy.health import HealthChecker
 from proxy.identity import Identity, IdentityResolver, NoIdentity
 from proxy.modes import Decision, decide
 from proxy.normalise import canonical_paths
+from proxy.read_your_writes import WROTE_COOKIE, WroteCookies
 from proxy.relay import BUFFER_LIMIT_BYTES, CAPTURED, COHORT_COOKIE, Answer, relay, relay_now
 from proxy.rewrite import rewrite_location, rewrite_set_cookie
 from proxy.routing import RouteTable
@@ -62,6 +63,7 @@ class ProxyState:
     shadow: ShadowDispatcher
     health: HealthChecker
     capture: RequestCapture
+    wrote: WroteCookies
 
 
 STATE = web.AppKey("proxy_state", ProxyState)
@@ -260,6 +262,17 @@ async def handle(request: web.BaseRequest, state: ProxyState) -> web.StreamRespo
     shadow_draw = 1.0  # drawn only where it decides: on a shadow route
     if route is not None and route.config.mode == "shadow":
         shadow_draw = random.random()  # noqa: S311 - sampling, not security
+    splits_reads = route is not None and route.config.mode in _SPLIT_READ_MODES
+    wrote_recently = (
+        splits_reads
+        and route is not None
+        and request.method in SAFE_METHODS
+        and state.wrote.names(
+            request.cookies.get(WROTE_COOKIE),
+            writer=route.config.writer(table.legacy),
+            now=time.time(),
+        )
+    )
     decision = decide(
         route,
         legacy=table.legacy,
@@ -267,6 +280,7 @@ async def handle(request: web.BaseRequest, state: ProxyState) -> web.StreamRespo
         cohort_key=identity.user_id if identity else cookie_key,
         shadow_draw=shadow_draw,
         force=state.identity.forced_side(request.headers) if route is not None else None,
+        wrote_recently=wrote_recently,
     )
     try:
         response = await _serve(request, state, forwarder, decision, target, identity, new_cookie)
@@ -350,6 +364,7 @@ async def _serve(
             upstream=answering.name,
             new_cookie=new_cookie,
             want_body=shadow_to is not None,
+            wrote_cookie=_wrote_cookie(state, decision, request.method, upstream_response),
         )
         response: web.StreamResponse | None = relay_now(request, answer)
         if response is None:
@@ -396,6 +411,30 @@ async def _serve(
         )
     )
     return response
+
+
+# Modes in which a read may be answered by a side other than the write owner.
+_SPLIT_READ_MODES = frozenset({"canary", "service"})
+
+
+def _wrote_cookie(
+    state: ProxyState, decision: Decision, method: str, upstream_response: UpstreamResponse
+) -> tuple[str, int] | None:
+    """The read-your-writes cookie (value, seconds) for a write the write owner accepted on a
+    route whose reads may go elsewhere; ``None`` for everything else."""
+    route = decision.route
+    if (
+        route is None
+        or method in SAFE_METHODS
+        or route.config.mode not in _SPLIT_READ_MODES
+        or upstream_response.status >= 400
+        or not state.wrote.enabled
+    ):
+        return None
+    seconds = state.store.current.config.read_your_writes_seconds
+    if seconds <= 0:
+        return None
+    return state.wrote.issue(writer=decision.primary, now=time.time(), seconds=seconds), seconds
 
 
 def _rules(state: ProxyState, table: RouteTable) -> str:
@@ -506,7 +545,7 @@ def build_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = TableStore(settings.routes_path, UpstreamPool())
-        store.load()
+        await store.load()
         dispatcher = shadow or ShadowDispatcher()
         await dispatcher.start()
         health = HealthChecker(store.pool, interval=settings.health_interval)
@@ -524,6 +563,7 @@ def build_app(
             shadow=dispatcher,
             health=health,
             capture=capture,
+            wrote=WroteCookies(secret=settings.identity_secret),
         )
         watcher = asyncio.create_task(store.watch())
         checker = asyncio.create_task(health.run())

@@ -24,8 +24,9 @@ from ruamel.yaml.error import YAMLError
 from proxy.config import parse_table_config
 from proxy.errors import ConfigError
 from proxy.routing import CompiledRoute, Finding, RouteTable
+from proxy.write_guard import check_writes_carried
 
-__all__ = ["CheckReport", "check_text", "describe_route", "main"]
+__all__ = ["CheckReport", "check_text", "describe_route", "main", "read_sides"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,19 @@ class CheckReport:
         return self.valid and not any(f.severity == "error" for f in self.findings)
 
 
-def describe_route(route: CompiledRoute) -> dict[str, object]:
+def read_sides(route: CompiledRoute, legacy: str) -> list[str]:
+    """The upstreams that may answer the route's reads (a shadow's copy answers nobody)."""
+    config = route.config
+    if config.mode == "monolith" or config.mode == "shadow":
+        return [legacy]
+    if config.mode == "service":
+        return [config.owner]
+    if config.canary_percent <= 0:
+        return [legacy]
+    return [config.owner] if config.canary_percent >= 100 else [legacy, config.owner]
+
+
+def describe_route(route: CompiledRoute, *, legacy: str) -> dict[str, object]:
     """A route's settings as the admin API and ``--json`` show them."""
     config = route.config
     return {
@@ -57,6 +70,9 @@ def describe_route(route: CompiledRoute) -> dict[str, object]:
         "canary_percent": config.canary_percent,
         "fallback": config.fallback,
         "shadow_sample_rate": config.shadow.sample_rate,
+        "read_sides": read_sides(route, legacy),
+        "write_owner": config.writer(legacy),
+        "unsynced_writes_accepted": config.unsynced_writes_accepted,
     }
 
 
@@ -65,6 +81,7 @@ def check_text(text: str, *, source: str) -> CheckReport:
     try:
         data = YAML(typ="safe").load(text)
         table = RouteTable(parse_table_config(data, source=source), source=source)
+        check_writes_carried(table.config, source=source)
     except YAMLError as exc:
         return CheckReport(source, error=f"{source}: not valid YAML: {exc}")
     except ConfigError as exc:
@@ -85,7 +102,9 @@ def _as_json(report: CheckReport) -> str:
                 {"severity": f.severity, "route": f.route, "message": f.message}
                 for f in report.findings
             ],
-            "routes": [describe_route(r) for r in table.routes] if table else [],
+            "routes": [describe_route(r, legacy=table.legacy) for r in table.routes]
+            if table
+            else [],
         },
         indent=2,
     )

@@ -15,9 +15,10 @@ routes:
     path: /api/v1/products/<int:id>/    # whole path, Django-style converters
     methods: [GET, HEAD]
     owner: catalog                      # the extracted service the route moves to
-    mode: canary                        # monolith | shadow | canary | service
+    mode: canary                        # who answers reads: monolith | shadow | canary | service
     canary_percent: 10
     fallback: true
+    write_owner: monolith               # who takes POST, PUT, PATCH, DELETE (default: legacy)
   - name: catalog-api
     prefix: /api/v1/products/           # everything under it
     owner: catalog
@@ -90,6 +91,9 @@ class UpstreamConfig(_Strict):
     # without queueing inside the proxy.
     pool_size: Annotated[int, Field(ge=1, le=10_000)] = 100
     timeouts: Timeouts = Timeouts()
+    # A scratch copy whose writes nobody reads and no sync carries (a dry-run deployment of
+    # a service): the only kind of target a shadowed write may go to.
+    sandbox: bool = False
 
     @field_validator("url")
     @classmethod
@@ -108,7 +112,8 @@ class UpstreamConfig(_Strict):
 
 class ShadowConfig(_Strict):
     sample_rate: Annotated[float, Field(ge=0, le=1)] = 1.0
-    # Shadowing a POST runs the write twice; only a route that knows it is safe says so.
+    # Shadowing a POST runs the write twice, once on a side that does not own the data; only
+    # allowed when the route's owner is a ``sandbox`` upstream (checked with the table).
     unsafe_methods: bool = False
     # Request bodies above this are not buffered for the shadow; the shadow is skipped.
     max_body_bytes: Annotated[int, Field(ge=0, le=64 * 1024 * 1024)] = 1024 * 1024
@@ -151,6 +156,17 @@ class RouteConfig(_Strict):
     # Comparison rules for this route, on top of the table's ``compare`` defaults.
     compare: CompareRules | None = None
     capture: RouteCaptureConfig | None = None
+    # The one upstream that takes the route's unsafe methods (POST, PUT, PATCH, DELETE),
+    # whatever the mode: the legacy upstream (the default) or the route's owner. The plan's
+    # cutover moves it to the owner in the step that turns the sync back to the monolith on.
+    write_owner: str | None = None
+    # Accept a write owner whose writes no sync carries back to the other side: the other
+    # side's copy then goes stale for good (docs/proxy.md, "Who takes the writes").
+    unsynced_writes_accepted: bool = False
+
+    def writer(self, legacy: str) -> str:
+        """The upstream that takes this route's unsafe methods."""
+        return self.write_owner or legacy
 
     @field_validator("name")
     @classmethod
@@ -194,6 +210,10 @@ class TableConfig(_Strict):
     compare: CompareRules = CompareRules()
     # Recording a sampled share of requests for offline replay; off when left out.
     capture: CaptureConfig | None = None
+    # After a write on a route whose reads may be answered by another side, the writer's
+    # reads stay on the write owner this long (read your own writes; 0 turns it off). Keep
+    # it above the sync's p99 lag: the plans' gates hold that under 10 s.
+    read_your_writes_seconds: Annotated[int, Field(ge=0, le=3600)] = 15
 
     def rule_book(self) -> RuleBook:
         """The defaults and every route's rules, compiled (a refused rule raises)."""
@@ -220,8 +240,29 @@ class TableConfig(_Strict):
                     f"{where}, field 'mode': a route owned by the monolith can only be in "
                     f"mode 'monolith'; set 'owner' to the extracted service first"
                 )
+            self._write_owner_accepted(where, route)
         self._rules_accepted()
         return self
+
+    def _write_owner_accepted(self, where: str, route: RouteConfig) -> None:
+        writer = route.writer(self.legacy)
+        if writer not in (self.legacy, route.owner):
+            raise ValueError(
+                f"{where}, field 'write_owner': {writer!r} is neither the legacy upstream "
+                f"({self.legacy!r}) nor the route's owner ({route.owner!r})"
+            )
+        if writer != self.legacy and route.mode not in ("canary", "service"):
+            raise ValueError(
+                f"{where}, field 'write_owner': the owner can take the writes only once it "
+                f"answers reads too (mode 'canary' or 'service', not {route.mode!r}): move "
+                "reads first, writes last"
+            )
+        if route.shadow.unsafe_methods and not self.upstreams[route.owner].sandbox:
+            raise ValueError(
+                f"{where}, field 'shadow.unsafe_methods': a shadowed write would also change "
+                f"{route.owner!r}, which does not own the data; allowed only when that "
+                "upstream is a sandbox (upstreams.<name>.sandbox: true)"
+            )
 
     def _rules_accepted(self) -> None:
         """A rule that would hide a missing, extra or type change is refused, with the reason."""

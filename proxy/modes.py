@@ -1,13 +1,21 @@
-"""Who answers a request, by the route's mode: pure, no sockets.
+"""Who answers a request, by the route's mode and its write owner: pure, no sockets.
+
+Writes first: an unsafe request (POST, PUT, PATCH, DELETE) goes to the route's write owner
+(``write_owner``, the legacy upstream until the plan's cutover) in every mode, cohort and
+forced side, with no fallback: a write answered by a side that does not own the data is a
+write the sync will drop or overwrite. The modes move reads only:
 
 - ``monolith``: the legacy upstream answers.
-- ``shadow``: the legacy answers; the owner gets a copy to compare (safe methods only unless
-  the route allows unsafe ones), sampled at the route's rate.
+- ``shadow``: the legacy answers; the owner gets a copy to compare (safe methods only, unless
+  the route allows unsafe ones and the owner is a sandbox), sampled at the route's rate.
 - ``canary``: the owner answers for ``canary_percent`` of cohort keys, the legacy for the
   rest. A key's bucket depends only on the key and the owner, so it is sticky, and raising
   the percentage only ever moves keys towards the service (monotonic).
 - ``service``: the owner answers.
-With ``fallback``, an idempotent request the owner fails is answered by the legacy.
+
+With ``fallback``, a safe request the owner fails is answered by the legacy. A reader who
+has just written (``wrote_recently``: the proxy's signed cookie) reads from the write owner
+until the sync has had time to carry the write to the other side.
 """
 
 from __future__ import annotations
@@ -20,10 +28,9 @@ from typing import Literal
 from proxy.config import SAFE_METHODS
 from proxy.routing import CompiledRoute
 
-__all__ = ["IDEMPOTENT_METHODS", "Decision", "Side", "canary_bucket", "decide"]
+__all__ = ["Decision", "Side", "canary_bucket", "decide"]
 
 Side = Literal["legacy", "owner"]
-IDEMPOTENT_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 # Buckets of 0.01 %: canary percentages with two decimals split exactly.
 BUCKETS = 10_000
 
@@ -64,24 +71,32 @@ def decide(
     cohort_key: str | None,
     shadow_draw: float,
     force: Side | None = None,
+    wrote_recently: bool = False,
 ) -> Decision:
     """``shadow_draw`` is a uniform number in [0, 1) drawn by the caller (pure here);
-    ``force`` comes only from a verified internal override header."""
+    ``force`` comes only from a verified internal override header; ``wrote_recently`` from
+    the proxy's own signed cookie, naming this route's write owner."""
     if route is None:
         return _legacy_decision(legacy)
     config = route.config
     owner = config.owner
-    fallback = legacy if config.fallback and method in IDEMPOTENT_METHODS else None
+    writer = config.writer(legacy)
+    if method not in SAFE_METHODS:
+        sampled = shadow_draw < config.shadow.sample_rate
+        shadowed = config.mode == "shadow" and config.shadow.unsafe_methods and sampled
+        return Decision(route, primary=writer, shadow=owner if shadowed else None)
     if force is not None:
         return Decision(route, primary=owner if force == "owner" else legacy, cohort=force)
     if config.mode == "monolith":
         return Decision(route, primary=legacy)
+    if config.mode == "shadow":
+        sampled = shadow_draw < config.shadow.sample_rate
+        return Decision(route, primary=legacy, shadow=owner if sampled else None)
+    fallback = legacy if config.fallback else None
+    if wrote_recently:
+        return Decision(route, primary=writer, fallback=fallback if writer != legacy else None)
     if config.mode == "service":
         return Decision(route, primary=owner, fallback=fallback)
-    if config.mode == "shadow":
-        allowed = method in SAFE_METHODS or config.shadow.unsafe_methods
-        sampled = shadow_draw < config.shadow.sample_rate
-        return Decision(route, primary=legacy, shadow=owner if allowed and sampled else None)
     # canary
     in_service = cohort_key is not None and canary_bucket(owner=owner, key=cohort_key) < round(
         config.canary_percent * BUCKETS / 100

@@ -11,6 +11,7 @@ from multidict import CIMultiDict
 
 from proxy import metrics
 from proxy.errors import UpstreamError
+from proxy.read_your_writes import WROTE_COOKIE
 from proxy.shadow import CapturedResponse
 from proxy.upstream_response import UpstreamResponse
 
@@ -45,6 +46,8 @@ class Answer:
     upstream: str  # its name, for the metrics
     new_cookie: str | None = None
     want_body: bool = False
+    # The read-your-writes cookie and its lifetime in seconds (proxy.read_your_writes).
+    wrote_cookie: tuple[str, int] | None = None
 
 
 def relay_now(request: web.BaseRequest, answer: Answer) -> web.Response | None:
@@ -71,7 +74,7 @@ async def relay(request: web.BaseRequest, answer: Answer) -> web.StreamResponse:
     response = web.StreamResponse(
         status=upstream_response.status, reason=upstream_response.reason, headers=answer.headers
     )
-    _set_cohort_cookie(request, response, answer.new_cookie)
+    _set_cookies(request, response, answer)
     captured = await _stream(request, response, answer)
     if answer.want_body and captured is not None:
         response[CAPTURED] = CapturedResponse(
@@ -88,20 +91,24 @@ def _whole(request: web.BaseRequest, answer: Answer, data: bytes | None) -> web.
     response = web.Response(
         status=status, reason=upstream_response.reason, headers=answer.headers, body=data
     )
-    _set_cohort_cookie(request, response, answer.new_cookie)
+    _set_cookies(request, response, answer)
     if answer.want_body:
         captured = CapturedResponse(status, CIMultiDict(upstream_response.headers), data or b"")
         response[CAPTURED] = captured
     return response
 
 
-def _set_cohort_cookie(
-    request: web.BaseRequest, response: web.StreamResponse, new_cookie: str | None
-) -> None:
-    if new_cookie is not None:
+def _set_cookies(request: web.BaseRequest, response: web.StreamResponse, answer: Answer) -> None:
+    if answer.new_cookie is not None:
         response.set_cookie(
-            COHORT_COOKIE, new_cookie, max_age=COHORT_COOKIE_MAX_AGE, httponly=True,
+            COHORT_COOKIE, answer.new_cookie, max_age=COHORT_COOKIE_MAX_AGE, httponly=True,
             samesite="Lax", secure=request.secure,
+        )  # fmt: skip
+    if answer.wrote_cookie is not None:
+        value, seconds = answer.wrote_cookie
+        response.set_cookie(
+            WROTE_COOKIE, value, max_age=seconds, httponly=True, samesite="Lax",
+            secure=request.secure,
         )  # fmt: skip
 
 

@@ -69,7 +69,7 @@ async def serve(
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: app[STATE].store.reload())
+    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(app[STATE].store.reload()))
     watchdog = None
     if parent_pid is not None:
         watchdog = asyncio.create_task(_stop_when_orphaned(parent_pid, stop))

@@ -19,6 +19,7 @@ from proxy.errors import ConfigError
 from proxy.holds import NO_HOLDS, holds_path, read_holds
 from proxy.routing import RouteTable
 from proxy.upstreams import Upstream, UpstreamPool
+from proxy.write_guard import START_UP_PATIENCE_SECONDS, check_writes_carried, streams_to_check
 
 __all__ = ["ReloadResult", "TableStore"]
 
@@ -59,10 +60,12 @@ class TableStore:
             return None
         return (st.st_mtime_ns, st.st_size, st.st_ino)
 
-    def load(self) -> RouteTable:
+    async def load(self) -> RouteTable:
         """The first load: an error stops start-up (there is no old table to keep)."""
         signature = self._stat()
-        table = RouteTable(load_table_config(self.path), source=str(self.path))
+        config = load_table_config(self.path)
+        table = RouteTable(config, source=str(self.path))
+        await _writes_carried(config, str(self.path), patience=START_UP_PATIENCE_SECONDS)
         self.install(table)
         self._signature = signature
         self.reload_holds()
@@ -96,11 +99,12 @@ class TableStore:
             self._closers.add(task)
             task.add_done_callback(self._closers.discard)
 
-    def reload(self) -> ReloadResult:
+    async def reload(self) -> ReloadResult:
         signature = self._stat()
         try:
             config: TableConfig = load_table_config(self.path)
             table = RouteTable(config, source=str(self.path))
+            await _writes_carried(config, str(self.path))
         except ConfigError as exc:
             self._signature = signature
             logger.error("route table refused; the previous one keeps serving: %s", exc)
@@ -117,7 +121,7 @@ class TableStore:
         while True:
             await asyncio.sleep(WATCH_INTERVAL_SECONDS)
             if self._stat() != self._signature:
-                self.reload()
+                await self.reload()
             if self._stat(self.holds_path) != self._holds_signature:
                 self.reload_holds()
 
@@ -125,6 +129,13 @@ class TableStore:
         for task in list(self._closers):
             task.cancel()
         await self.pool.close()
+
+
+async def _writes_carried(config: TableConfig, source: str, *, patience: float = 0.0) -> None:
+    """The write-owner check (proxy.write_guard), off the event loop; no I/O at all unless a
+    route gives its writes to a side other than the legacy upstream."""
+    if streams_to_check(config):
+        await asyncio.to_thread(check_writes_carried, config, source=source, patience=patience)
 
 
 async def _close_later(upstreams: list[Upstream], grace: float) -> None:

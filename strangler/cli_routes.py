@@ -85,6 +85,17 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     change.add_argument("--percent", type=float, help="the canary percentage (0-100)")
     change.add_argument("--fallback", action=argparse.BooleanOptionalAction, default=None)
     change.add_argument("--sample-rate", type=float, help="the shadow sample rate (0-1)")
+    change.add_argument(
+        "--write-owner",
+        help="the upstream that takes the route's POST, PUT, PATCH and DELETE (refused while "
+        "the sync does not carry that side's writes back)",
+    )
+    change.add_argument(
+        "--accept-unsynced-writes",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="let a write owner take writes no sync carries back (docs/proxy.md: what it costs)",
+    )
     change.add_argument("--force", action="store_true", help="allow lowering a canary percentage")
     _source_options(change)
     change.set_defaults(command=routes_set)
@@ -284,11 +295,13 @@ def routes_set(args: argparse.Namespace) -> int:
         canary_percent=args.percent,
         fallback=args.fallback,
         shadow_sample_rate=args.sample_rate,
+        write_owner=args.write_owner,
+        unsynced_writes_accepted=args.accept_unsynced_writes,
     )
     if not change.items():
         raise CommandError(
-            "nothing to change: give --owner, --mode, --percent, --fallback/--no-fallback "
-            "or --sample-rate",
+            "nothing to change: give --owner, --mode, --percent, --fallback/--no-fallback, "
+            "--sample-rate or --write-owner",
             exit_code=ExitCode.CANNOT_RUN,
         )
     if not args.offline:

@@ -90,6 +90,8 @@ class RouteChange:
     canary_percent: float | None = None
     fallback: bool | None = None
     shadow_sample_rate: float | None = None
+    write_owner: str | None = None
+    unsynced_writes_accepted: bool | None = None
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, object]) -> RouteChange:
@@ -105,10 +107,10 @@ class RouteChange:
         for key, value in data.items():
             if value is None:
                 continue
-            if key in ("owner", "mode"):
+            if key in ("owner", "mode", "write_owner"):
                 ok = isinstance(value, str)
                 expected = "a string"
-            elif key == "fallback":
+            elif key in ("fallback", "unsynced_writes_accepted"):
                 ok = isinstance(value, bool)
                 expected = "true or false"
             else:

@@ -35,6 +35,7 @@ __all__ = [
     "StreamState",
     "collect",
     "measure",
+    "stream_state",
 ]
 
 # Both sources are on the inside network and answer from memory or one query: 2 s to
@@ -116,8 +117,8 @@ def collect(plan: Plan, *, admin_url: str, session: requests.Session) -> Snapsho
     errors: list[str] = []
     proxy = _proxy_counts(plan, admin_url, session, errors)
     legacy, service = plan.nodes[plan.legacy], plan.nodes[plan.service]
-    forward = _stream(legacy.url, plan.service, session, errors)
-    reverse = _stream(service.url, plan.legacy, session, errors)
+    forward = stream_state(legacy.url, plan.service, session, errors)
+    reverse = stream_state(service.url, plan.legacy, session, errors)
     return Snapshot(
         taken_at=time.time(), proxy=proxy, forward=forward, reverse=reverse, errors=errors
     )
@@ -270,9 +271,11 @@ def _proxy_counts(
     return counts
 
 
-def _stream(
+def stream_state(
     node_url: str, peer: str, session: requests.Session, errors: list[str]
 ) -> StreamState | None:
+    """The stream from the node at ``node_url`` to ``peer``, as the node reports it; ``None``
+    (with the reason added to ``errors``) when it cannot be read or the node has no such peer."""
     url = f"{node_url.rstrip('/')}/internal/sync/status"
     timestamp = int(time.time())
     secret = os.environ.get(_SYNC_SECRET_VARIABLE, "")

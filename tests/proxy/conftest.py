@@ -115,8 +115,8 @@ class Proxy:
     def write_table(self, table: dict[str, Any]) -> None:
         yaml_writer.write(self.routes_path, table)
 
-    def reload(self) -> Any:
-        return self.app[STATE].store.reload()
+    async def reload(self) -> Any:
+        return await self.app[STATE].store.reload()
 
     @property
     def state(self) -> Any:

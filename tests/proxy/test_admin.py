@@ -32,6 +32,9 @@ async def test_reads_and_health_need_no_token(start_upstream, start_admin) -> No
         "canary_percent": 0,
         "fallback": False,
         "shadow_sample_rate": 1.0,
+        "read_sides": ["monolith"],
+        "write_owner": "monolith",
+        "unsynced_writes_accepted": False,
         "hold_until": 0,
         "counters": routes["routes"][0]["counters"],
     }
@@ -191,7 +194,7 @@ async def test_a_patch_keeps_the_comments_and_layout_of_the_rest_of_the_file(
     admin = await start_admin(table_for(monolith, service, PRODUCTS))
     before = COMMENTED_TABLE.format(monolith=monolith.url, service=service.url)
     admin.proxy.routes_path.write_text(before)
-    assert admin.proxy.reload().changed
+    assert (await admin.proxy.reload()).changed
 
     status, _ = await admin.call(
         "PATCH", "/routes/products", {"mode": "canary", "canary_percent": 5, "fallback": True}

@@ -202,11 +202,40 @@ async def test_fallback_answers_an_idempotent_request_from_the_monolith_when_the
 
     async with proxy.session.get(f"{proxy.url}/api/v1/products/") as get:
         assert get.status == 200
-    async with proxy.session.post(f"{proxy.url}/api/v1/products/", json={"name": "x"}) as post:
-        assert post.status == 503
 
     assert [s["method"] for s in monolith.seen] == ["GET"]
-    assert [s["method"] for s in service.seen] == ["GET", "POST"]
+    assert [s["method"] for s in service.seen] == ["GET"]
+
+
+async def test_a_write_the_owner_fails_is_never_answered_by_the_other_side(
+    start_upstream, start_proxy
+) -> None:
+    async def broken(request: web.Request) -> web.Response:
+        return web.Response(status=503, text="down")
+
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog", broken)
+    table = table_for(
+        monolith,
+        service,
+        {
+            **PRODUCTS,
+            "mode": "service",
+            "fallback": True,
+            "write_owner": "catalog",
+            # No sync node in this test; the check it skips is tested in test_write_guard.py.
+            "unsynced_writes_accepted": True,
+        },
+    )
+    proxy = await start_proxy(table)
+
+    for method in ("POST", "PUT", "DELETE"):
+        async with proxy.session.request(
+            method, f"{proxy.url}/api/v1/products/", json={"name": "x"}
+        ) as write:
+            assert write.status == 503
+
+    assert monolith.seen == []
+    assert [s["method"] for s in service.seen] == ["POST", "PUT", "DELETE"]
 
 
 async def test_fallback_covers_a_service_that_is_not_listening(start_upstream, start_proxy) -> None:
@@ -405,7 +434,7 @@ async def test_a_bad_table_is_refused_and_the_old_one_keeps_serving(
     proxy = await start_proxy(table)
 
     proxy.write_table({**table, "routes": [{**PRODUCTS, "mode": "sideways"}]})
-    result = proxy.reload()
+    result = await proxy.reload()
     async with proxy.session.get(f"{proxy.url}/api/v1/products/") as response:
         assert response.status == 200
 
@@ -568,7 +597,9 @@ async def test_a_body_over_the_shadow_limit_is_not_shadowed_and_is_counted(
         "mode": "shadow",
         "shadow": {"unsafe_methods": True, "max_body_bytes": 1024},
     }
-    proxy = await start_proxy(table_for(monolith, service, shadowed))
+    table = table_for(monolith, service, shadowed)
+    table["upstreams"]["catalog"]["sandbox"] = True  # the only target a write may be copied to
+    proxy = await start_proxy(table)
 
     async with proxy.session.post(f"{proxy.url}/api/v1/products/", data=b"x" * 4096) as response:
         assert response.status == 200
@@ -632,7 +663,7 @@ async def test_a_request_in_flight_finishes_on_the_table_it_started_with(
     )
     await asyncio.wait_for(arrived.wait(), timeout=5)
     proxy.write_table(table_for(monolith))  # the catalog upstream and its route are gone
-    assert proxy.reload().changed
+    assert (await proxy.reload()).changed
     release.set()
     response = await asyncio.wait_for(in_flight, timeout=5)
 

@@ -375,16 +375,16 @@ async def test_a_table_reload_turns_capture_on_and_off(
 
     await _get(proxy, "/api/v1/orders/?n=off-at-start")
     proxy.write_table(on)
-    assert proxy.reload().changed
+    assert (await proxy.reload()).changed
     await wait_for(lambda: capture.enabled, deadline=5, what="capture on")
     await _get(proxy, "/api/v1/orders/?n=on")
     await wait_for(lambda: len(_records(path)) == 1, deadline=5, what="the first record")
     proxy.write_table(off)
-    assert proxy.reload().changed
+    assert (await proxy.reload()).changed
     await wait_for(lambda: not capture.enabled, deadline=5, what="capture off")
     await _get(proxy, "/api/v1/orders/?n=off-again")
     proxy.write_table(on)
-    assert proxy.reload().changed
+    assert (await proxy.reload()).changed
     await wait_for(lambda: capture.enabled, deadline=5, what="capture on again")
     await _get(proxy, "/api/v1/orders/?n=on-again")
 

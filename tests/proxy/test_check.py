@@ -110,10 +110,13 @@ def test_json_reports_the_routes_in_precedence_order_and_the_findings(
     assert report["routes"] == [
         {"name": "detail", "pattern": "/api/v1/products/<int:id>/", "kind": "pattern",
          "methods": ["GET"], "owner": "catalog", "mode": "canary", "canary_percent": 10,
-         "fallback": True, "shadow_sample_rate": 1.0},
+         "fallback": True, "shadow_sample_rate": 1.0,
+         "read_sides": ["monolith", "catalog"], "write_owner": "monolith",
+         "unsynced_writes_accepted": False},
         {"name": "all", "pattern": "/api/v1/products/", "kind": "prefix", "methods": None,
          "owner": "catalog", "mode": "shadow", "canary_percent": 0, "fallback": False,
-         "shadow_sample_rate": 0.5},
+         "shadow_sample_rate": 0.5, "read_sides": ["monolith"], "write_owner": "monolith",
+         "unsynced_writes_accepted": False},
     ]  # fmt: skip
     assert [f["severity"] for f in report["findings"]] == ["warning"]
 

@@ -95,7 +95,13 @@ async def test_a_held_write_goes_where_the_table_says_after_the_release(
     post = asyncio.create_task(proxy.session.post(proxy.url + URL, data=b"{}"))
     await wait_for(lambda: _waiting() == before + 1, deadline=5, what="the POST to wait")
 
-    await admin.call("PATCH", "/routes/products", {"mode": "service"})  # the cutover
+    cutover = {
+        "mode": "service",
+        "write_owner": "catalog",
+        # No sync node in this test; the check it skips is tested in test_write_guard.py.
+        "unsynced_writes_accepted": True,
+    }
+    await admin.call("PATCH", "/routes/products", cutover)
     await admin.call("POST", "/routes/products/release", {})
     response = await post
 

@@ -340,7 +340,7 @@ async def test_the_resolver_follows_a_reload_that_moves_the_monolith(
     proxy.write_table(
         {**table, "upstreams": {**table["upstreams"], "monolith": {"url": moved.url}}}
     )
-    assert proxy.reload().changed
+    assert (await proxy.reload()).changed
     async with proxy.session.get(
         f"{proxy.url}/api/v1/products/", headers={"Authorization": "Token alice-token"}
     ) as response:
