@@ -120,6 +120,13 @@ def _status(args: argparse.Namespace) -> int:
                     f"    {check.figure:<28} {value:>10}  max {check.max:g}{count}  "
                     f"[{check.verdict}]"
                 )
+        for name in plan.routes:
+            sides = status.routes.get(name)
+            if sides is not None:
+                print(
+                    f"  route {name}: mode {sides.mode}, reads from "
+                    f"{' and '.join(sides.read_sides)}, writes to {sides.write_owner}"
+                )
         for error in status.errors:
             print(f"  (could not read: {error})")
     if status.gate is not None and status.gate.verdict == "passed":

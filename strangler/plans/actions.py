@@ -19,7 +19,7 @@ import requests
 from strangler.environment import path_with_own_python
 from strangler.plans.figures import collect
 from strangler.plans.schema import Plan
-from strangler.plans.steps import Direction, StepFailed
+from strangler.plans.steps import Direction, Side, StepFailed
 from strangler.proxy_admin import admin_headers
 
 __all__ = ["LiveActions"]
@@ -51,8 +51,14 @@ class LiveActions:
         self.log: list[str] = []
 
     # -- the proxy --------------------------------------------------------------------
-    def set_routes(self, *, mode: str, percent: float | None, fallback: bool) -> None:
-        change: dict[str, object] = {"mode": mode, "fallback": fallback, "force": True}
+    def set_routes(self, *, mode: str, percent: float | None, fallback: bool, writer: Side) -> None:
+        write_owner = self.plan.service if writer == "service" else self.plan.legacy
+        change: dict[str, object] = {
+            "mode": mode,
+            "fallback": fallback,
+            "write_owner": write_owner,
+            "force": True,
+        }
         if percent is not None:
             change["canary_percent"] = percent
         for route in self.plan.routes:

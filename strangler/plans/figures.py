@@ -31,6 +31,7 @@ from strangler.proxy_admin import admin_headers
 __all__ = [
     "Measurement",
     "RouteCounts",
+    "RouteSides",
     "Snapshot",
     "StreamState",
     "collect",
@@ -73,6 +74,15 @@ class StreamState:
     reconcile_diverged: int | None
 
 
+@dataclass(frozen=True)
+class RouteSides:
+    """Who answers a plan's route now, as the proxy's table says."""
+
+    mode: str
+    read_sides: list[str]
+    write_owner: str
+
+
 @dataclass
 class Snapshot:
     taken_at: float
@@ -80,6 +90,7 @@ class Snapshot:
     forward: StreamState | None
     reverse: StreamState | None
     errors: list[str] = field(default_factory=list)
+    routes: dict[str, RouteSides] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -102,6 +113,7 @@ class Snapshot:
             forward=StreamState(**data["forward"]) if data.get("forward") else None,
             reverse=StreamState(**data["reverse"]) if data.get("reverse") else None,
             errors=list(data.get("errors", [])),
+            routes={name: RouteSides(**sides) for name, sides in data.get("routes", {}).items()},
         )
 
 
@@ -120,7 +132,12 @@ def collect(plan: Plan, *, admin_url: str, session: requests.Session) -> Snapsho
     forward = stream_state(legacy.url, plan.service, session, errors)
     reverse = stream_state(service.url, plan.legacy, session, errors)
     return Snapshot(
-        taken_at=time.time(), proxy=proxy, forward=forward, reverse=reverse, errors=errors
+        taken_at=time.time(),
+        proxy=proxy,
+        forward=forward,
+        reverse=reverse,
+        errors=errors,
+        routes=_route_sides(plan, admin_url, session, errors),
     )
 
 
@@ -230,6 +247,31 @@ def _quantile(before: Mapping[str, float], after: Mapping[str, float], q: float)
             return lower + (upper - lower) * ((rank - below) / inside if inside > 0 else 1.0)
         lower, below = (lower if bound == "+Inf" else float(bound)), cumulative
     return None
+
+
+def _route_sides(
+    plan: Plan, admin_url: str, session: requests.Session, errors: list[str]
+) -> dict[str, RouteSides]:
+    try:
+        response = session.get(
+            f"{admin_url.rstrip('/')}/routes",
+            headers=admin_headers(),
+            timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+        )
+        response.raise_for_status()
+        listing = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        errors.append(f"proxy routes at {admin_url}: {exc}")
+        return {}
+    sides = {}
+    for row in listing.get("routes", []) if isinstance(listing, dict) else []:
+        if isinstance(row, dict) and row.get("name") in plan.routes:
+            sides[str(row["name"])] = RouteSides(
+                mode=str(row.get("mode")),
+                read_sides=[str(side) for side in row.get("read_sides", [])],
+                write_owner=str(row.get("write_owner")),
+            )
+    return sides
 
 
 def _proxy_counts(

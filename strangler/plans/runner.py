@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from strangler.plans.figures import Measurement, Snapshot, measure
+from strangler.plans.figures import Measurement, RouteSides, Snapshot, measure
 from strangler.plans.gates import GateResult, evaluate
 from strangler.plans.schema import Plan, Step
 from strangler.plans.state import PlanState, locked_state
@@ -40,6 +40,8 @@ class PlanStatus:
     pending: dict[str, Any] | None
     errors: list[str]
     history: list[dict[str, Any]]
+    routes: dict[str, RouteSides] = field(default_factory=dict)
+    """Each of the plan's routes: its read side(s) and write owner, as the proxy has them."""
 
 
 @dataclass
@@ -93,6 +95,7 @@ def plan_status(plan: Plan, *, state_dir: Path, now: Snapshot) -> PlanStatus:
             pending=state.pending,
             errors=list(now.errors),
             history=[vars(t) for t in state.history[-10:]],
+            routes=dict(now.routes),
         )
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "SAFE_KINDS",
     "Actions",
     "Direction",
+    "Side",
     "StepFailed",
     "Target",
     "apply_step",
@@ -28,6 +29,8 @@ __all__ = [
 ]
 
 Direction = Literal["forward", "reverse"]
+# Which side takes the routes' writes: the legacy (monolith) or the service.
+Side = Literal["legacy", "service"]
 # Steps after which the monolith still answers every request: a rollback returns to one.
 SAFE_KINDS = frozenset({"backfill", "sync", "verify", "shadow"})
 
@@ -39,7 +42,9 @@ class StepFailed(RuntimeError):
 class Actions(Protocol):
     """The outside world a plan changes: the proxy's routes and the sync nodes."""
 
-    def set_routes(self, *, mode: str, percent: float | None, fallback: bool) -> None: ...
+    def set_routes(
+        self, *, mode: str, percent: float | None, fallback: bool, writer: Side
+    ) -> None: ...
 
     def hold_writes(self, *, seconds: float) -> None: ...
 
@@ -65,6 +70,12 @@ class Target:
     percent: float | None
     fallback: bool
     direction: Direction
+
+    @property
+    def writer(self) -> Side:
+        """The write owner goes with the sync's direction: it is the side whose writes the
+        sync carries to the other (forward: the legacy's; reverse: the service's)."""
+        return "service" if self.direction == "reverse" else "legacy"
 
 
 BEFORE_FIRST_STEP = Target(mode="monolith", percent=None, fallback=True, direction="forward")
@@ -103,8 +114,9 @@ def describe(plan: Plan, step: Step) -> list[str]:
             f"hold writes to {routes} at the proxy (at most {plan.cutover_hold_seconds:g} s)",
             f"wait until the sync {plan.legacy} -> {plan.service} has drained",
             "reconcile the rows changed since the last reconcile",
-            f"routes {routes}: mode service (fallback to {plan.legacy} on failure)",
             f"start the sync {plan.service} -> {plan.legacy}",
+            f"routes {routes}: mode service (fallback to {plan.legacy} for reads on failure), "
+            f"writes to {plan.service}",
             "release the held writes",
         ],
         "reverse_sync": [f"reconcile {plan.service} against {plan.legacy} (reverse sync)"],
@@ -128,7 +140,24 @@ def apply_step(plan: Plan, step: Step, *, current: Target, actions: Actions) -> 
     if current.direction != target.direction:
         _switch_writer(plan, target, current, actions)
     else:
-        actions.set_routes(mode=target.mode, percent=target.percent, fallback=target.fallback)
+        _set_routes(actions, target)
+
+
+def _set_routes(actions: Actions, target: Target) -> None:
+    actions.set_routes(
+        mode=target.mode, percent=target.percent, fallback=target.fallback, writer=target.writer
+    )
+
+
+def _move_writer(actions: Actions, target: Target) -> None:
+    """Routes and the stream back together, in the order the proxy accepts: it refuses a
+    table giving the service the writes while the stream back is off (proxy.write_guard)."""
+    if target.direction == "reverse":
+        actions.set_stream("reverse", enabled=True)
+        _set_routes(actions, target)
+    else:
+        _set_routes(actions, target)
+        actions.set_stream("reverse", enabled=False)
 
 
 def restore(plan: Plan, target: Target, *, current: Target, actions: Actions) -> None:
@@ -136,7 +165,7 @@ def restore(plan: Plan, target: Target, *, current: Target, actions: Actions) ->
     if current.direction != target.direction:
         _switch_writer(plan, target, current, actions)
     else:
-        actions.set_routes(mode=target.mode, percent=target.percent, fallback=target.fallback)
+        _set_routes(actions, target)
 
 
 def _switch_writer(plan: Plan, target: Target, current: Target, actions: Actions) -> None:
@@ -165,16 +194,12 @@ def _switch_writer(plan: Plan, target: Target, current: Target, actions: Actions
                 "released and ownership is unchanged"
             )
         flipped = True
-        actions.set_routes(mode=target.mode, percent=target.percent, fallback=target.fallback)
         # The forward stream also carries what the legacy side keeps owning (the catalog's
         # stock levels), so it stays on; only the stream back to the legacy side switches.
-        actions.set_stream("reverse", enabled=target.direction == "reverse")
+        _move_writer(actions, target)
     except BaseException:
         if flipped:  # put the writer back as it was before releasing anything
-            actions.set_stream("reverse", enabled=current.direction == "reverse")
-            actions.set_routes(
-                mode=current.mode, percent=current.percent, fallback=current.fallback
-            )
+            _move_writer(actions, current)
         raise
     finally:
         actions.release_writes()

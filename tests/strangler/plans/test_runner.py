@@ -43,8 +43,8 @@ class Recorder:
         self.drains = drains
         self.diverged = diverged
 
-    def set_routes(self, *, mode, percent, fallback):
-        self.calls.append(("routes", mode, percent, fallback))
+    def set_routes(self, *, mode, percent, fallback, writer):
+        self.calls.append(("routes", mode, percent, fallback, writer))
 
     def hold_writes(self, *, seconds):
         self.calls.append(("hold",))
@@ -135,7 +135,7 @@ def test_a_passed_gate_lets_exactly_one_step_through(plan, state_dir):
     step(plan, state_dir, Recorder(), snapshot())
     actions = Recorder()
     assert step(plan, state_dir, actions, snapshot(lag=1)).done
-    assert actions.calls == [("routes", "shadow", None, True)]
+    assert actions.calls == [("routes", "shadow", None, True, "legacy")]
     assert plan_status(plan, state_dir=state_dir, now=snapshot()).current == 1
 
 
@@ -168,8 +168,9 @@ def test_cutover_holds_writes_drains_reverifies_flips_and_releases(plan, state_d
         ("hold",),
         ("drained", "forward"),
         ("reconcile", "forward", True),
-        ("routes", "service", None, True),
+        # The stream back first: the proxy refuses a write owner whose writes go nowhere.
         ("stream", "reverse", True),
+        ("routes", "service", None, True, "service"),
         ("release",),
     ]
 
@@ -203,7 +204,7 @@ def test_rollback_from_a_canary_returns_to_shadow(plan, state_dir):
     actions = Recorder()
     outcome = rollback(plan, state_dir=state_dir, actions=actions, take_snapshot=snapshot)
     assert outcome.done
-    assert actions.calls == [("routes", "shadow", None, True)]
+    assert actions.calls == [("routes", "shadow", None, True, "legacy")]
     assert plan_status(plan, state_dir=state_dir, now=snapshot()).current == 1
 
 
@@ -216,7 +217,7 @@ def test_rollback_after_cutover_drains_the_service_and_gives_writes_back(plan, s
         ("hold",),
         ("drained", "reverse"),
         ("reconcile", "reverse", True),
-        ("routes", "shadow", None, True),
+        ("routes", "shadow", None, True, "legacy"),
         ("stream", "reverse", False),
         ("release",),
     ]
@@ -228,7 +229,7 @@ class Crash(Exception):
 
 
 class CrashingRecorder(Recorder):
-    def set_routes(self, *, mode, percent, fallback):
+    def set_routes(self, *, mode, percent, fallback, writer):
         raise Crash
 
 
@@ -242,7 +243,7 @@ def test_a_step_interrupted_by_a_crash_is_resumed_by_the_next_next(plan, state_d
     actions = Recorder()
     outcome = step(plan, state_dir, actions, snapshot(lag=None))  # no gate on a resume
     assert outcome.done
-    assert actions.calls == [("routes", "shadow", None, True)]
+    assert actions.calls == [("routes", "shadow", None, True, "legacy")]
 
 
 def test_a_step_interrupted_by_a_crash_can_be_rolled_back(plan, state_dir):
@@ -251,7 +252,7 @@ def test_a_step_interrupted_by_a_crash_can_be_rolled_back(plan, state_dir):
         step(plan, state_dir, CrashingRecorder(), snapshot(lag=1))
     actions = Recorder()
     assert rollback(plan, state_dir=state_dir, actions=actions, take_snapshot=snapshot).done
-    assert actions.calls == [("routes", "monolith", None, True)]
+    assert actions.calls == [("routes", "monolith", None, True, "legacy")]
     assert plan_status(plan, state_dir=state_dir, now=snapshot()).pending is None
 
 
