@@ -34,7 +34,7 @@ from proxy.identity import Identity, IdentityResolver, NoIdentity
 from proxy.modes import Decision, decide
 from proxy.normalise import canonical_paths
 from proxy.read_your_writes import WROTE_COOKIE, WroteCookies
-from proxy.relay import BUFFER_LIMIT_BYTES, CAPTURED, COHORT_COOKIE, Answer, relay, relay_now
+from proxy.relay import CAPTURED, COHORT_COOKIE, Answer, relay, relay_now
 from proxy.rewrite import rewrite_location, rewrite_set_cookie
 from proxy.routing import RouteTable
 from proxy.settings import ProxySettings
@@ -122,12 +122,49 @@ async def _limited_body(request: web.BaseRequest, settings: ProxySettings) -> As
         raise problem
 
 
-async def _read_body(request: web.BaseRequest, settings: ProxySettings, limit: int) -> bytes | None:
-    """The whole body when it fits in ``limit``; ``None`` (nothing consumed) when it may not."""
+async def _buffer_body(
+    request: web.BaseRequest, settings: ProxySettings, *, may_stream: bool
+) -> tuple[bytes | None, Body]:
+    """The body read whole before any upstream is asked (``(body, None)``), within the total
+    time limit; or, above the buffer on a route that streams, ``(None, the rest)``."""
+    limit = settings.body_buffer_bytes
     length = request.content_length
-    if length is None or length > limit:
-        return None
-    return b"".join([chunk async for chunk in _limited_body(request, settings)])
+    if length is not None and length > limit:
+        if not may_stream:
+            raise _too_large_to_buffer(limit)
+        return None, _limited_body(request, settings)
+    chunks: list[bytes] = []
+    size = 0
+    arriving = _limited_body(request, settings)
+    try:
+        async with asyncio.timeout(settings.client_body_total_timeout):
+            async for chunk in arriving:
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > limit:  # a chunked body that outgrew the buffer
+                    if not may_stream:
+                        raise _too_large_to_buffer(limit)
+                    return None, _chained(chunks, arriving)
+    except TimeoutError:
+        raise ClientTooSlow(
+            f"The body did not arrive within {settings.client_body_total_timeout:g} s."
+        ) from None
+    return b"".join(chunks), None
+
+
+def _too_large_to_buffer(limit: int) -> RequestTooLarge:
+    return RequestTooLarge(
+        f"The body is larger than {limit} bytes, the most this route takes; send a smaller "
+        "one (routes that take uploads say stream_request_body: true).",
+        code="body_too_large_to_buffer",
+    )
+
+
+async def _chained(first: list[bytes], rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    for chunk in first:
+        yield chunk
+    async for chunk in rest:
+        yield chunk
 
 
 class Forwarder:
@@ -316,16 +353,22 @@ async def _serve(
     buffered: bytes | None = None
     shadow_to = decision.shadow
     if request.can_read_body:
-        limit = BUFFER_LIMIT_BYTES
-        if shadow_to or decision.fallback:
-            limit = decision.route.config.shadow.max_body_bytes if decision.route else 0
-        # A small body is read whole (it is usually in already) and goes out with the head
-        # in one write; a shadow or a fallback needs it whole to send it twice.
-        buffered = await _read_body(request, state.settings, limit)
-        if buffered is None and shadow_to:
+        # Read whole before an upstream is asked (a slow client costs the proxy only); it
+        # then goes out with the head in one write, and a shadow or a fallback can send it
+        # twice. Only a route that streams bodies passes a larger one through as it comes.
+        route = decision.route
+        buffered, body = await _buffer_body(
+            request,
+            state.settings,
+            may_stream=route is not None and route.config.stream_request_body,
+        )
+        if shadow_to and (
+            buffered is None or route is None or len(buffered) > route.config.shadow.max_body_bytes
+        ):
             state.shadow.skip(decision.route_name)
             shadow_to = None
-        body = buffered if buffered is not None else _limited_body(request, state.settings)
+        if buffered is not None:
+            body = buffered
     capture = state.capture
     if capture.enabled and decision.route is not None and capture.wants(decision.route_name):
         # Recorded as the client sent it; a streamed body is copied as it passes.

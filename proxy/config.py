@@ -156,6 +156,10 @@ class RouteConfig(_Strict):
     # Comparison rules for this route, on top of the table's ``compare`` defaults.
     compare: CompareRules | None = None
     capture: RouteCaptureConfig | None = None
+    # Stream request bodies above the proxy's buffer (PROXY_BODY_BUFFER_BYTES) to the
+    # upstream as they arrive (uploads); without it such a body is refused with 413, so a
+    # slow client can only ever occupy the proxy, never an upstream worker.
+    stream_request_body: bool = False
     # The one upstream that takes the route's unsafe methods (POST, PUT, PATCH, DELETE),
     # whatever the mode: the legacy upstream (the default) or the route's owner. The plan's
     # cutover moves it to the owner in the step that turns the sync back to the monolith on.

@@ -60,6 +60,13 @@ class ProxySettings:
     max_body_bytes: int = 10 * 1024 * 1024
     # A client that sends nothing of its body for this long is cut off (slowloris).
     client_body_timeout: float = 30.0
+    # Bodies up to this size are read whole at the proxy before any upstream is asked, as
+    # nginx does (proxy_request_buffering), so a slow client never ties up a worker of the
+    # monolith; larger ones are refused (413) unless the route streams request bodies. 1 MiB
+    # is nginx's default client_max_body_size.
+    body_buffer_bytes: int = 1024 * 1024
+    # The whole of a buffered body must arrive within this long, however it trickles in.
+    client_body_total_timeout: float = 60.0
     workers: int = 1
     # Seconds between active health checks of each upstream.
     health_interval: float = 2.0
@@ -83,6 +90,10 @@ class ProxySettings:
             trusted_proxies=trusted,
             max_body_bytes=_int(env, "PROXY_MAX_BODY_BYTES", 10 * 1024 * 1024, low=0, high=2**40),
             client_body_timeout=_float(env, "PROXY_CLIENT_BODY_TIMEOUT", 30.0),
+            body_buffer_bytes=_int(
+                env, "PROXY_BODY_BUFFER_BYTES", 1024 * 1024, low=0, high=1024 * 1024 * 1024
+            ),
+            client_body_total_timeout=_float(env, "PROXY_CLIENT_BODY_TOTAL_TIMEOUT", 60.0),
             workers=_int(env, "PROXY_WORKERS", 1, low=1, high=256),
             health_interval=_float(env, "PROXY_HEALTH_INTERVAL", 2.0),
             var_dir=Path(env.get("STRANGLER_VAR_DIR") or "var"),

@@ -5,7 +5,11 @@ One stack for the module; the tests run in order, each taking the plan a stretch
 
 1. sync:    the forward sync stopped with a write waiting; ``plan next`` is refused.
 2. shadow:  the service answers a price the monolith does not; ``plan next`` is refused.
-3. cutover: a write taken by the service, then ``plan rollback``: nothing is lost.
+3. canary:  staff in both cohorts and the monolith write throughout canary 10 % and 50 % and
+            a rollback from the canary: every write goes to the monolith and reaches both
+            sides; a canary user reads their own write at once.
+4. cutover: writes running through the cutover and a rollback from it, one of them taken by
+            the service: nothing is lost.
 """
 
 from __future__ import annotations
@@ -16,6 +20,13 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import Stack, wait_until
+from tests.e2e.writers import (
+    Writer,
+    Writing,
+    in_service_cohort,
+    make_writers,
+    wait_for_both_sides,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -31,6 +42,8 @@ STAFF_PRICE = "199.00"
 # and one slow answer failed canary-10 in a trial run; ~200 a side leave room for two.
 CANARY_10_REQUESTS = 2000
 CANARY_50_REQUESTS = 800
+# Writes and immediate reads of a canary user, to count the reads that see an older value.
+READ_AFTER_WRITE_ROUNDS = 40
 
 
 @pytest.fixture(scope="module")
@@ -176,11 +189,86 @@ def test_a_service_answering_differently_blocks_the_shadow_gate(stack: Stack, wa
     _applied(stack, "canary-10")
 
 
+def _products_for_writers(stack: Stack, exclude: int) -> list[int]:
+    listing = stack.get(f"{stack.monolith}/api/v1/products/?page_size=100").json()
+    return [int(row["id"]) for row in listing["results"] if int(row["id"]) != exclude][:42]
+
+
+def _reconciled_clean(stack: Stack) -> None:
+    reconcile = stack.manage("monolith", "sync_reconcile", "--with", "catalog", "--full", "--json")
+    assert reconcile.code == 0, str(reconcile)
+    assert _sum_diverged(reconcile.json()) == 0, reconcile.output
+
+
+def _stale_reads(stack: Stack, writing: Writing, writer: Writer, *, keep_cookie: bool) -> int:
+    """A service-cohort user writes and at once reads back through the proxy; how many of
+    the reads show an older price. ``keep_cookie``: the browser sends the proxy's cookies."""
+    stale = 0
+    for n in range(READ_AFTER_WRITE_ROUNDS):
+        product = writer.products[n % len(writer.products)]
+        if not keep_cookie:
+            writer.session.cookies.clear()
+        price = writing.write_once(writer, product)
+        assert price is not None, writing.tally.errors[-1:]
+        read = writer.session.get(
+            f"{stack.proxy}/api/v1/products/{product}/",
+            headers={"Authorization": f"Token {writer.token}"},
+            timeout=10,
+        )
+        assert read.status_code == 200, read.text
+        stale += read.json()["price"] != price
+    writer.session.cookies.clear()
+    return stale
+
+
+def test_writes_during_the_canary_reach_both_sides_and_a_writer_reads_their_own(
+    stack: Stack, walk: dict[str, Any]
+) -> None:
+    product = walk["product"]
+    writers = make_writers(stack, _products_for_writers(stack, product), count=8)
+    for writer in writers:
+        writer.in_service_cohort = in_service_cohort(writer.user_id, 50)
+    through_proxy = [w for w in writers if w.base == stack.proxy]
+    probe = next(w for w in through_proxy if w.in_service_cohort)
+    background = [w for w in writers if w is not probe]
+    assert {w.in_service_cohort for w in through_proxy if w is not probe} == {True, False}
+
+    with Writing(background) as writing:
+        stack.browse(CANARY_10_REQUESTS, BROWSED)
+        _applied(stack, "canary-50")
+        stack.browse(CANARY_50_REQUESTS, BROWSED)
+        # A canary user in the service's cohort, reading right after each of their writes.
+        stale_without = _stale_reads(stack, writing, probe, keep_cookie=False)
+        stale_with = _stale_reads(stack, writing, probe, keep_cookie=True)
+        back = stack.plan("rollback", PLAN)
+        stack.browse(100, BROWSED)
+    tally = writing.tally
+
+    back.expect(0, "rolled back from 'canary-50' to 'shadow'")
+    assert tally.errors == []
+    assert tally.accepted == tally.issued
+    present = wait_for_both_sides(stack, tally)
+    assert present == len(tally.last)
+    _reconciled_clean(stack)
+    assert stale_with == 0
+    print(
+        f"\ncanary 10 % -> 50 % -> rollback: {tally.issued} writes issued, {tally.accepted} "
+        f"accepted, {present} of {len(tally.last)} products' last writes on both sides; "
+        f"canary reads older than the user's own write: {stale_without}/"
+        f"{READ_AFTER_WRITE_ROUNDS} without read-your-writes, {stale_with}/"
+        f"{READ_AFTER_WRITE_ROUNDS} with it"
+    )
+    walk["writers"] = background
+
+
 def test_a_rollback_after_cutover_keeps_the_services_writes(stack: Stack, walk: dict[str, Any]):
     product = walk["product"]
+    _browse_with(stack, product, 250)  # a fresh shadow window after the rollback
+    _applied(stack, "canary-10")
     stack.browse(CANARY_10_REQUESTS, BROWSED)
     _applied(stack, "canary-50")
     stack.browse(CANARY_50_REQUESTS, BROWSED)
+    writing = Writing(walk["writers"]).__enter__()
     _applied(stack, "cutover")
     walked = time.monotonic() - walk["began"]
 
@@ -205,9 +293,14 @@ def test_a_rollback_after_cutover_keeps_the_services_writes(stack: Stack, walk: 
 
     # when
     back = stack.plan("rollback", PLAN)
+    stack.browse(100, BROWSED)
+    tally = writing.stop()
 
     # then: the monolith answers again (shadow), with the service's write, and no row differs
     back.expect(0, "rolled back from 'cutover' to 'shadow'")
+    assert tally.errors == []
+    assert tally.accepted == tally.issued
+    assert wait_for_both_sides(stack, tally) == len(tally.last)
     assert not _reverse_stream(stack)["enabled"], "the sync back to the monolith still runs"
     assert stack.current_step() == "shadow"
     catalog_routes = [r for r in stack.routes().values() if r["owner"] == "catalog"]
@@ -220,5 +313,7 @@ def test_a_rollback_after_cutover_keeps_the_services_writes(stack: Stack, walk: 
     assert _sum_diverged(reconcile.json()) == 0, reconcile.output
     print(
         f"\ncatalog plan: backfill to cutover took {walked:.0f} s; "
-        f"to the rollback's checks {time.monotonic() - walk['began']:.0f} s"
+        f"to the rollback's checks {time.monotonic() - walk['began']:.0f} s; "
+        f"through cutover and rollback {tally.issued} writes issued, {tally.accepted} accepted, "
+        f"all {len(tally.last)} products' last writes on both sides"
     )
