@@ -405,7 +405,9 @@ async def test_large_bodies_stream_through_both_ways(start_upstream, start_proxy
         return response
 
     monolith = await start_upstream("monolith", echo_size)
-    proxy = await start_proxy(table_for(monolith), max_body_bytes=16 * 1024 * 1024)
+    uploads = {"name": "uploads", "prefix": "/upload/", "owner": "monolith",
+               "stream_request_body": True}  # fmt: skip
+    proxy = await start_proxy(table_for(monolith, None, uploads), max_body_bytes=16 * 1024 * 1024)
 
     async with proxy.session.post(f"{proxy.url}/upload/", data=io.BytesIO(payload)) as response:
         body = await response.read()
