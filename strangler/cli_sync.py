@@ -87,6 +87,11 @@ def register(groups: Any) -> None:
         "--repair", action="store_true", help="re-send diverged rows through the apply path"
     )
     reconcile.add_argument(
+        "--prefer",
+        metavar="NODE",
+        help="whose copy --repair keeps: this node (default) or the peer; name the write owner",
+    )
+    reconcile.add_argument(
         "--settle",
         type=float,
         metavar="SECONDS",
@@ -124,6 +129,7 @@ def sync_reconcile(args: argparse.Namespace) -> int:
         *_value("--report", args.report),
         *_flag("--full", args.full),
         *_flag("--repair", args.repair),
+        *_value("--prefer", args.prefer),
         *_flag("--json", args.json),
     ]
     return django_command("sync_reconcile", options, settings=args.settings, timeout=None)

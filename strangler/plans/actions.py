@@ -106,10 +106,30 @@ class LiveActions:
         self._manage(source, "sync_backfill", "--to", peer)
 
     def reconcile(self, direction: Direction, *, changed_only: bool = False) -> int:
-        # Every synced table of the stream; at demo size a whole reconcile takes about a
-        # second, so ``changed_only`` is served by the full one.
+        """Compare content, settle what diverged with the write owner's copy, verify again.
+
+        ``--full`` compares the rows' values, not only keys and versions: a row written on
+        both sides at the same version (a canary write on the service and a monolith write)
+        differs at equal versions, and neither side ever applies the other's copy. Every
+        synced table of the stream, in full each time: at demo size that takes seconds (the
+        bench has 25M rows at the keys level under 10 s), so ``changed_only`` is served by it.
+
+        The direction's sender owns its writes whenever the plan reconciles it (before
+        cutover the monolith; from cutover on, and while a rollback drains it, the service),
+        so its copy wins (``--prefer``). When anything diverged, a second pass measures what
+        the repair left: that pass is the reconcile the gates read.
+        """
         source, peer = self._ends(direction)
-        args = ["sync_reconcile", "--with", peer, "--json", "--settle", str(RECONCILE_SETTLE)]
+        found = self._reconcile(source, peer, "--repair", "--prefer", source)
+        if not found:
+            return 0
+        self.log.append(f"{found} row(s) differed: repaired with {source}'s copy")
+        return self._reconcile(source, peer)
+
+    def _reconcile(self, source: str, peer: str, *extra: str) -> int:
+        """One ``sync_reconcile --full`` on ``source``: the rows labelled diverged."""
+        args = ["sync_reconcile", "--with", peer, "--full", "--json"]
+        args += ["--settle", str(RECONCILE_SETTLE), *extra]
         output = self._manage(source, *args, ok_codes=(0, 1))
         try:
             reports = json.loads(output)["reports"]

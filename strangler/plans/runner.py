@@ -23,6 +23,7 @@ from strangler.plans.steps import (
     StepFailed,
     apply_step,
     describe,
+    measure_step,
     restore,
     target_of,
 )
@@ -199,6 +200,15 @@ def rollback(plan: Plan, *, state_dir: Path, actions: Actions, take_snapshot: An
             )
             save()
             return Outcome(False, f"rollback failed: {exc}")
+        # The step landed on gets its own measurement again: a gate counts only what was
+        # measured since its step began, and a verify gate would otherwise wait forever.
+        reason, unmeasured = "rolled back to the last safe step", ""
+        landed = _step(plan, safe)
+        if landed is not None:
+            try:
+                measure_step(landed, actions=actions)
+            except StepFailed as exc:
+                unmeasured = f"; re-measuring {landed.name!r} failed: {exc}"
         state.current = safe
         state.step_started_at = began
         state.baseline = baseline.as_json()
@@ -208,13 +218,13 @@ def rollback(plan: Plan, *, state_dir: Path, actions: Actions, take_snapshot: An
             from_step=_name(plan, current),
             to_step=_name(plan, safe),
             verdict=None,
-            reason="rolled back to the last safe step",
+            reason=reason + unmeasured,
         )
         save()
         return Outcome(
             True,
             f"rolled back from {_name(plan, current)!r} to "
-            f"{_name(plan, safe) or 'before the first step'!r}",
+            f"{_name(plan, safe) or 'before the first step'!r}{unmeasured}",
         )
 
 

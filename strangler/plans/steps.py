@@ -24,6 +24,7 @@ __all__ = [
     "Target",
     "apply_step",
     "describe",
+    "measure_step",
     "restore",
     "target_of",
 ]
@@ -132,11 +133,9 @@ def apply_step(plan: Plan, step: Step, *, current: Target, actions: Actions) -> 
         actions.backfill()
     elif step.kind == "sync":
         actions.set_stream("forward", enabled=True)
-    elif step.kind == "verify":
-        actions.reconcile("forward")
     elif step.kind == "reverse_sync":
         actions.set_stream("reverse", enabled=True)
-        actions.reconcile("reverse")
+    measure_step(step, actions=actions)
     if current.direction != target.direction:
         _switch_writer(plan, target, current, actions)
     else:
@@ -158,6 +157,18 @@ def _move_writer(actions: Actions, target: Target) -> None:
     else:
         _set_routes(actions, target)
         actions.set_stream("reverse", enabled=False)
+
+
+def measure_step(step: Step, *, actions: Actions) -> None:
+    """The one-off measurement a step's gate reads: a reconcile (verify, reverse_sync, or any
+    step whose gate tests ``reconcile_diverged``), in the step's sync direction.
+
+    Gates count only what was measured since the step began, so a rollback that lands on such
+    a step runs this again; otherwise its gate would wait for a reconcile nobody runs.
+    """
+    reads_reconcile = any(c.figure == "reconcile_diverged" for c in step.gate.conditions)
+    if step.kind in ("verify", "reverse_sync") or reads_reconcile:
+        actions.reconcile(target_of(step).direction)
 
 
 def restore(plan: Plan, target: Target, *, current: Target, actions: Actions) -> None:

@@ -9,6 +9,7 @@ speak of the same failures by the same names::
     ├── Unauthenticated         unauthenticated   401  HMAC missing, wrong, or stale
     ├── CursorMismatch          cursor_mismatch   409  ``from`` is not the stored cursor
     ├── SchemaDrift             schema_drift      409  columns differ from the registration
+    ├── NotSent                 not_sent          409  no stream carries the table that way
     ├── CaptureMissing          capture_missing   500  an outbound table has no triggers
     └── TransportError          transport_error   502  the receiver did not answer usefully
         ├── ReceiverUnreachable receiver_unreachable    connect/read failed after retries
@@ -27,6 +28,7 @@ __all__ = [
     "BadRequest",
     "CaptureMissing",
     "CursorMismatch",
+    "NotSent",
     "ReceiverError",
     "ReceiverUnreachable",
     "SchemaDrift",
@@ -80,6 +82,13 @@ class SchemaDrift(SyncError):
 
     status = 409
     default_code = "schema_drift"
+
+
+class NotSent(SyncError):
+    """A copy of a table was asked of a node that sends that table nowhere near the asker."""
+
+    status = 409
+    default_code = "not_sent"
 
 
 class CaptureMissing(SyncError):

@@ -96,6 +96,9 @@ class Cursor(models.Model):
     applied = models.BigIntegerField(default=0)
     stale = models.BigIntegerField(default=0)
     dead_lettered = models.BigIntegerField(default=0)
+    # What the source last said of its stream here (``sync_stream --disable`` tells it): a
+    # stream turned off on purpose stops its heartbeats too, and is not stuck.
+    source_enabled = models.BooleanField(default=True)
 
     class Meta:
         db_table = "strangler_sync_cursor"
@@ -161,6 +164,9 @@ class Stream(models.Model):
     acked_xid = models.BigIntegerField(default=0)
     acked_seq = models.BigIntegerField(default=0)
     acked_heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # Whether the peer has acknowledged the stream as on (True) or off (False); None before it
+    # was first told. The relay tells it again whenever this differs from ``enabled``.
+    peer_told_enabled = models.BooleanField(null=True, blank=True, default=None)
 
     class Meta:
         db_table = "strangler_sync_stream"

@@ -3,11 +3,19 @@
 Only an optimisation: capture does not depend on it (raw SQL writes are captured and sent by
 the next beat), and a nudge that cannot be queued is logged and forgotten. One nudge per
 transaction however many rows it wrote.
+
+A nudge never waits on the broker: the writer's thread only raises a flag, and one sender
+thread per process queues the task. With the broker down, kombu's connection attempt inside
+``apply_async`` took 6 s (measured with Redis on a closed port) and a broker that accepts and
+never answers can hold it far longer; that time is now the sender's, never a request's.
+Nudges raised meanwhile collapse into one, which is all a relay pass needs.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from typing import Any
 
 from django.db import connection, transaction
@@ -16,7 +24,7 @@ from kombu.exceptions import OperationalError
 
 from strangler.sync.config import model_for, sync_settings
 
-__all__ = ["connect_nudges", "nudge_relay"]
+__all__ = ["connect_nudges", "nudge_relay", "nudge_sender"]
 
 logger = logging.getLogger(__name__)
 
@@ -39,14 +47,67 @@ def _written(**_: Any) -> None:
 
 
 def nudge_relay() -> None:
-    """Queue one relay pass over every enabled stream, without waiting for a down broker."""
+    """Ask for one relay pass over every enabled stream; returns at once, whatever the broker.
+
+    The streams' switch is read here, in the writer's thread and connection: the sender
+    thread never opens a database connection of its own.
+    """
     from strangler.sync.switch import stream_enabled
-    from strangler.sync.tasks import relay
 
     config = sync_settings()
     if not any(stream_enabled(peer) for peer in config.stream_peers()):
         return
-    try:
-        relay.apply_async(retry=False)
-    except (OperationalError, OSError) as exc:
-        logger.warning("could not queue a relay nudge (the beat will relay): %s", exc)
+    nudge_sender().request()
+
+
+class NudgeSender:
+    """One daemon thread per process that queues the relay task when asked.
+
+    ``request`` sets a flag and returns; the thread clears it and queues one task, so any
+    number of requests made while a send is under way cost one more send, not one each.
+    """
+
+    def __init__(self) -> None:
+        self._wanted = threading.Event()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+        self.sent = 0  # tasks queued by this process (read by tests and debugging)
+        self.failed = 0  # sends the broker refused
+
+    def request(self) -> None:
+        self._wanted.set()
+        with self._lock:
+            # A forked child (gunicorn, Celery's prefork pool) inherits the object, not the
+            # thread: it starts its own.
+            if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
+                self._pid = os.getpid()
+                self._thread = threading.Thread(
+                    target=self._run, name="strangler-sync-nudge", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            self._wanted.wait()
+            self._wanted.clear()
+            self._send()
+
+    def _send(self) -> None:
+        from strangler.sync.tasks import relay
+
+        try:
+            relay.apply_async(retry=False)
+        except (OperationalError, OSError) as exc:
+            self.failed += 1
+            logger.warning("could not queue a relay nudge (the beat will relay): %s", exc)
+        else:
+            self.sent += 1
+
+
+_SENDER = NudgeSender()
+
+
+def nudge_sender() -> NudgeSender:
+    """This process's sender."""
+    return _SENDER

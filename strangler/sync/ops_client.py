@@ -1,7 +1,9 @@
 """The wire and the client of the operations endpoints: row apply, checksums, row fetches.
 
 ``POST /internal/sync/rows/apply`` applies rows without touching the stream's cursor (backfill,
-reconcile's repair) through the same ``apply_changes`` as a batch. ``POST
+reconcile's repair) through the same ``apply_changes`` as a batch; ``POST
+/internal/sync/rows/resend`` asks the receiver for its own copy of rows, raised above both
+sides' versions (reconcile's repair when the receiver's copy is preferred). ``POST
 /internal/sync/checksum`` and ``POST /internal/sync/rows`` answer reconcile's questions about
 key ranges. Bodies name the sender's table and columns; the receiver maps them through its
 inbound registration, exactly as for a batch.
@@ -22,12 +24,13 @@ from strangler.sync.config import sync_settings
 from strangler.sync.errors import BadRequest, ReceiverError, SyncError
 from strangler.sync.row_states import RowState
 from strangler.sync.transport import ReceiverClient
-from strangler.sync.wire import RowChange
+from strangler.sync.wire import RowChange, apply_request_parse
 
 __all__ = [
     "OpsClient",
     "RangeRequest",
     "RowsApplied",
+    "RowsResent",
     "bounds_from_json",
     "bounds_to_json",
     "checksum_from_json",
@@ -54,6 +57,14 @@ class RowsApplied:
     applied: int
     stale: int
     dead_lettered: int
+
+
+@dataclass(frozen=True)
+class RowsResent:
+    """The receiver's copy of rows, as changes from it: its table and columns, its names."""
+
+    columns: Mapping[str, tuple[str, ...]]
+    changes: tuple[RowChange, ...]
 
 
 def bounds_to_json(bounds: KeyBounds) -> dict[str, Any]:
@@ -148,6 +159,22 @@ class OpsClient(ReceiverClient):
             )
         except (KeyError, TypeError, ValueError):
             raise self._bad_answer("rows/apply") from None
+
+    def rows_resend(
+        self, *, source: str, table: str, columns: Sequence[str], versions: Mapping[str, int]
+    ) -> RowsResent:
+        """The receiver's copy of the named rows of our ``table`` (pk -> our version), each
+        with a version the receiver has raised above both sides'."""
+        body = self._call(
+            "POST",
+            "rows/resend",
+            {"source": source, "table": table, "columns": list(columns), "versions": versions},
+        )
+        try:
+            parsed = apply_request_parse({**body, "source": "peer", "from": [0, 0], "to": [0, 0]})
+        except (BadRequest, TypeError):
+            raise self._bad_answer("rows/resend") from None
+        return RowsResent(columns=parsed.columns, changes=parsed.changes)
 
     def bounds(self, *, source: str, table: str, columns: Sequence[str]) -> KeyBounds:
         body = self._checksum_call(source, table, columns, "keys", [])

@@ -12,7 +12,11 @@ Run on the sending node (docs/sync.md, "Backfill, reconcile, status"):
    agrees is ``converged``.
 3. ``repair`` re-sends each diverged row through the apply path with a version above both
    sides' (this node's version is raised to it first, in the same transaction that reads the
-   row), so this node's state wins and its next write still wins after that.
+   row), so this node's state wins and its next write still wins after that. With
+   ``prefer="peer"`` it is the other way round: the peer raises its rows and this node
+   applies the peer's copy. The preferred side is the one that owns the writes (before a
+   cutover the monolith, after it the service): a row written on both sides at the same
+   version (an equal-version conflict, ``content`` at equal versions) is settled its way.
 
 The run is recorded in ``strangler_sync_reconcile`` (status shows the last one) and returned
 as a ``ReconcileReport`` whose ``as_json()`` is the JSON report.
@@ -32,12 +36,12 @@ from django.utils import timezone
 from strangler.sync.changelog import SendTable
 from strangler.sync.checksums import TableShape
 from strangler.sync.config import sync_settings
-from strangler.sync.errors import SyncError
+from strangler.sync.errors import NotSent, SyncError
 from strangler.sync.models import Change
 from strangler.sync.ops_client import Level, OpsClient, peer_client
 from strangler.sync.position import Position
 from strangler.sync.range_search import RowDifference, search, state_difference
-from strangler.sync.repair import rows_repair
+from strangler.sync.repair import rows_repair, rows_repair_from_peer
 from strangler.sync.row_states import RowState, row_states
 from strangler.sync.runs import BackfillProgress, ReconcileRun
 from strangler.sync.sides import LocalSide, RemoteSide, source_shape
@@ -45,11 +49,14 @@ from strangler.sync.sides import LocalSide, RemoteSide, source_shape
 __all__ = [
     "Difference",
     "Label",
+    "Prefer",
     "ReconcileReport",
     "reconcile_table",
 ]
 
 Label = Literal["diverged", "in_flight", "converged"]
+# Whose copy a repair keeps: this node's (the sender's) or the peer's.
+Prefer = Literal["source", "peer"]
 # Keys per call when the second look reads rows and changes: within the peer's 20,000 a call
 # and SQLite's variable limit, and one relay batch's size (relay.BATCH_SIZE).
 _KEYS_PER_CALL = 500
@@ -104,6 +111,7 @@ class ReconcileReport:
     repair_stale: int = 0
     run_id: int | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    preferred: str = ""  # the node whose copy a repair kept; empty without repair
 
     @property
     def diverged(self) -> int:
@@ -145,6 +153,7 @@ class ReconcileReport:
             "labels": labels,
             "repaired": self.repaired,
             "repair_stale": self.repair_stale,
+            "preferred": self.preferred or None,
             "differences": [d.as_json() for d in listed],
             "differences_truncated": len(self.differences) > len(listed),
         }
@@ -156,6 +165,7 @@ def reconcile_table(
     peer: str,
     level: Level = "keys",
     repair: bool = False,
+    prefer: Prefer = "source",
     settle: float = 0.0,
     client: OpsClient | None = None,
     progress: Callable[[str], None] = lambda _: None,
@@ -164,6 +174,8 @@ def reconcile_table(
     """Compare ``table`` with ``peer`` (see the module's docstring); raises ``SyncError``."""
     config = sync_settings()
     client = peer_client(peer, client)
+    if repair and prefer == "peer":
+        _peer_sends(table, peer)
     shape = source_shape(table)
     started, begun = timezone.now(), clock()
     run = ReconcileRun.objects.create(
@@ -184,7 +196,9 @@ def reconcile_table(
         )
         repaired = stale = 0
         if repair:
-            differences, repaired, stale = _repair(shape, table, client, differences)
+            differences, repaired, stale = _repair(
+                shape, table, client, differences, peer=peer, prefer=prefer
+            )
             progress(f"repaired {repaired} row(s), {stale} overtaken on the peer")
     except SyncError as exc:
         ReconcileRun.objects.filter(pk=run.pk).update(
@@ -210,6 +224,7 @@ def reconcile_table(
         repaired=repaired,
         repair_stale=stale,
         run_id=run.pk,
+        preferred=(peer if prefer == "peer" else config.node) if repair else "",
     )
     document = report.as_json()
     ReconcileRun.objects.filter(pk=run.pk).update(
@@ -313,12 +328,33 @@ def _settle(
         time.sleep(SETTLE_POLL_SECONDS)
 
 
+def _peer_sends(table: SendTable, peer: str) -> None:
+    """Refuse, before any work, to prefer a peer whose copy of ``table`` cannot come here."""
+    inbound = sync_settings().inbound
+    if not any(e.source == peer and e.model.lower() == table.entry.model.lower() for e in inbound):
+        raise NotSent(
+            f"{table.entry.model} does not come from {peer} here (no inbound registration): "
+            f"{peer}'s copy cannot be preferred"
+        )
+
+
 def _repair(
-    shape: TableShape, table: SendTable, client: OpsClient, differences: Sequence[Difference]
+    shape: TableShape,
+    table: SendTable,
+    client: OpsClient,
+    differences: Sequence[Difference],
+    *,
+    peer: str,
+    prefer: Prefer,
 ) -> tuple[list[Difference], int, int]:
-    """Re-send the diverged rows (``repair``); the differences with their new versions."""
-    peer_versions = {d.pk: d.peer_version for d in differences if d.label == "diverged"}
-    result = rows_repair(shape, table, client, peer_versions=peer_versions)
+    """Settle the diverged rows (``repair``); the differences with their new versions."""
+    diverged = [d for d in differences if d.label == "diverged"]
+    if prefer == "peer":
+        ours = {d.pk: d.source_version for d in diverged}
+        result = rows_repair_from_peer(table, client, peer=peer, versions=ours)
+    else:
+        peer_versions = {d.pk: d.peer_version for d in diverged}
+        result = rows_repair(shape, table, client, peer_versions=peer_versions)
     updated = [
         replace(d, repaired_version=result.versions[d.pk]) if d.pk in result.versions else d
         for d in differences

@@ -24,7 +24,7 @@ from strangler.sync.errors import CaptureMissing, CursorMismatch, SchemaDrift, S
 from strangler.sync.models import Stream
 from strangler.sync.position import Position
 from strangler.sync.schema import send_tables
-from strangler.sync.switch import stream_enabled
+from strangler.sync.switch import stream_enabled, switch_tell, switch_untold
 from strangler.sync.transport import ReceiverClient
 from strangler.sync.triggers import capture_installed
 from strangler.sync.wire import ApplyRequest
@@ -103,6 +103,9 @@ def relay_stream(
     enabled = stream_enabled(peer, stream)
     if stream.enabled != enabled:
         Stream.objects.filter(pk=stream.pk).update(enabled=enabled)
+    client = client or ReceiverClient(base_url=target.url, secret=config.secret)
+    if switch_untold(stream, enabled=enabled):
+        switch_tell(peer, client=client)
     if not enabled:
         return RelayResult(peer=peer, stopped="disabled")
     if stream.paused_reason:
@@ -113,7 +116,6 @@ def relay_stream(
         _pause(stream, exc.message)
         return RelayResult(peer=peer, stopped="paused", error=exc.message)
     Stream.objects.filter(pk=stream.pk).update(columns={t.table: list(t.columns) for t in tables})
-    client = client or ReceiverClient(base_url=target.url, secret=config.secret)
     try:
         result = _pass(peer, tables, client, budget_seconds, batch_size, clock)
     except SchemaDrift as exc:  # the receiver refuses our columns

@@ -4,6 +4,11 @@ The row's version here is raised first, in the transaction that reads the row (o
 with the row and its version locked, so a concurrent writer waits and then bumps past it):
 the peer takes the copy, which now wins over whatever it has, and this node's next write to
 the row still wins after that. Used by reconcile for the rows it labelled diverged.
+
+The other way round (``rows_repair_from_peer``, reconcile's ``prefer="peer"``: the peer owns
+the writes) the peer does the same on its side (``POST /internal/sync/rows/resend``) and
+answers the changes, which this node applies through its own apply path: the peer's copy
+wins here, and the peer's next write still wins after that.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from strangler.sync.apply import apply_changes
 from strangler.sync.changelog import SendTable
 from strangler.sync.checksums import TableShape
 from strangler.sync.config import sync_settings
@@ -23,7 +29,7 @@ from strangler.sync.ops_client import OpsClient
 from strangler.sync.row_states import row_states
 from strangler.sync.wire import RowChange
 
-__all__ = ["REPAIR_BATCH", "RepairResult", "rows_repair"]
+__all__ = ["REPAIR_BATCH", "RepairResult", "rows_raise", "rows_repair", "rows_repair_from_peer"]
 
 # Rows re-sent per call: the same order of size as a relay batch (relay.BATCH_SIZE).
 REPAIR_BATCH = 500
@@ -48,7 +54,7 @@ def rows_repair(
     source = sync_settings().node
     for start in range(0, len(pks), REPAIR_BATCH):
         chunk = {pk: peer_versions[pk] for pk in pks[start : start + REPAIR_BATCH]}
-        changes = _raise_versions(shape, table, chunk)
+        changes = rows_raise(shape, table, chunk)
         answer = client.rows_apply(
             source=source, columns={table.table: table.columns}, changes=changes
         )
@@ -58,7 +64,27 @@ def rows_repair(
     return RepairResult(versions=versions, applied=applied, stale=stale)
 
 
-def _raise_versions(
+def rows_repair_from_peer(
+    table: SendTable, client: OpsClient, *, peer: str, versions: dict[str, int]
+) -> RepairResult:
+    """Take the peer's copy of the rows ``versions`` names (pk -> this node's version)."""
+    pks = sorted(versions)
+    repaired: dict[str, int] = {}
+    applied = stale = 0
+    source = sync_settings().node
+    for start in range(0, len(pks), REPAIR_BATCH):
+        chunk = {pk: versions[pk] for pk in pks[start : start + REPAIR_BATCH]}
+        resent = client.rows_resend(
+            source=source, table=table.table, columns=table.columns, versions=chunk
+        )
+        counts = apply_changes(source=peer, changes=resent.changes, columns=resent.columns)
+        applied += counts.applied
+        stale += counts.stale + counts.dead_lettered
+        repaired.update({change.pk: change.version for change in resent.changes})
+    return RepairResult(versions=repaired, applied=applied, stale=stale)
+
+
+def rows_raise(
     shape: TableShape, table: SendTable, peer_versions: dict[str, int]
 ) -> list[RowChange]:
     """Give each row a version above both sides' here, and the changes that carry it."""

@@ -13,9 +13,12 @@ a small lag (heartbeat and relay every 10 s: under ~20 s) while a stuck one's la
     idle       no backlog, fresh heartbeats
     unknown    no heartbeat acknowledged yet (heartbeats are a beat task: is beat running?)
 
-Receiver side, per source: cursor, heartbeat lag and counters. Both sides: parked dead letters,
-backfills and the last reconcile per table. ``healthy`` is false, with ``problems`` saying why,
-when a stream is stuck, lagging or paused, letters are parked, or a reconcile left divergence.
+Receiver side, per source: cursor, heartbeat lag and counters, and a state: ``ok``,
+``lagging`` or ``stuck`` by the same thresholds, or ``disabled`` when the source has said it
+turned the stream off (``sync_stream --disable``, a plan's rollback): not a problem then.
+Both sides: parked dead letters, backfills and the last reconcile per table. ``healthy`` is
+false, with ``problems`` saying why, when a stream is stuck, lagging or paused, letters are
+parked, or a reconcile left divergence.
 """
 
 from __future__ import annotations
@@ -173,9 +176,12 @@ def _stream(
 
 def _cursor(cursor: Cursor, now: dt.datetime, limits: Thresholds) -> dict[str, Any]:
     lag = _age(cursor.heartbeat_at, now)
+    # A stream its source turned off sends no heartbeats: its lag grows by design.
+    state = (_lag_state(lag, limits) or "ok") if cursor.source_enabled else "disabled"
     return {
         "source": cursor.source,
-        "state": _lag_state(lag, limits) or "ok",
+        "state": state,
+        "enabled": cursor.source_enabled,
         "cursor": [cursor.xid, cursor.seq],
         "heartbeat_at": _iso(cursor.heartbeat_at),
         "lag_seconds": lag,

@@ -125,6 +125,10 @@ class ReceiverClient:
                 f"{self.base_url}: {exc.message}", code="bad_answer", http_status=200
             ) from None
 
+    def switch(self, *, source: str, enabled: bool) -> None:
+        """Tell the receiver that ``source``'s stream to it is now on or off."""
+        self._call("POST", "switch", {"source": source, "enabled": enabled})
+
     def status(self) -> Any:
         return self._call("GET", "status", None)
 

@@ -13,5 +13,6 @@ urlpatterns = [
     path("cursor", views.cursor_view, name="cursor"),
     path("apply", views.apply_view, name="apply"),
     path("status", views.status_view, name="status"),
+    path("switch", views.switch_view, name="switch"),
 ]
 urlpatterns += urls_ops.urlpatterns

@@ -14,6 +14,7 @@ __all__ = ["urlpatterns"]
 
 urlpatterns = [
     path("rows/apply", views_ops.rows_apply_view, name="rows-apply"),
+    path("rows/resend", views_ops.rows_resend_view, name="rows-resend"),
     path("rows", views_ops.rows_view, name="rows"),
     path("checksum", views_ops.checksum_view, name="checksum"),
     path("metrics", views_ops.metrics_view, name="metrics"),

@@ -26,9 +26,10 @@ from strangler.sync.apply import apply_batch, cursor_get
 from strangler.sync.config import sync_settings
 from strangler.sync.errors import BadRequest, SyncError, Unauthenticated
 from strangler.sync.status import status_document
+from strangler.sync.switch import source_switch_record
 from strangler.sync.wire import SyncJSONEncoder, apply_request_parse, source_parse
 
-__all__ = ["apply_view", "cursor_view", "status_view"]
+__all__ = ["apply_view", "cursor_view", "status_view", "switch_view"]
 
 _View = Callable[[HttpRequest], dict[str, Any]]
 
@@ -78,6 +79,18 @@ def cursor_view(request: HttpRequest) -> dict[str, Any]:
 @sync_endpoint
 def apply_view(request: HttpRequest) -> dict[str, Any]:
     return apply_batch(apply_request_parse(request_json(request))).as_json()
+
+
+@require_POST
+@sync_endpoint
+def switch_view(request: HttpRequest) -> dict[str, Any]:
+    body = request_json(request)
+    source = source_parse(body)
+    enabled = body.get("enabled")
+    if not isinstance(enabled, bool):
+        raise BadRequest("'enabled' must be true or false.")
+    cursor = source_switch_record(source=source, enabled=enabled)
+    return {"source": cursor.source, "enabled": cursor.source_enabled}
 
 
 @require_GET

@@ -1,6 +1,8 @@
 """Receiver endpoints for backfill and reconcile, and the Prometheus metrics of the node.
 
 - ``POST rows/apply``: rows applied by the stream's rules without moving its cursor.
+- ``POST rows/resend``: this node's copy of named rows, versions raised above the caller's,
+  for the caller to apply (reconcile's repair preferring this node's copy).
 - ``POST checksum``: bounds of the table and checksums of the requested key ranges.
 - ``POST rows``: rows of a key range, or named rows, with versions and wire values.
 - ``GET metrics``: Prometheus text, gauges read from the database at scrape time.
@@ -27,15 +29,17 @@ from strangler.sync.checksums import (
     key_bounds,
     segment_checksums,
 )
-from strangler.sync.errors import BadRequest
+from strangler.sync.errors import BadRequest, NotSent
 from strangler.sync.metrics import registry
 from strangler.sync.ops_client import bounds_to_json, checksum_to_json, state_to_json
+from strangler.sync.repair import rows_raise
 from strangler.sync.row_states import row_states, rows_in_range
-from strangler.sync.schema import inbound_target
+from strangler.sync.schema import inbound_target, send_tables
+from strangler.sync.sides import source_shape
 from strangler.sync.views import request_json, sync_endpoint
 from strangler.sync.wire import apply_request_parse, source_parse
 
-__all__ = ["checksum_view", "metrics_view", "rows_apply_view", "rows_view"]
+__all__ = ["checksum_view", "metrics_view", "rows_apply_view", "rows_resend_view", "rows_view"]
 
 # One request's work stays well inside the caller's 10 s read timeout: reconcile asks for
 # at most 250,000 rows a call (ops_client), and 4,096 segments is 128 x its fan-out of 32.
@@ -57,6 +61,34 @@ def rows_apply_view(request: HttpRequest) -> dict[str, Any]:
         "applied": counts.applied,
         "stale": counts.stale,
         "dead_lettered": counts.dead_lettered,
+    }
+
+
+@require_POST
+@sync_endpoint
+def rows_resend_view(request: HttpRequest) -> dict[str, Any]:
+    body = request_json(request)
+    source = source_parse(body)
+    model = _shape(body).model
+    versions = body.get("versions")
+    if not (
+        isinstance(versions, dict)
+        and all(isinstance(pk, str) and pk.lstrip("-").isdigit() for pk in versions)
+        and all(_is_int(v) for v in versions.values())
+    ):
+        raise BadRequest("'versions' must map integer keys written as text to versions.")
+    if len(versions) > MAX_ROWS:
+        raise BadRequest(f"Ask for at most {MAX_ROWS} rows a call.")
+    # Our copy goes back the way our own stream to the caller would carry it.
+    table = next((t for t in send_tables(source) if t.model is model), None)
+    if table is None:
+        raise NotSent(
+            f"this node sends no {model._meta.label} to {source}: its copy cannot be preferred"
+        )
+    changes = rows_raise(source_shape(table), table, versions)
+    return {
+        "columns": {table.table: list(table.columns)},
+        "changes": [change.as_json() for change in changes],
     }
 
 

@@ -8,6 +8,7 @@ The proxy and the sync nodes are stood in for by a recorder of the changes asked
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from strangler.plans.figures import RouteCounts, Snapshot, StreamState
 from strangler.plans.runner import advance, plan_status, rollback
 from strangler.plans.schema import load_plan
+from strangler.plans.steps import StepFailed
 
 PLAN = """
 name: demo
@@ -262,3 +264,89 @@ def test_a_finished_plan_has_nothing_to_do(plan, state_dir):
     outcome = step(plan, state_dir, Recorder(), snapshot())
     assert not outcome.done
     assert "complete" in outcome.message
+
+
+VERIFIED_PLAN = """
+name: verified
+routes: [products]
+service: catalog
+models: [catalog.Product]
+cutover_hold_seconds: 1
+nodes:
+  monolith: {url: "http://127.0.0.1:1", manage: "true"}
+  catalog: {url: "http://127.0.0.1:1", manage: "true"}
+steps:
+  - kind: sync
+  - kind: verify
+    gate: {conditions: [{figure: reconcile_diverged, max: 0}]}
+  - kind: shadow
+  - kind: canary
+    percent: 20
+"""
+
+
+class ReconcilingNodes(Recorder):
+    """The recorder, plus what a node's status reports: when its last reconcile finished."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reconciled_at: float | None = None
+
+    def reconcile(self, direction, *, changed_only=False):
+        self.reconciled_at = time.time()
+        return super().reconcile(direction, changed_only=changed_only)
+
+    def snapshot(self) -> Snapshot:
+        forward = StreamState(True, "", 0, 0.5, 0, self.reconciled_at, 0)
+        return Snapshot(taken_at=time.time(), proxy=RouteCounts(), forward=forward, reverse=None)
+
+
+def test_a_rollback_that_lands_on_verify_reconciles_again_so_its_gate_can_pass(tmp_path):
+    path = tmp_path / "verified.yaml"
+    path.write_text(VERIFIED_PLAN, encoding="utf-8")
+    plan, state_dir, nodes = load_plan(path), tmp_path / "state", ReconcilingNodes()
+
+    def next_step():
+        return advance(
+            plan, state_dir=state_dir, now=nodes.snapshot(), actions=nodes, dry_run=False,
+            take_snapshot=nodes.snapshot,
+        )  # fmt: skip
+
+    for _ in range(3):  # sync, verify, shadow
+        assert next_step().done
+    nodes.calls.clear()
+
+    outcome = rollback(plan, state_dir=state_dir, actions=nodes, take_snapshot=nodes.snapshot)
+
+    assert outcome.message == "rolled back from 'shadow' to 'verify'"
+    assert nodes.calls == [("routes", "monolith", None, True), ("reconcile", "forward", False)]
+    gate = plan_status(plan, state_dir=state_dir, now=nodes.snapshot()).gate
+    assert gate is not None
+    assert (gate.verdict, gate.reason) == ("passed", "every condition holds")
+    assert next_step().done
+
+
+class FailingReconcile(ReconcilingNodes):
+    def reconcile(self, direction, *, changed_only=False):
+        raise StepFailed("catalog: connection refused")
+
+
+def test_a_rollback_whose_remeasure_fails_is_done_and_says_so(tmp_path):
+    path = tmp_path / "verified.yaml"
+    path.write_text(VERIFIED_PLAN, encoding="utf-8")
+    plan, state_dir, nodes = load_plan(path), tmp_path / "state", ReconcilingNodes()
+    for _ in range(3):
+        advance(
+            plan, state_dir=state_dir, now=nodes.snapshot(), actions=nodes, dry_run=False,
+            take_snapshot=nodes.snapshot,
+        )  # fmt: skip
+
+    outcome = rollback(
+        plan, state_dir=state_dir, actions=FailingReconcile(), take_snapshot=nodes.snapshot
+    )
+
+    assert outcome.done
+    assert "re-measuring 'verify' failed: catalog: connection refused" in outcome.message
+    assert plan_status(plan, state_dir=state_dir, now=nodes.snapshot()).current == 1
+    [*_, last] = json.loads((state_dir / "verified.json").read_text())["history"]
+    assert "re-measuring 'verify' failed" in last["reason"]

@@ -165,3 +165,32 @@ def test_backfill_of_a_model_that_is_not_registered_exits_1(capfd: Any, as_alpha
 
     assert status == 1
     assert "contenttypes.ContentType is not registered in outbound to beta" in err
+
+
+@pytest.mark.django_db(transaction=True)
+def test_reconcile_refuses_to_prefer_a_node_that_is_neither_side(capfd: Any, as_alpha: Any) -> None:
+    status, _, err = strangler(
+        capfd, "sync", "reconcile", "widgets.Widget", "--settings", SETTINGS, "--repair",
+        "--prefer", "gamma",
+    )  # fmt: skip
+
+    assert status == 1
+    assert "--prefer gamma: name this node (alpha) or the peer (beta)" in err
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_reconcile_repair_preferring_the_peer_keeps_the_peers_copy(
+    capfd: Any, as_alpha: Any, ops_beta: Node
+) -> None:
+    as_alpha(ops_beta.url)
+    seed_widgets(3)
+    command = ("sync", "reconcile", "widgets.Widget", "--settings", SETTINGS, "--full")
+
+    repaired = strangler(capfd, *command, "--repair", "--prefer", "beta")
+    clean = strangler(capfd, *command)
+
+    assert repaired[0] == 0, repaired[2]
+    assert "diverged 3, in flight 0, converged 0, repaired 3 from beta" in repaired[1]
+    assert clean[0] == 0
+    assert alpha_widgets() == ops_beta.db.widgets() == {}  # beta has none: neither has now

@@ -121,6 +121,16 @@ def test_a_receivers_cursor_shows_its_lag_and_counts() -> None:
     assert (cursor["cursor"], cursor["lag_seconds"], cursor["applied"]) == ([0, 12], 300.0, 10)
 
 
+def test_a_cursor_whose_source_turned_its_stream_off_is_disabled_and_healthy() -> None:
+    Cursor.objects.create(source="beta", heartbeat_at=_ago(75), source_enabled=False)
+
+    document = status_document(now=NOW)
+
+    [cursor] = document["cursors"]
+    assert (cursor["state"], cursor["enabled"], cursor["lag_seconds"]) == ("disabled", False, 75)
+    assert (document["healthy"], document["problems"]) == (True, [])
+
+
 def test_parked_dead_letters_are_counted_and_make_the_node_unhealthy() -> None:
     for pk in ("1", "2"):
         DeadLetter.objects.create(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,8 +14,9 @@ from strangler.identity import (
     INTERNAL_TIMESTAMP_HEADER,
     sign_internal_request,
 )
+from strangler.sync.models import RowVersion
 from strangler.sync.wire import dumps
-from tests.strangler.sync.factories import WIDGET, batch, signed_post, widget
+from tests.strangler.sync.factories import WIDGET, WIDGET_COLUMNS, batch, signed_post, widget
 from tests.sync_project.widgets.models import Widget
 
 pytestmark = pytest.mark.django_db
@@ -131,3 +133,55 @@ def test_status_answers_the_nodes_cursors_and_dead_letters(client: Client, secre
     assert status["dead_letters"]["parked"] == 0
     assert [s["peer"] for s in status["streams"]] == ["beta"]
     assert dumps(status)  # JSON all the way down
+
+
+def _resend(client: Client, secret: str, versions: Any) -> Any:
+    body = {
+        "source": "beta",
+        "table": "widgets_widget",
+        "columns": list(WIDGET_COLUMNS),
+        "versions": versions,
+    }
+    return signed_post(client, "/internal/sync/rows/resend", body, secret=secret)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_resend_raises_this_nodes_version_above_the_callers_and_answers_its_copy(
+    client: Client, secret: str
+) -> None:
+    Widget.objects.create(id=1, sku="S-1", name="ours", price=Decimal("2.50"))  # captured: v1
+
+    response = _resend(client, secret, {"1": 3, "2": 0})
+
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["columns"] == {"widgets_widget": list(WIDGET_COLUMNS)}
+    [ours, absent] = answer["changes"]
+    assert (ours["pk"], ours["version"], ours["deleted"], ours["data"]["name"]) == (
+        "1", 4, False, "ours"
+    )  # fmt: skip
+    assert (absent["pk"], absent["version"], absent["deleted"]) == ("2", 1, True)
+    assert RowVersion.objects.get(table_name="widgets_widget", row_pk="1").version == 4
+
+
+def test_a_resend_with_versions_that_are_not_numbers_is_400(client: Client, secret: str) -> None:
+    response = _resend(client, secret, {"1": "three"})
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "bad_request",
+        "message": "'versions' must map integer keys written as text to versions.",
+    }
+
+
+def test_a_resend_of_a_table_this_node_does_not_send_back_is_409(
+    client: Client, secret: str, settings: Any
+) -> None:
+    config = dict(settings.STRANGLER_SYNC)
+    config["outbound"] = [e for e in config["outbound"] if e["model"] != "widgets.Widget"]
+    settings.STRANGLER_SYNC = config
+
+    response = _resend(client, secret, {"1": 1})
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "not_sent"

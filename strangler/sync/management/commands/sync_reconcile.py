@@ -1,9 +1,10 @@
-"""``manage.py sync_reconcile [MODEL] [--with PEER] [--full] [--repair] [--json]``.
+"""``manage.py sync_reconcile [MODEL] [--with PEER] [--full] [--repair [--prefer NODE]] [--json]``.
 
 Compares each table with the peer by checksums over key ranges, labels every differing row
-(diverged, in_flight, converged) and, with ``--repair``, re-sends diverged rows through the
-apply path. Exit status: 0 nothing diverged is left, 1 diverged rows remain (or the request
-was refused), 2 the peer could not be reached.
+(diverged, in_flight, converged) and, with ``--repair``, settles diverged rows through the
+apply path with the copy of ``--prefer`` (this node by default; name the peer when it owns
+the writes, e.g. after a cutover). Exit status: 0 nothing diverged is left, 1 diverged rows
+remain (or the request was refused), 2 the peer could not be reached.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from strangler.sync.config import sync_settings
 from strangler.sync.errors import SyncError, TransportError
-from strangler.sync.reconcile import ReconcileReport, reconcile_table
+from strangler.sync.reconcile import Prefer, ReconcileReport, reconcile_table
 from strangler.sync.sides import outbound_tables
 
 REFUSED, CANNOT_RUN = 1, 2
@@ -34,7 +36,13 @@ class Command(BaseCommand):
             action="store_true",
             help="checksum column values too (finds writes on the peer that bypassed capture)",
         )
-        parser.add_argument("--repair", action="store_true", help="re-send diverged rows")
+        parser.add_argument("--repair", action="store_true", help="settle diverged rows")
+        parser.add_argument(
+            "--prefer",
+            metavar="NODE",
+            help="whose copy a repair keeps: this node (the default) or the peer; name the "
+            "side that owns the writes",
+        )
         parser.add_argument(
             "--settle",
             type=float,
@@ -51,6 +59,7 @@ class Command(BaseCommand):
             peer, tables = outbound_tables(
                 peer=options["peer"], model=options["model"], capture=False
             )
+            prefer = _prefer(options["prefer"], peer=peer, repair=options["repair"])
             for table in tables:
                 reports.append(
                     reconcile_table(
@@ -58,6 +67,7 @@ class Command(BaseCommand):
                         peer=peer,
                         level="rows" if options["full"] else "keys",
                         repair=options["repair"],
+                        prefer=prefer,
                         settle=options["settle"],
                         progress=self._progress if options["verbosity"] > 1 else _quiet,
                     )
@@ -90,7 +100,8 @@ class Command(BaseCommand):
             f"{report.table} <-> {report.peer}: {report.state}; "
             f"{report.rows_source:,} rows here, {report.rows_peer:,} there; "
             f"diverged {labels['diverged']}, in flight {labels['in_flight']}, "
-            f"converged {labels['converged']}, repaired {report.repaired} "
+            f"converged {labels['converged']}, repaired {report.repaired}"
+            f"{f' from {report.preferred}' if report.repaired else ''} "
             f"({report.seconds:.2f} s, {rate:,.0f} rows/s)"
         )
         for difference in report.differences[:SHOWN]:
@@ -106,6 +117,19 @@ class Command(BaseCommand):
             )
         if len(report.differences) > SHOWN:
             self.stdout.write(f"  ... {len(report.differences) - SHOWN} more (see --json)")
+
+
+def _prefer(name: str | None, *, peer: str, repair: bool) -> Prefer:
+    node = sync_settings().node
+    if name is None or name == node:
+        return "source"
+    if name != peer:
+        raise CommandError(
+            f"--prefer {name}: name this node ({node}) or the peer ({peer})", returncode=REFUSED
+        )
+    if not repair:
+        raise CommandError("--prefer only says whose copy --repair keeps: add --repair")
+    return "peer"
 
 
 def _quiet(_: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from strangler.sync.switch import stream_switch
+from strangler.sync.switch import stream_switch, switch_tell
 
 
 class Command(BaseCommand):
@@ -28,3 +28,9 @@ class Command(BaseCommand):
         source = "settings" if stream.operator_enabled is None else "operator"
         state = "enabled" if stream.enabled else "disabled"
         self.stdout.write(f"stream to {stream.peer}: {state} ({source})")
+        if not switch_tell(stream.peer):
+            # Not an error: the switch holds here, and the next relay pass tells the peer.
+            self.stderr.write(
+                f"{stream.peer} could not be told yet (it may report the stream as stuck "
+                "until the next relay pass reaches it)"
+            )
