@@ -19,6 +19,7 @@ from proxy import metrics
 from proxy.capture import RequestCapture
 from proxy.comparing import rules_text
 from proxy.config import SAFE_METHODS
+from proxy.credentials import without_monolith_credentials
 from proxy.errors import (
     ClientTooSlow,
     NoRoute,
@@ -187,9 +188,13 @@ class Forwarder:
         self.upstream_seconds = 0.0
         self.fell_back = False
 
-    def outgoing_headers(self, identity_value: str | None) -> list[tuple[bytes, bytes]]:
+    def outgoing_headers(
+        self, identity_value: str | None, *, to_service: bool
+    ) -> list[tuple[bytes, bytes]]:
+        """The headers for the legacy upstream, or for a service (``to_service``): then
+        without the monolith's credentials (proxy.credentials)."""
         request = self.request
-        return request_headers(
+        headers = request_headers(
             request.raw_headers,
             peer=request.remote,
             scheme=request.scheme,
@@ -197,6 +202,11 @@ class Forwarder:
             trusted=self.state.trusted,
             request_id=self.request_id,
             identity=identity_value,
+        )
+        if not to_service:
+            return headers
+        return without_monolith_credentials(
+            headers, allowed_cookies=self.table.config.service_cookie_names
         )
 
     async def send(
@@ -343,7 +353,9 @@ async def _serve(
         if identity is not None and decision.primary != forwarder.table.legacy
         else None
     )
-    headers = forwarder.outgoing_headers(identity_value)
+    headers = forwarder.outgoing_headers(
+        identity_value, to_service=decision.primary != forwarder.table.legacy
+    )
     if decision.shadow:  # the monolith says which data versions it answered with
         headers.append(WANT_VERSIONS)
     if is_websocket_upgrade(request):
@@ -397,7 +409,7 @@ async def _serve(
         metrics.FALLBACKS.labels(decision.route_name).inc()
         answering = pool[decision.fallback]
         upstream_response = await forwarder.send(
-            answering, target, forwarder.outgoing_headers(None), buffered
+            answering, target, forwarder.outgoing_headers(None, to_service=False), buffered
         )
 
     try:
@@ -428,7 +440,9 @@ async def _serve(
         state.shadow.skip(decision.route_name)
         return response
     owner, legacy = pool[shadow_to], pool[forwarder.table.legacy]
-    shadow_headers = forwarder.outgoing_headers(identity.header_value if identity else None)
+    shadow_headers = forwarder.outgoing_headers(
+        identity.header_value if identity else None, to_service=True
+    )
     config = decision.route.config.shadow if decision.route else None
     repeat = (
         config is not None
@@ -451,6 +465,7 @@ async def _serve(
             primary_seconds=forwarder.upstream_seconds,
             repeat_base=repeat,
             repeat_candidate=repeat and config is not None and config.candidate_twice,
+            legacy_headers=forwarder.outgoing_headers(None, to_service=False),
         )
     )
     return response

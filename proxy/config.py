@@ -218,6 +218,14 @@ class TableConfig(_Strict):
     # reads stay on the write owner this long (read your own writes; 0 turns it off). Keep
     # it above the sync's p99 lag: the plans' gates hold that under 10 s.
     read_your_writes_seconds: Annotated[int, Field(ge=0, le=3600)] = 15
+    # The only cookies a request going to an extracted service keeps: the monolith's session
+    # cookie and Authorization header never leave it (proxy.credentials). Django's CSRF
+    # cookie by default, for services that check form tokens.
+    service_cookies: list[str] = ["csrftoken"]
+
+    @property
+    def service_cookie_names(self) -> frozenset[bytes]:
+        return frozenset(name.encode() for name in self.service_cookies)
 
     def rule_book(self) -> RuleBook:
         """The defaults and every route's rules, compiled (a refused rule raises)."""

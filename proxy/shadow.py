@@ -73,7 +73,7 @@ class ShadowJob:
     timeout: float
     method: str
     target: str
-    headers: list[tuple[bytes, bytes]]  # as they go upstream (proxy.headers)
+    headers: list[tuple[bytes, bytes]]  # as they go to the service (proxy.headers)
     body: bytes | None
     primary: CapturedResponse | None  # None: ask the monolith again first (a retry)
     rules: str = ""  # proxy.comparing.rules_text of the table in force
@@ -83,6 +83,9 @@ class ShadowJob:
     repeat_base: bool = False
     repeat_candidate: bool = False
     attempt: int = 0
+    # As they go to the monolith when it is asked again: with the client's credentials,
+    # which the service's copy goes without (proxy.credentials). None: ``headers``.
+    legacy_headers: list[tuple[bytes, bytes]] | None = None
 
 
 # What a shadowed request came to: match (equal, or only noise), mismatch (a real
@@ -220,7 +223,7 @@ class ShadowDispatcher:
         primary, primary_seconds = job.primary, job.primary_seconds
         if primary is None:
             asked, primary_seconds = await self._ask(
-                job.legacy_url, job.legacy_timeout, job, [*job.headers, WANT_VERSIONS]
+                job.legacy_url, job.legacy_timeout, job, [*_legacy_headers(job), WANT_VERSIONS]
             )
             if isinstance(asked, CandidateFailure):
                 logger.info("shadow retry on route %s: the monolith failed: %s", job.route, asked)
@@ -230,7 +233,9 @@ class ShadowDispatcher:
         asks = [self._ask(job.base_url, job.timeout, job, headers)]
         if job.repeat_base:
             asks.append(
-                self._ask(job.legacy_url, job.legacy_timeout, job, [*job.headers, WANT_VERSIONS])
+                self._ask(
+                    job.legacy_url, job.legacy_timeout, job, [*_legacy_headers(job), WANT_VERSIONS]
+                )
             )
         answers = await asyncio.gather(*asks)
         candidate, candidate_seconds = answers[0]
@@ -330,3 +335,7 @@ class ShadowDispatcher:
         for client in self._clients.values():
             await client.close()
         await self.compare.close()
+
+
+def _legacy_headers(job: ShadowJob) -> list[tuple[bytes, bytes]]:
+    return job.legacy_headers if job.legacy_headers is not None else job.headers

@@ -256,8 +256,9 @@ async def test_a_body_beyond_the_capture_limit_is_recorded_cut_and_forwarded_who
     start_upstream, start_proxy, tmp_path: Path
 ) -> None:
     monolith = await start_upstream("monolith")
+    uploads = {**ORDERS, "stream_request_body": True}  # above the proxy's buffer: streamed
     proxy = await start_proxy(
-        _table(monolith, ORDERS, capture={"sample_rate": 1, "max_body_bytes": 1000}),
+        _table(monolith, uploads, capture={"sample_rate": 1, "max_body_bytes": 1000}),
         var_dir=tmp_path,
     )
     small, large = b"s" * 2000, os.urandom(600 * 1024).hex().encode()  # large is streamed
