@@ -202,10 +202,10 @@ def _stale_reads(stack: Stack, writing: Writing, writer: Writer, *, keep_cookie:
     stale = 0
     for n in range(READ_AFTER_WRITE_ROUNDS):
         product = writer.products[n % len(writer.products)]
-        if not keep_cookie:
-            writer.session.cookies.clear()
         price = writing.write_once(writer, product)
         assert price is not None, writing.tally.errors[-1:]
+        if not keep_cookie:
+            writer.session.cookies.clear()  # as a client without a cookie jar
         read = writer.session.get(
             f"{stack.proxy}/api/v1/products/{product}/",
             headers={"Authorization": f"Token {writer.token}"},
