@@ -139,6 +139,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # <key:pk> path segments (strangler.servicekit.bounds.DatabaseKeyConverter): a BigAutoField
+    # key, 1 to 2**63 - 1; any other number is a 404.
+    "PATH_CONVERTER_OVERRIDES": {
+        "key": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
