@@ -33,6 +33,7 @@ from rest_framework.utils.model_meta import RelationInfo
 
 __all__ = [
     "KEY_COLUMN",
+    "KEY_SCHEMA",
     "BoundedIntegerField",
     "BoundedModelSerializer",
     "DatabaseKeyConverter",
@@ -44,6 +45,16 @@ _M = TypeVar("_M", bound=models.Model)
 
 # Both projects set DEFAULT_AUTO_FIELD to BigAutoField: every row key is one.
 KEY_COLUMN = "BigAutoField"
+
+
+# A key as the OpenAPI schema states it, for a key a client sends outside a serializer
+# (a query filter); the settings' PATH_CONVERTER_OVERRIDES say the same for <key:...>.
+KEY_SCHEMA: dict[str, Any] = {
+    "type": "integer",
+    "format": "int64",
+    "minimum": 1,
+    "maximum": BaseDatabaseOperations.integer_field_ranges[KEY_COLUMN][1],
+}
 
 
 def column_range(internal_type: str) -> tuple[int, int]:
@@ -102,11 +113,10 @@ class BoundedModelSerializer(serializers.ModelSerializer[_M]):
         self, field_name: str, relation_info: RelationInfo
     ) -> tuple[type[serializers.Field[Any, Any, Any, Any]], dict[str, Any]]:
         field_class, kwargs = super().build_relational_field(field_name, relation_info)
-        if (
-            not kwargs.get("read_only")
-            and issubclass(field_class, serializers.PrimaryKeyRelatedField)
-            and not relation_info.to_field
+        if not kwargs.get("read_only") and issubclass(
+            field_class, serializers.PrimaryKeyRelatedField
         ):
+            # DRF builds a PrimaryKeyRelatedField only when the relation targets the key.
             key_type = relation_info.related_model._meta.pk.get_internal_type()
             if key_type in BaseDatabaseOperations.integer_field_ranges:
                 kwargs["pk_field"] = BoundedIntegerField(column=key_type, min_value=1)
