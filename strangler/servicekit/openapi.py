@@ -11,7 +11,9 @@ shape:
   authentication class with ``anonymous_when_invalid = True`` ignores an invalid one);
 - 404 ``not_found`` where a path parameter names a row, or a page number can be past the end.
 
-It also marks reads that anonymous callers may make: a permission class with
+A serializer with ``whole_on_patch = True`` (its view requires every field on PATCH too)
+keeps its required fields in the PATCH body. It also marks reads that anonymous callers
+may make: a permission class with
 ``anonymous_reads = True`` (reads for everyone, writes for some) makes authentication
 optional (``{}``) on its safe methods, as drf-spectacular already does for ``AllowAny``.
 A view's own description of a status always wins over these.
@@ -80,6 +82,21 @@ class ServiceAutoSchema(AutoSchema):
             responses.setdefault("404", {"description": _NO_PAGE})
         operation["responses"] = dict(sorted(responses.items()))
         return operation
+
+    def _get_request_for_media_type(self, serializer: Any, direction: Any = "request") -> Any:
+        # drf-spectacular makes every PATCH body partial, as DRF's generic views do; a view
+        # that validates its serializer whole on PATCH says so with `whole_on_patch = True`.
+        if self.method == "PATCH" and getattr(serializer, "whole_on_patch", False):
+            self.method = "PUT"
+            try:
+                return super()._get_request_for_media_type(  # type: ignore[no-untyped-call]
+                    serializer, direction
+                )
+            finally:
+                self.method = "PATCH"
+        return super()._get_request_for_media_type(  # type: ignore[no-untyped-call]
+            serializer, direction
+        )
 
     def _rejects_invalid_credentials(self) -> bool:
         # Where credentials are optional, only a bad one is refused, and only by authentication

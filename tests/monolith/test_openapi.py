@@ -88,3 +88,28 @@ def test_an_operation_documents_the_errors_drf_answers_for_it() -> None:
     assert {"400", "401", "404"} <= set(paths["/api/v1/me/addresses/{id}/"]["patch"]["responses"])
     assert {"401", "404"} <= set(paths["/api/v1/orders/"]["get"]["responses"])
     assert {"400", "401"} <= set(paths["/api/v1/me/"]["patch"]["responses"])
+
+
+@pytest.mark.parametrize("path", ["/api/v1/inventory/{product_id}/", "/api/v1/cart/lines/{id}/"])
+def test_a_patch_that_needs_its_field_says_so(path: str) -> None:
+    # Their views validate the whole body on PATCH, as on PUT.
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    body = schema["paths"][path]["patch"]["requestBody"]
+
+    component = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+
+    assert body["required"] is True
+    assert not component.startswith("Patched")
+
+
+def test_the_schema_offers_json_bodies_only() -> None:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    media_types = {
+        media_type
+        for item in schema["paths"].values()
+        for operation in item.values()
+        for media_type in operation.get("requestBody", {}).get("content", {})
+    }
+
+    assert media_types == {"application/json"}

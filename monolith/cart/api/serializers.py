@@ -54,6 +54,8 @@ class CartLineAddSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class CartLineUpdateSerializer(serializers.Serializer[dict[str, Any]]):
+    # The view validates it whole on PATCH as on PUT (strangler.servicekit.openapi).
+    whole_on_patch = True
     quantity = BoundedIntegerField(
         column="PositiveIntegerField", min_value=1, max_value=MAX_LINE_QUANTITY
     )

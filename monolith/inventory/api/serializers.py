@@ -30,6 +30,9 @@ class StockLevelSerializer(BoundedModelSerializer[StockLevel]):
 class StockLevelWriteSerializer(serializers.Serializer[StockLevel]):
     """The units on hand after a count; required for PUT and PATCH alike."""
 
+    # The view validates it whole on PATCH as on PUT (strangler.servicekit.openapi).
+    whole_on_patch = True
+
     on_hand = BoundedIntegerField(
         column="PositiveIntegerField", help_text="Units counted in the warehouse."
     )
