@@ -125,7 +125,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "strangler.servicekit.openapi.ServiceAutoSchema",
     "EXCEPTION_HANDLER": "extracted.catalog.core.api.errors.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -139,6 +139,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # <key:pk> path segments (strangler.servicekit.bounds.DatabaseKeyConverter): a BigAutoField
+    # key, 1 to 2**63 - 1; any other number is a 404.
+    # The API's contract is JSON. DRF also parses forms, where "0" reads as false and an empty
+    # field as absent: looser than the schema's types, so the schema does not offer them.
+    "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
+    "PATH_CONVERTER_OVERRIDES": {
+        "key": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from rest_framework.authtoken.models import Token
 
 from monolith.accounts.models import Address, User
-from monolith.core.errors import Conflict, StorefrontError
+from monolith.core.errors import Conflict, NotFound, StorefrontError
 
 __all__ = [
     "address_create",
@@ -126,6 +126,14 @@ def address_create(
     )
 
 
+def _refresh_default_flag(address: Address) -> None:
+    # Under the address-book lock; a request that got in first may have deleted the address.
+    try:
+        address.refresh_from_db(fields=["is_default"])
+    except Address.DoesNotExist:
+        raise NotFound(f"You have no address with id {address.pk}.") from None
+
+
 @transaction.atomic
 def address_update(
     *,
@@ -146,7 +154,7 @@ def address_update(
     on the default address is refused: the user names the new default instead.
     """
     _lock_address_book(user_id=address.user_id)
-    address.refresh_from_db(fields=["is_default"])
+    _refresh_default_flag(address)
     if is_default is False and address.is_default:
         raise StorefrontError(
             "This is your default address; make another address the default instead.",
@@ -183,7 +191,7 @@ def address_set_default(*, address: Address) -> Address:
 def address_delete(*, address: Address) -> None:
     """Delete an address; if it was the default, the oldest remaining one takes its place."""
     _lock_address_book(user_id=address.user_id)
-    address.refresh_from_db(fields=["is_default"])
+    _refresh_default_flag(address)
     user_id, was_default = address.user_id, address.is_default
     address.delete()
     if was_default:

@@ -16,6 +16,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from monolith.catalog.models import Category, Product
 from monolith.catalog.selectors import category_descendant_ids
+from strangler.servicekit.bounds import KEY_SCHEMA
 
 __all__ = ["PRODUCT_ORDERING_FIELDS", "ProductFilter"]
 
@@ -85,7 +86,7 @@ class ProductFilter(django_filters.FilterSet):  # type: ignore[misc]
         model = Product
         fields: list[str] = []
 
-    @extend_schema_field(OpenApiTypes.INT)
+    @extend_schema_field(KEY_SCHEMA)
     def filter_category(
         self, queryset: QuerySet[Product], name: str, value: Category
     ) -> QuerySet[Product]:

@@ -149,6 +149,10 @@ class StranglerIdentityAuthentication(BaseAuthentication):
     Works with or without ``identity_middleware`` (the header is verified once either way).
     """
 
+    # An invalid header makes the request anonymous, never a 401 (the schema says so too:
+    # strangler.servicekit.openapi).
+    anonymous_when_invalid = True
+
     def authenticate(self, request: Request) -> tuple[Any, Any] | None:
         identity = identity_from_request(request._request)
         if identity is None:

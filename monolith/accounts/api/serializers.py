@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from monolith.accounts.models import Address, User
 from monolith.accounts.selectors import user_email_taken, user_username_taken
+from strangler.servicekit.bounds import BoundedModelSerializer
 
 __all__ = [
     "AddressSerializer",
@@ -23,7 +24,7 @@ _USERNAME_TAKEN = "A user with that username already exists."
 _EMAIL_TAKEN = "A user with that email address already exists."
 
 
-class RegistrationSerializer(serializers.ModelSerializer[User]):
+class RegistrationSerializer(BoundedModelSerializer[User]):
     # Declared by hand so uniqueness is checked ignoring case, with one message per field.
     username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
     email = serializers.EmailField(max_length=254)
@@ -75,7 +76,7 @@ class TokenObtainSerializer(serializers.Serializer[dict[str, Any]]):
         return {"user": user}
 
 
-class ProfileSerializer(serializers.ModelSerializer[User]):
+class ProfileSerializer(BoundedModelSerializer[User]):
     email = serializers.EmailField(max_length=254)
 
     class Meta:
@@ -99,7 +100,7 @@ class ProfileSerializer(serializers.ModelSerializer[User]):
         return value
 
 
-class AddressSerializer(serializers.ModelSerializer[Address]):
+class AddressSerializer(BoundedModelSerializer[Address]):
     class Meta:
         model = Address
         fields = (

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from monolith.cart.models import MAX_LINE_QUANTITY
 from monolith.cart.selectors import CartLineView, CartView, product_get_purchasable
+from strangler.servicekit.bounds import KEY_COLUMN, BoundedIntegerField
 
 __all__ = [
     "CartLineAddSerializer",
@@ -41,8 +42,10 @@ class CartSerializer(serializers.Serializer[CartView]):
 
 
 class CartLineAddSerializer(serializers.Serializer[dict[str, Any]]):
-    product_id = serializers.IntegerField()
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY, default=1)
+    product_id = BoundedIntegerField(column=KEY_COLUMN, min_value=1)
+    quantity = BoundedIntegerField(
+        column="PositiveIntegerField", min_value=1, max_value=MAX_LINE_QUANTITY, default=1
+    )
 
     def validate_product_id(self, value: int) -> int:
         if product_get_purchasable(product_id=value) is None:
@@ -51,4 +54,8 @@ class CartLineAddSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class CartLineUpdateSerializer(serializers.Serializer[dict[str, Any]]):
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
+    # The view validates it whole on PATCH as on PUT (strangler.servicekit.openapi).
+    whole_on_patch = True
+    quantity = BoundedIntegerField(
+        column="PositiveIntegerField", min_value=1, max_value=MAX_LINE_QUANTITY
+    )

@@ -3,6 +3,10 @@
 from django.urls import URLPattern, URLResolver, path
 
 from monolith.catalog.api.views import CategoryViewSet, ProductBySlugView, ProductViewSet
+from strangler.servicekit.bounds import register_key_converter
+
+# <key:...>: a row key a column can hold; a larger number is a 404, not a 500.
+register_key_converter()
 
 app_name = "catalog-api"
 
@@ -17,8 +21,8 @@ product = ProductViewSet.as_view(
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("categories/", categories, name="category-list"),
-    path("categories/<int:pk>/", category, name="category-detail"),
+    path("categories/<key:pk>/", category, name="category-detail"),
     path("products/", products, name="product-list"),
-    path("products/<int:pk>/", product, name="product-detail"),
+    path("products/<key:pk>/", product, name="product-detail"),
     path("products/by-slug/<slug:slug>/", ProductBySlugView.as_view(), name="product-by-slug"),
 ]

@@ -1,11 +1,10 @@
-from rest_framework.pagination import PageNumberPagination
+from strangler.servicekit.pagination import StrictPageNumberPagination
 
 __all__ = ["StandardPagination"]
 
 
-class StandardPagination(PageNumberPagination):
+class StandardPagination(StrictPageNumberPagination):
     page_size = 20
-    page_size_query_param = "page_size"
     # 100 rows of a product list serialise in ~10 ms; more invites scraping the catalog
     # through one request.
     max_page_size = 100

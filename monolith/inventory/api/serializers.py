@@ -5,11 +5,12 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from monolith.inventory.models import StockLevel
+from strangler.servicekit.bounds import BoundedIntegerField, BoundedModelSerializer
 
 __all__ = ["StockLevelSerializer", "StockLevelWriteSerializer"]
 
 
-class StockLevelSerializer(serializers.ModelSerializer[StockLevel]):
+class StockLevelSerializer(BoundedModelSerializer[StockLevel]):
     """A product's units: on hand in the warehouse, reserved by open orders, available."""
 
     product_id = serializers.IntegerField(read_only=True)
@@ -29,4 +30,9 @@ class StockLevelSerializer(serializers.ModelSerializer[StockLevel]):
 class StockLevelWriteSerializer(serializers.Serializer[StockLevel]):
     """The units on hand after a count; required for PUT and PATCH alike."""
 
-    on_hand = serializers.IntegerField(min_value=0, help_text="Units counted in the warehouse.")
+    # The view validates it whole on PATCH as on PUT (strangler.servicekit.openapi).
+    whole_on_patch = True
+
+    on_hand = BoundedIntegerField(
+        column="PositiveIntegerField", help_text="Units counted in the warehouse."
+    )

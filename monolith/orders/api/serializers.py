@@ -10,18 +10,19 @@ from monolith.accounts.selectors import address_list_for_user
 from monolith.cart.models import MAX_LINE_QUANTITY
 from monolith.cart.selectors import product_get_purchasable
 from monolith.orders.models import Order, OrderLine, OrderStatusChange
+from strangler.servicekit.bounds import KEY_COLUMN, BoundedIntegerField, BoundedModelSerializer
 
 __all__ = ["OrderDetailSerializer", "OrderPlaceSerializer", "OrderSerializer"]
 
 
-class OrderLineSerializer(serializers.ModelSerializer[OrderLine]):
+class OrderLineSerializer(BoundedModelSerializer[OrderLine]):
     class Meta:
         model = OrderLine
         fields = ["id", "product_id", "sku", "product_name", "unit_price", "quantity", "line_total"]
         read_only_fields = fields
 
 
-class OrderStatusChangeSerializer(serializers.ModelSerializer[OrderStatusChange]):
+class OrderStatusChangeSerializer(BoundedModelSerializer[OrderStatusChange]):
     actor: serializers.SlugRelatedField[User] = serializers.SlugRelatedField(
         slug_field="username", read_only=True, allow_null=True
     )
@@ -51,7 +52,7 @@ class OrderStatusField(serializers.ChoiceField):
         super().__init__(choices=Order.Status.choices, **kwargs)
 
 
-class OrderSerializer(serializers.ModelSerializer[Order]):
+class OrderSerializer(BoundedModelSerializer[Order]):
     user_id = serializers.IntegerField(read_only=True)
     status = OrderStatusField(read_only=True)
     shipping_address = ShippingAddressSerializer(source="*", read_only=True)
@@ -83,8 +84,10 @@ class OrderDetailSerializer(OrderSerializer):
 
 
 class OrderPlaceLineSerializer(serializers.Serializer[dict[str, Any]]):
-    product_id = serializers.IntegerField()
-    quantity = serializers.IntegerField(min_value=1, max_value=MAX_LINE_QUANTITY)
+    product_id = BoundedIntegerField(column=KEY_COLUMN, min_value=1)
+    quantity = BoundedIntegerField(
+        column="PositiveIntegerField", min_value=1, max_value=MAX_LINE_QUANTITY
+    )
 
     def validate_product_id(self, value: int) -> int:
         if product_get_purchasable(product_id=value) is None:
@@ -95,8 +98,10 @@ class OrderPlaceLineSerializer(serializers.Serializer[dict[str, Any]]):
 class OrderPlaceSerializer(serializers.Serializer[dict[str, Any]]):
     """Needs ``context={"user": ...}``: the address must be one of the caller's."""
 
-    shipping_address_id = serializers.IntegerField(
-        help_text="One of the caller's addresses (GET /api/v1/addresses/)."
+    shipping_address_id = BoundedIntegerField(
+        column=KEY_COLUMN,
+        min_value=1,
+        help_text="One of the caller's addresses (GET /api/v1/addresses/).",
     )
     lines = OrderPlaceLineSerializer(
         many=True,

@@ -6,6 +6,7 @@ from rest_framework import serializers
 
 from monolith.payments.gateway import card_number_normalise, card_number_passes_luhn
 from monolith.payments.models import Payment, Refund
+from strangler.servicekit.bounds import BoundedModelSerializer
 
 __all__ = [
     "PaymentCreateSerializer",
@@ -15,7 +16,7 @@ __all__ = [
 ]
 
 
-class PaymentSerializer(serializers.ModelSerializer[Payment]):
+class PaymentSerializer(BoundedModelSerializer[Payment]):
     order_id = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -41,7 +42,7 @@ class PaymentCreateSerializer(serializers.Serializer[dict[str, Any]]):
         return digits
 
 
-class RefundSerializer(serializers.ModelSerializer[Refund]):
+class RefundSerializer(BoundedModelSerializer[Refund]):
     payment_id = serializers.IntegerField(read_only=True)
 
     class Meta:

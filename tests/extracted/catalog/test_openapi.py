@@ -8,6 +8,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from tests.extracted.catalog.contract import CATALOG_PATHS
+from tests.openapi_rules import client_integers, unbounded_client_integers
 
 
 def test_the_schema_generates_and_validates_without_warnings(tmp_path) -> None:
@@ -26,14 +27,30 @@ def test_the_schema_holds_the_catalog_paths_and_nothing_else() -> None:
     assert set(schema["paths"]) == CATALOG_PATHS
 
 
-def test_the_schema_describes_the_monoliths_credentials_the_proxy_accepts() -> None:
+def test_the_schema_describes_the_proxys_signed_identity_and_no_other_credential() -> None:
+    # The service reads neither the monolith's token nor its session cookie.
     schema = SchemaGenerator().get_schema(request=None, public=True)
 
-    assert set(schema["components"]["securitySchemes"]) == {"tokenAuth", "cookieAuth"}
-    assert schema["paths"]["/api/v1/products/"]["post"]["security"] == [
-        {"tokenAuth": []},
-        {"cookieAuth": []},
-    ]
+    assert schema["components"]["securitySchemes"] == {
+        "proxyIdentity": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Strangler-Identity",
+            "description": schema["components"]["securitySchemes"]["proxyIdentity"]["description"],
+        }
+    }
+    assert schema["paths"]["/api/v1/products/"]["post"]["security"] == [{"proxyIdentity": []}]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/products/", "/api/v1/products/{id}/", "/api/v1/categories/"]
+)
+def test_a_public_read_needs_no_identity_and_is_never_refused_for_one(path: str) -> None:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    read = schema["paths"][path]["get"]
+
+    assert read["security"] == [{"proxyIdentity": []}, {}]
+    assert "401" not in read["responses"]
 
 
 @pytest.mark.django_db
@@ -46,3 +63,10 @@ def test_the_schema_and_its_docs_page_are_served() -> None:
     assert schema.json()["info"]["title"] == "Catalog service API"
     assert docs.status_code == 200
     assert b"swagger-ui" in docs.content
+
+
+def test_every_integer_a_client_sends_is_bounded_by_a_column() -> None:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    assert len(list(client_integers(schema))) > 5  # the rule below checks something
+    assert unbounded_client_integers(schema) == []

@@ -172,3 +172,20 @@ def test_getting_another_users_address_raises_not_found(customer, other_customer
 
     with pytest.raises(NotFound):
         address_get_for_user(user=customer, address_id=theirs.pk)
+
+
+def test_updating_an_address_deleted_meanwhile_raises_not_found(customer):
+    # Two requests at once: one deletes the address after the other has read it.
+    address = make_address(user=customer)
+    Address.objects.filter(pk=address.pk).delete()
+
+    with pytest.raises(NotFound):
+        address_update(address=address, city="Hamburg")
+
+
+def test_deleting_an_address_deleted_meanwhile_raises_not_found(customer):
+    address = make_address(user=customer)
+    Address.objects.filter(pk=address.pk).delete()
+
+    with pytest.raises(NotFound):
+        address_delete(address=address)

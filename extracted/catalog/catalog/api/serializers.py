@@ -18,6 +18,7 @@ from rest_framework import serializers
 
 from extracted.catalog.catalog.models import Category, Product
 from extracted.catalog.catalog.selectors import category_parent_creates_cycle
+from strangler.servicekit.bounds import BoundedIntegerField, BoundedModelSerializer
 from strangler.sync.freshness import ServedRowsMixin
 
 __all__ = [
@@ -31,7 +32,7 @@ __all__ = [
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
-class CategorySerializer(ServedRowsMixin, serializers.ModelSerializer[Category]):
+class CategorySerializer(ServedRowsMixin, BoundedModelSerializer[Category]):
     """A node of the category tree; `parent` is null at the roots."""
 
     class Meta:
@@ -40,7 +41,7 @@ class CategorySerializer(ServedRowsMixin, serializers.ModelSerializer[Category])
         read_only_fields = fields
 
 
-class CategoryWriteSerializer(serializers.ModelSerializer[Category]):
+class CategoryWriteSerializer(BoundedModelSerializer[Category]):
     """What staff send to create or change a category; `slug` is made from the name if omitted."""
 
     class Meta:
@@ -63,7 +64,7 @@ class CategoryWriteSerializer(serializers.ModelSerializer[Category]):
         return parent
 
 
-class ProductSerializer(ServedRowsMixin, serializers.ModelSerializer[Product]):
+class ProductSerializer(ServedRowsMixin, BoundedModelSerializer[Product]):
     """A product with its stock summary. `price` is a decimal string with two places."""
 
     # The stock level behind `stock_available` is a synced row of its own (freshness header).
@@ -95,7 +96,7 @@ class ProductSerializer(ServedRowsMixin, serializers.ModelSerializer[Product]):
         read_only_fields = fields
 
 
-class ProductWriteSerializer(serializers.ModelSerializer[Product]):
+class ProductWriteSerializer(BoundedModelSerializer[Product]):
     """What staff send to change a product. Stock is set through the inventory API."""
 
     price = serializers.DecimalField(
@@ -144,8 +145,8 @@ class ProductWriteSerializer(serializers.ModelSerializer[Product]):
 class ProductCreateSerializer(ProductWriteSerializer):
     """What staff send to create a product; `stock` is the initial units on hand."""
 
-    stock = serializers.IntegerField(
-        min_value=0,
+    stock = BoundedIntegerField(
+        column="PositiveIntegerField",  # the stock level's on_hand
         required=False,
         default=0,
         write_only=True,

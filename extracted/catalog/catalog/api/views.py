@@ -73,6 +73,9 @@ def _is_staff(request: Request) -> bool:
 class StaffWritesOnly(permissions.BasePermission):
     """Reads for everyone, anonymous included; writes for staff only."""
 
+    # The schema makes authentication optional on reads (strangler.servicekit.openapi).
+    anonymous_reads = True
+
     def has_permission(self, request: Request, view: APIView) -> bool:
         if request.method in permissions.SAFE_METHODS:
             return True

@@ -1,9 +1,11 @@
-"""How the OpenAPI schema describes the service's authentication: as the monolith's.
+"""How the OpenAPI schema describes the service's authentication: the proxy's signed identity.
 
-Clients never talk to the service directly: they send the proxy the monolith's token or
-session cookie, and the proxy turns it into a signed ``X-Strangler-Identity``. The public
-contract is therefore the monolith's two schemes (either one), and the schema says so, so
-that the monolith's and the service's catalog paths describe one and the same API.
+The service reads no token and no session cookie: it trusts only the ``X-Strangler-Identity``
+header the proxy signs after resolving the client's monolith credentials (and strips from
+anything a client sends). The service's own schema says so, so that a client or a fuzzer
+pointed at it is not told to send credentials it ignores. The public contract, the
+monolith's token and cookie, is the monolith's schema; the contract test checks that the
+two schemas require credentials on the same operations.
 """
 
 from __future__ import annotations
@@ -13,25 +15,25 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 
-__all__ = ["ProxyIdentityScheme"]
+from strangler.identity import IDENTITY_HEADER
+
+__all__ = ["IDENTITY_SCHEME", "ProxyIdentityScheme"]
+
+IDENTITY_SCHEME = "proxyIdentity"
 
 
 # drf-spectacular's extension base registers subclasses in an untyped __init_subclass__.
 class ProxyIdentityScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     target_class = "extracted.catalog.core.api.authentication.ProxyIdentityAuthentication"
-    name = ["tokenAuth", "cookieAuth"]
+    name = IDENTITY_SCHEME
 
-    def get_security_requirement(self, auto_schema: AutoSchema) -> list[dict[str, list[Any]]]:
-        # Either scheme alone authenticates (OR), as in the monolith's schema.
-        return [{"tokenAuth": []}, {"cookieAuth": []}]
-
-    def get_security_definition(self, auto_schema: AutoSchema) -> list[dict[str, Any]]:
-        return [
-            {
-                "type": "apiKey",
-                "in": "header",
-                "name": "Authorization",
-                "description": 'Token-based authentication with required prefix "Token"',
-            },
-            {"type": "apiKey", "in": "cookie", "name": "sessionid"},
-        ]
+    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, Any]:
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": IDENTITY_HEADER,
+            "description": "The caller as the strangler proxy vouches for it: signed with the "
+            "shared identity secret, valid for a minute. Clients never send it; they send the "
+            "proxy the monolith's token or session cookie. An invalid or expired value makes "
+            "the request anonymous.",
+        }

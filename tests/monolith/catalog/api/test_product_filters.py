@@ -240,6 +240,21 @@ def test_a_page_size_above_100_is_capped_at_100(anon_api):
     assert len(body["results"]) == 100
 
 
+@pytest.mark.parametrize("size", ["ten", "0", "-1", "2.5", "null", "%C2%B2"])
+def test_a_page_size_that_is_not_a_whole_number_from_1_is_a_validation_error(anon_api, size):
+    # Served at the default size before, so the client never learnt its parameter was wrong.
+    _assert_invalid(anon_api.get(f"/api/v1/products/?page_size={size}"), "page_size")
+
+
+def test_a_page_size_of_more_digits_than_any_number_is_capped_at_100(anon_api):
+    make_product()
+
+    response = anon_api.get(f"/api/v1/products/?page_size={'9' * 5000}")
+
+    assert response.status_code == 200
+    assert response.json()["count"] == 1
+
+
 def test_a_page_past_the_end_is_not_found(anon_api):
     make_product()
 

@@ -139,6 +139,41 @@ def test_a_negative_initial_stock_is_a_validation_error(staff_api):
     _assert_invalid(staff_api.post("/api/v1/products/", _new_product(stock=-1)), "stock")
 
 
+# 2**31: more than PostgreSQL's integer column holds, though SQLite would store it.
+@pytest.mark.parametrize("stock", [99999999999999999999999, 2**63, 2**31])
+def test_an_initial_stock_beyond_the_stock_column_is_a_validation_error(staff_api, stock):
+    response = staff_api.post("/api/v1/products/", _new_product(stock=stock))
+
+    _assert_invalid(response, "stock")
+    assert Product.objects.count() == 0
+
+
+def test_the_largest_initial_stock_the_column_holds_is_accepted(staff_api):
+    response = staff_api.post("/api/v1/products/", _new_product(stock=2**31 - 1))
+
+    assert response.status_code == 201, response.json()
+
+
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_a_category_id_no_key_can_be_is_a_validation_error(staff_api, method):
+    product = make_product()
+    body = {**_new_product(sku=product.sku), "category": 99999999999999999999999}
+
+    response = getattr(staff_api, method)(f"/api/v1/products/{product.pk}/", body)
+
+    _assert_invalid(response, "category")
+
+
+@pytest.mark.parametrize("method", ["get", "put", "patch", "delete"])
+def test_a_product_id_no_key_can_be_is_not_found(staff_api, method):
+    response = getattr(staff_api, method)(
+        "/api/v1/products/99999999999999999999999/", _new_product()
+    )
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
 def test_non_staff_cannot_create_a_product(refused_writer):
     client, status, code = refused_writer
 

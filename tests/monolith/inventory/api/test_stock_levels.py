@@ -144,3 +144,26 @@ def test_non_staff_cannot_set_stock(non_staff, method):
 
     assert (response.status_code, response.json()["code"]) == (status, code)
     assert StockLevel.objects.get(product=product).on_hand == 10
+
+
+@pytest.mark.parametrize("on_hand", [99999999999999999999999, 2**31])
+@pytest.mark.parametrize("method", ["put", "patch"])
+def test_units_beyond_the_stock_column_are_a_validation_error(staff_api, method, on_hand):
+    product = make_product(stock=3)
+
+    response = getattr(staff_api, method)(f"/api/v1/inventory/{product.pk}/", {"on_hand": on_hand})
+
+    assert response.status_code == 400
+    assert response.json()["code"] == "validation_error"
+    assert "on_hand" in response.json()["fields"]
+    assert StockLevel.objects.get(product=product).on_hand == 3
+
+
+@pytest.mark.parametrize("method", ["get", "put", "patch"])
+def test_a_product_id_no_key_can_be_is_not_found(staff_api, method):
+    response = getattr(staff_api, method)(
+        "/api/v1/inventory/99999999999999999999999/", {"on_hand": 1}
+    )
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
