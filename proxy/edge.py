@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from itertools import chain
-from typing import Any
+from typing import Any, cast
 
 from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
@@ -202,9 +202,10 @@ class EdgeHandler(RequestHandler):
         self._reason, self._deadline = reason, now + seconds
         if reason is _IDLE:
             self.waiting_since = now
-        if self._timer is None or self._timer.when() > self._deadline:
-            if self._timer is not None:
-                self._timer.cancel()
+        timer = self._timer
+        if timer is None or timer.when() > self._deadline:
+            if timer is not None:
+                timer.cancel()
             self._timer = self._clock.call_at(self._deadline, self._on_timer)
 
     def _on_timer(self) -> None:
@@ -271,7 +272,8 @@ class EdgeHandler(RequestHandler):
             if self._head_bytes <= self._limits.max_header_bytes:
                 self._small_until = self._request_count
             self._head_bytes = 0
-        elif self._head_bytes > self._limits.max_header_bytes:
+        elif self._head_bytes > self._limits.max_header_bytes + MAX_REQUEST_LINE_BYTES:
+            # (with the request line: a head sent whole is measured without it, exactly)
             metrics.CONNECTIONS_CLOSED.labels("header_too_large").inc()
             self.end(_too_large(self._limits))
         elif self._reason is not _HEAD:  # a head begun and not complete: now it is timed
@@ -364,16 +366,15 @@ class EdgeServer(web.Server):
         writer: AbstractStreamWriter,
         task: asyncio.Task[None],
     ) -> web.BaseRequest:
-        assert isinstance(protocol, EdgeHandler)
+        edge = cast(EdgeHandler, protocol)  # (EdgeServer makes only these)
         problem: ProxyError | None = None
+        fits = edge.next_request_fits()  # (counted for every request, to stay in step)
         version = message.version
         if version is not HttpVersion11 and version != HttpVersion10:
             # Answered as HTTP/1.1: aiohttp writes a response in the request's version.
             message = message._replace(version=HttpVersion11, should_close=True)
             problem = VersionNotSupported("Only HTTP/1.0 and HTTP/1.1 are served.")
-        elif (
-            not protocol.next_request_fits() and _head_size(message) > self._limits.max_header_bytes
-        ):
+        elif not fits and _head_size(message) > self._limits.max_header_bytes:
             problem = _too_large(self._limits)
         elif message.chunked:
             message = message._replace(should_close=True)
