@@ -18,9 +18,9 @@ nginx's edge instead (``docs/proxy.md``, "Limits at the edge"):
   of a chunked body into the next request on the connection (``SCRIPT_NAME: /x`` after
   ``0\\r\\n`` became a header of the next request), so no next request is read after one.
 
-Two attributes of aiohttp's handler are read, ``_request_count`` (requests parsed on the
-connection) and ``_waiter`` (set while it waits for the next request); tests/proxy/
-test_edge.py pins the behaviour built on them.
+Three attributes of aiohttp's handler are read: ``_request_count`` (requests parsed on the
+connection), ``_waiter`` (set while it waits for the next request) and ``_force_close``;
+tests/proxy/test_edge.py and test_server.py (uvloop) pin the behaviour built on them.
 """
 
 from __future__ import annotations
@@ -232,7 +232,9 @@ class EdgeHandler(RequestHandler):
 
     def waiting_for_request(self) -> bool:
         waiter = self._waiter
-        return waiter is not None and not waiter.done()
+        if waiter is None:  # busy, or (uvloop) the first bytes came before aiohttp waits
+            return self._request_count == 0 and not self._force_close
+        return not waiter.done()
 
     def end(self, error: ProxyError | None) -> None:
         """Close the connection, after ``error`` as a response when given."""
