@@ -4,7 +4,8 @@ aiohttp's ``RequestHandler`` reads requests with the limits of a server that tru
 clients: an idle connection lives an hour (3630 s), a head may trickle in for as long, may
 be ~1 MB (128 lines of 8 KB), any number of connections is accepted, and a parse error is
 answered in plain text with a traceback in the log. In front of production the proxy keeps
-nginx's edge instead (``docs/proxy.md``, "Limits at the edge"):
+nginx's edge instead (``docs/proxy.md``, "Limits at the edge"; the defaults and why in
+``proxy.edge_limits``):
 
 - a header-read timeout: a head must be complete this long after its first byte (or after
   the connection opened); else ``408 header_timeout`` and the connection is closed;
@@ -29,7 +30,6 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from http import HTTPStatus
 from itertools import chain
 from typing import Any, cast
@@ -42,6 +42,7 @@ from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler
 
 from proxy import metrics
+from proxy.edge_limits import MAX_HEADER_LINE_BYTES, MAX_REQUEST_LINE_BYTES, EdgeLimits
 from proxy.errors import (
     ClientTooSlow,
     HeadersTooLarge,
@@ -53,14 +54,6 @@ from proxy.errors import (
 )
 
 __all__ = [
-    "HEADER_TIMEOUT_SECONDS",
-    "KEEPALIVE_TIMEOUT_SECONDS",
-    "MAX_CONNECTIONS_PER_WORKER",
-    "MAX_HEADERS",
-    "MAX_HEADER_BYTES",
-    "MAX_HEADER_LINE_BYTES",
-    "MAX_REQUEST_LINE_BYTES",
-    "EdgeLimits",
     "EdgeServer",
     "RefusedRequest",
     "refusal",
@@ -68,39 +61,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# A head is one or two TCP segments sent at once; even with two of them lost and resent
-# (Linux's first retransmission timeouts: 1 s, then 2 s, then 4 s) it is in well within
-# 15 s. nginx's 60 s (client_header_timeout) lets a slowloris connection live four times as
-# long for no client that exists.
-HEADER_TIMEOUT_SECONDS = 15.0
-# nginx's keepalive_timeout. Longer than the 60 s idle timeout of the common load balancers
-# (AWS ALB, nginx's upstream keepalive), so when one sits in front the balancer closes an
-# idle connection first and never sends a request on one the proxy is closing.
-KEEPALIVE_TIMEOUT_SECONDS = 75.0
-# Per worker process. Each connection may hold a head of up to MAX_HEADER_BYTES, so the cap
-# bounds those buffers at 32 MiB a worker; upstream connections come on top, bounded by each
-# upstream's pool_size. nginx's worker_connections is 512 but counts both sides of a request.
-MAX_CONNECTIONS_PER_WORKER = 1024
-# nginx: large_client_header_buffers 4 8k, a whole head in at most 32 KiB.
-MAX_HEADER_BYTES = 32 * 1024
-# Apache's LimitRequestFields; browsers send ~15, aiohttp allows 128.
-MAX_HEADERS = 100
-# nginx's buffer is 8 KiB for the request line as for each field line. The two differ by two
-# bytes only so that aiohttp's one LineTooLong error says which was too long (its limit).
-MAX_REQUEST_LINE_BYTES = 8192
-MAX_HEADER_LINE_BYTES = 8190
-
 # Why a connection's timer runs: the next request's head, or nothing yet (idle).
 _HEAD, _IDLE = "header_timeout", "keepalive_timeout"
-
-
-@dataclass(frozen=True)
-class EdgeLimits:
-    header_timeout: float = HEADER_TIMEOUT_SECONDS
-    keepalive_timeout: float = KEEPALIVE_TIMEOUT_SECONDS
-    max_connections: int = MAX_CONNECTIONS_PER_WORKER
-    max_header_bytes: int = MAX_HEADER_BYTES
-    max_headers: int = MAX_HEADERS
 
 
 def _json(error: ProxyError) -> bytes:

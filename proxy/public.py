@@ -15,7 +15,8 @@ from aiohttp import web
 from aiohttp.http import HttpVersion11
 
 from proxy.app import STATE, ProxyState, dispatch
-from proxy.edge import EdgeLimits, EdgeServer, RefusedRequest, refusal
+from proxy.edge import EdgeServer, RefusedRequest, refusal
+from proxy.edge_limits import EdgeLimits
 
 __all__ = ["PublicServer"]
 

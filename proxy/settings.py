@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from proxy.edge import (
+from proxy.edge_limits import (
     HEADER_TIMEOUT_SECONDS,
     KEEPALIVE_TIMEOUT_SECONDS,
     MAX_CONNECTIONS_PER_WORKER,
@@ -75,7 +75,7 @@ class ProxySettings:
     body_buffer_bytes: int = 1024 * 1024
     # The whole of a buffered body must arrive within this long, however it trickles in.
     client_body_total_timeout: float = 60.0
-    # The edge (proxy.edge says why each default): a head's time, an idle connection's,
+    # The edge (proxy.edge_limits says why each default): a head's time, an idle connection's,
     # client connections per worker, a head's size and field count.
     header_timeout: float = HEADER_TIMEOUT_SECONDS
     keepalive_timeout: float = KEEPALIVE_TIMEOUT_SECONDS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.edge import HEADER_TIMEOUT_SECONDS, MAX_HEADER_BYTES
+from proxy.edge_limits import HEADER_TIMEOUT_SECONDS, MAX_HEADER_BYTES
 from proxy.settings import ProxySettings, SettingsError
 
 
