@@ -1,9 +1,15 @@
-"""The proxy's error tree; ``proxy.app`` turns each into a response in one place.
+"""The proxy's error tree; ``proxy.app`` turns each into a response, and ``proxy.edge``
+those refused before a request reaches it, both as ``{"code", "message"}`` JSON.
 
 ProxyError                      500  proxy_error
 ├── RequestRejected             400  (a client error: code names what to fix)
 │   ├── PathRejected            400  encoded_slash, encoded_backslash, encoded_nul, ...
-│   └── RequestTooLarge         413  request_too_large
+│   ├── ClientTooSlow           408  client_too_slow, header_timeout
+│   ├── RequestTooLarge         413  request_too_large
+│   ├── UriTooLong              414  uri_too_long
+│   ├── HeadersTooLarge         431  header_too_large, too_many_headers
+│   └── VersionNotSupported     505  http_version_not_supported
+├── TooManyConnections          503  too_many_connections  (the worker's cap, none idle)
 ├── NoRoute                     404  no_route
 ├── UpstreamError               502  upstream_error         (``kind`` labels the metric)
 │   ├── UpstreamUnreachable     502  upstream_error         kind connect: refused, no route
@@ -22,15 +28,19 @@ __all__ = [
     "CircuitOpen",
     "ClientTooSlow",
     "ConfigError",
+    "HeadersTooLarge",
     "NoRoute",
     "PathRejected",
     "ProxyError",
     "RequestRejected",
     "RequestTooLarge",
+    "TooManyConnections",
     "UpstreamBroken",
     "UpstreamError",
     "UpstreamTimeout",
     "UpstreamUnreachable",
+    "UriTooLong",
+    "VersionNotSupported",
     "WritesHeld",
 ]
 
@@ -62,6 +72,28 @@ class ClientTooSlow(RequestRejected):
 class RequestTooLarge(RequestRejected):
     status = 413
     default_code = "request_too_large"
+
+
+class UriTooLong(RequestRejected):
+    status = 414
+    default_code = "uri_too_long"
+
+
+class HeadersTooLarge(RequestRejected):
+    status = 431
+    default_code = "header_too_large"
+
+
+class VersionNotSupported(RequestRejected):
+    status = 505
+    default_code = "http_version_not_supported"
+
+
+class TooManyConnections(ProxyError):
+    """The worker holds its cap of client connections and every one is busy."""
+
+    status = 503
+    default_code = "too_many_connections"
 
 
 class NoRoute(ProxyError):

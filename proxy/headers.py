@@ -5,7 +5,16 @@ Hop-by-hop headers describe one connection, not the message (RFC 9110, 7.6.1): f
 them lets a client steer the proxy's connection to the upstream (``Connection: close``,
 ``Transfer-Encoding`` smuggling) or strip a header the upstream relies on by naming it in
 ``Connection``. So they are dropped in both directions, along with every header that
-``Connection`` names.
+``Connection`` names, except those the message cannot do without (``Host``,
+``Content-Length``): a client naming ``Host`` in ``Connection`` had the upstream see its
+own address, and build links with it.
+
+A client's header whose name holds ``_`` never goes upstream (nginx's default,
+``underscores_in_headers off``): a WSGI server maps ``-`` and ``_`` to the same variable, and
+gunicorn took a ``SCRIPT_NAME`` header from its local peer, the proxy, as the application's
+mount point, so ``/x/internal/...`` with ``SCRIPT_NAME: /x`` reached an internal view. Headers
+other servers read as a path or mount point (``X-Original-URL``, ``X-Forwarded-Prefix``, ...)
+are dropped too: the path the proxy routed on is the only one an upstream may see.
 """
 
 from __future__ import annotations
@@ -62,12 +71,29 @@ IDENTITY_HEADERS: frozenset[str] = frozenset(
         "x-user-id",
     }
 )
+# Read as the path or the mount point by some framework or server (Symfony, IIS, Werkzeug's
+# ProxyFix, the X-Script-Name recipe); the proxy sets none of them.
+_PATH_OVERRIDES = frozenset(
+    {
+        "script-name",
+        "path-info",
+        "x-script-name",
+        "x-forwarded-prefix",
+        "x-forwarded-path",
+        "x-original-url",
+        "x-rewrite-url",
+    }
+)
 _FORWARDED = frozenset(
     {"forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-real-ip"}
 )
 _HOP_BY_HOP_RAW = frozenset(name.encode() for name in HOP_BY_HOP)
+# What ``Connection`` may not remove: the message needs them end to end.
+_KEPT_RAW = frozenset({b"host", b"content-length"})
 # What never goes upstream as the client sent it: the proxy sets its own, or nobody does.
-_REPLACED = HOP_BY_HOP | IDENTITY_HEADERS | _FORWARDED | {REQUEST_ID_HEADER.lower()}
+_REPLACED = (
+    HOP_BY_HOP | IDENTITY_HEADERS | _FORWARDED | _PATH_OVERRIDES | {REQUEST_ID_HEADER.lower()}
+)
 _REPLACED_RAW = frozenset(name.encode() for name in _REPLACED)
 _REQUEST_ID_RAW, _IDENTITY_RAW = REQUEST_ID_HEADER.encode(), IDENTITY_HEADER.encode()
 _FORWARDED_RAW = frozenset(name.encode() for name in _FORWARDED)
@@ -80,7 +106,7 @@ def _named(value: bytes) -> frozenset[bytes]:
     """The headers a ``Connection`` value names, beyond the hop-by-hop ones (dropped anyway).
     Cached: the values repeat (``keep-alive``, ``close``), and there are few."""
     tokens = {token.strip().lower() for token in value.split(b",")}
-    return frozenset(tokens - _HOP_BY_HOP_RAW - {b""})
+    return frozenset(tokens - _HOP_BY_HOP_RAW - _KEPT_RAW - {b""})
 
 
 # A service's data versions (strangler.sync.freshness) are for the shadow comparison only.
@@ -115,15 +141,16 @@ def request_headers(
     request_id: str,
     identity: str | None,
 ) -> list[tuple[bytes, bytes]]:
-    """The client's request headers as they go upstream: hop-by-hop, ``Connection``-named
-    and identity headers dropped; ``X-Forwarded-For/Proto/Host`` set (the client's own
-    values only when ``peer`` is a trusted proxy), our request id and signed identity."""
+    """The client's request headers as they go upstream: hop-by-hop, ``Connection``-named,
+    identity, path-overriding and underscored headers dropped; ``X-Forwarded-For/Proto/Host``
+    set (the client's own values only when ``peer`` is a trusted proxy), our request id and
+    signed identity."""
     out: list[tuple[bytes, bytes]] = []
     named: set[bytes] = set()
     forwarded: dict[bytes, bytes] = {}
     for pair in raw:
         lowered = pair[0].lower()
-        if lowered in _REPLACED_RAW:
+        if lowered in _REPLACED_RAW or b"_" in lowered:
             if lowered == b"connection":
                 named |= _named(pair[1])
             elif lowered in _FORWARDED_RAW:

@@ -12,7 +12,10 @@ __all__ = [
     "ADDED_LATENCY",
     "BREAKER_STATE",
     "CAPTURE_RECORDS",
+    "CLIENT_CONNECTIONS",
     "CLIENT_DISCONNECTS",
+    "CONNECTIONS_CLOSED",
+    "EDGE_REFUSALS",
     "FALLBACKS",
     "FLUSH_SECONDS",
     "HELD_OUTCOMES",
@@ -101,7 +104,24 @@ CLIENT_DISCONNECTS = Counter(
     "strangler_proxy_client_disconnects_total",
     "Clients that went away before their response was fully written.",
 )
-
+CLIENT_CONNECTIONS = Gauge(
+    "strangler_proxy_client_connections",
+    "Client connections open now on the public port.",
+    multiprocess_mode="livesum",
+)
+CONNECTIONS_CLOSED = Counter(
+    "strangler_proxy_connections_closed_total",
+    "Client connections the proxy closed at its edge, by reason: header_timeout, "
+    "keepalive_timeout, evicted (at the cap, the one waiting longest for a request), "
+    "refused (at the cap with none waiting), header_too_large (a head still growing).",
+    ["reason"],
+)
+EDGE_REFUSALS = Counter(
+    "strangler_proxy_edge_refusals_total",
+    "Requests refused before routing, by code: header_too_large, too_many_headers, "
+    "uri_too_long, http_version_not_supported, bad_request (unparseable).",
+    ["code"],
+)
 
 # How often the request tally reaches the metrics above: a scrape (every 15 s or more) sees
 # the figures at most this old from another worker; the worker serving it flushes first.

@@ -1,4 +1,5 @@
-"""The public port: aiohttp's low-level server handing every request to ``app.dispatch``.
+"""The public port: aiohttp's low-level server handing every request to ``app.dispatch``,
+behind the limits of ``proxy.edge``.
 
 aiohttp's ``Application`` resolves each request through its router, builds a match info and
 checks for middlewares; for a proxy with one catch-all route that was ~8 us of a ~150 us
@@ -14,6 +15,8 @@ from aiohttp import web
 from aiohttp.http import HttpVersion11
 
 from proxy.app import STATE, ProxyState, dispatch
+from proxy.edge import EdgeServer, RefusedRequest, refusal
+from proxy.edge_limits import EdgeLimits
 
 __all__ = ["PublicServer"]
 
@@ -48,13 +51,24 @@ class PublicServer:
         await self._lifecycle.setup()
         state = self.app[STATE]
 
+        settings = state.settings
+
         def handler(request: web.BaseRequest) -> Awaitable[web.StreamResponse]:
+            if request.__class__ is RefusedRequest:  # (one identity test a request)
+                return refusal(request)
             if request.headers.get("Expect"):
                 return _expect_then(request, state)
             return dispatch(request, state)  # the coroutine that answers, awaited by aiohttp
 
+        limits = EdgeLimits(
+            header_timeout=settings.header_timeout,
+            keepalive_timeout=settings.keepalive_timeout,
+            max_connections=settings.max_connections,
+            max_header_bytes=settings.max_header_bytes,
+            max_headers=settings.max_headers,
+        )
         self._runner = web.ServerRunner(
-            web.Server(handler, access_log=None),
+            EdgeServer(handler, limits=limits, access_log=None),
             handle_signals=False,
             shutdown_timeout=self._shutdown_timeout,
         )

@@ -11,6 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from proxy.edge_limits import (
+    HEADER_TIMEOUT_SECONDS,
+    KEEPALIVE_TIMEOUT_SECONDS,
+    MAX_CONNECTIONS_PER_WORKER,
+    MAX_HEADER_BYTES,
+    MAX_HEADERS,
+)
+
 __all__ = ["ProxySettings", "SettingsError"]
 
 
@@ -67,6 +75,13 @@ class ProxySettings:
     body_buffer_bytes: int = 1024 * 1024
     # The whole of a buffered body must arrive within this long, however it trickles in.
     client_body_total_timeout: float = 60.0
+    # The edge (proxy.edge_limits says why each default): a head's time, an idle connection's,
+    # client connections per worker, a head's size and field count.
+    header_timeout: float = HEADER_TIMEOUT_SECONDS
+    keepalive_timeout: float = KEEPALIVE_TIMEOUT_SECONDS
+    max_connections: int = MAX_CONNECTIONS_PER_WORKER
+    max_header_bytes: int = MAX_HEADER_BYTES
+    max_headers: int = MAX_HEADERS
     workers: int = 1
     # Seconds between active health checks of each upstream.
     health_interval: float = 2.0
@@ -94,6 +109,17 @@ class ProxySettings:
                 env, "PROXY_BODY_BUFFER_BYTES", 1024 * 1024, low=0, high=1024 * 1024 * 1024
             ),
             client_body_total_timeout=_float(env, "PROXY_CLIENT_BODY_TOTAL_TIMEOUT", 60.0),
+            header_timeout=_float(env, "PROXY_HEADER_TIMEOUT", HEADER_TIMEOUT_SECONDS),
+            keepalive_timeout=_float(env, "PROXY_KEEPALIVE_TIMEOUT", KEEPALIVE_TIMEOUT_SECONDS),
+            max_connections=_int(
+                env, "PROXY_MAX_CONNECTIONS", MAX_CONNECTIONS_PER_WORKER, low=1, high=1_000_000
+            ),
+            # Below 1 KiB not even a browser's ordinary head fits; above 1 MiB aiohttp's own
+            # line and field limits refuse first.
+            max_header_bytes=_int(
+                env, "PROXY_MAX_HEADER_BYTES", MAX_HEADER_BYTES, low=1024, high=1024 * 1024
+            ),
+            max_headers=_int(env, "PROXY_MAX_HEADERS", MAX_HEADERS, low=10, high=1000),
             workers=_int(env, "PROXY_WORKERS", 1, low=1, high=256),
             health_interval=_float(env, "PROXY_HEALTH_INTERVAL", 2.0),
             var_dir=Path(env.get("STRANGLER_VAR_DIR") or "var"),

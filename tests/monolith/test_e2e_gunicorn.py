@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -132,6 +133,20 @@ def test_a_demo_customer_places_an_order_over_the_api(server: Server) -> None:
     assert placed.status_code == 201, placed.text
     after = session.get(f"{server.url}/api/v1/products/{product['id']}/", timeout=5).json()
     assert after["stock_available"] == product["stock_available"] - 1
+
+
+def test_a_script_name_header_does_not_reach_the_internal_sync_views(server: Server) -> None:
+    # From 127.0.0.1, where the proxy connects from: gunicorn's default trusted it to set
+    # the mount point, so /x/internal/... with SCRIPT_NAME: /x was routed as /internal/...
+    port = int(server.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(
+            b"GET /x/internal/sync/status HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"SCRIPT_NAME: /x\r\nConnection: close\r\n\r\n"
+        )
+        answer = b"".join(iter(lambda: sock.recv(65536), b""))
+
+    assert answer.startswith(b"HTTP/1.1 404"), answer[:200]
 
 
 def test_sigterm_stops_the_server_cleanly(server: Server) -> None:

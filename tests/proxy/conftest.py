@@ -28,7 +28,7 @@ from tests.proxy import yaml_writer
 SHUTDOWN_SECONDS = 5.0
 # Modules whose tests run twice: on asyncio's loop and on uvloop, the proxy's, whose
 # transports differ in small ways (they are not asyncio.Transport subclasses, for one).
-_BOTH_LOOPS = {"test_upstream_client.py"}
+_BOTH_LOOPS = {"test_upstream_client.py", "test_edge.py"}
 
 
 def pytest_asyncio_loop_factories(

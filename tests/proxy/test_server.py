@@ -303,3 +303,24 @@ async def test_a_hold_through_the_admin_api_reaches_every_worker(start_upstream,
     assert held_at_once == writes
     assert reached_monolith == []
     assert statuses == [200] * writes
+
+
+async def test_slowloris_connections_are_cut_off_in_every_worker_while_others_are_served(
+    start_upstream, run_proxy
+) -> None:
+    monolith = await start_upstream("monolith")
+    _, url, _ = await run_proxy(table_for(monolith), workers=2, env={"PROXY_HEADER_TIMEOUT": "1"})
+    port = int(url.rsplit(":", 1)[1])
+    slow = [await asyncio.open_connection("127.0.0.1", port) for _ in range(20)]
+    for _, writer in slow:  # spread by the kernel over both workers (SO_REUSEPORT)
+        writer.write(b"GET /products/ HTTP/1.1\r\nHost: shop\r\nX-Half: ")
+
+    async with aiohttp.ClientSession() as session, session.get(f"{url}/products/") as served:
+        assert served.status == 200
+    answers = await asyncio.gather(
+        *(asyncio.wait_for(reader.read(), timeout=10) for reader, _ in slow)
+    )
+    for _, writer in slow:
+        writer.close()
+
+    assert {answer.split(b" ", 2)[1] for answer in answers} == {b"408"}
