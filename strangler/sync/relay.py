@@ -113,7 +113,9 @@ def relay_stream(
         _pause(stream, exc.message)
         return RelayResult(peer=peer, stopped="paused", error=exc.message)
     Stream.objects.filter(pk=stream.pk).update(columns={t.table: list(t.columns) for t in tables})
-    client = client or ReceiverClient(base_url=target.url, secret=config.secret)
+    client = client or ReceiverClient(
+        base_url=target.url, secret=config.secret, sender=config.node, receiver=peer
+    )
     try:
         result = _pass(peer, tables, client, budget_seconds, batch_size, clock)
     except SchemaDrift as exc:  # the receiver refuses our columns
