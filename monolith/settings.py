@@ -14,6 +14,13 @@ import environ
 from strangler.servicekit.celery_config import celery_settings
 from strangler.servicekit.db import database_from_url
 from strangler.servicekit.logging import json_logging_config
+from strangler.servicekit.secret_settings import (
+    IDENTITY_SECRET,
+    SYNC_METRICS_TOKEN,
+    SYNC_SECRET,
+    django_secret_key,
+    read_secrets_or_exit,
+)
 from strangler.sync.schedule import BROKER_VISIBILITY_TIMEOUT_SECONDS, beat_schedule
 
 # Generic Django classes (ModelAdmin[Product], ...) become subscriptable at run time.
@@ -27,8 +34,12 @@ VAR_DIR = Path(env.str("STRANGLER_VAR_DIR", default=str(REPO_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-# The default key is for the embedded demo only; any deployment sets DJANGO_SECRET_KEY.
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="insecure-demo-key-monolith-change-me")
+# Outside demo mode (STRANGLER_DEMO=1) a missing, short or published secret stops start-up.
+_SECRET_KEY = django_secret_key("insecure-demo-key-monolith-change-me")
+_secrets = read_secrets_or_exit(
+    env.ENVIRON, (_SECRET_KEY, IDENTITY_SECRET, SYNC_SECRET, SYNC_METRICS_TOKEN)
+)
+SECRET_KEY = _secrets[_SECRET_KEY.name]
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -165,9 +176,7 @@ SPECTACULAR_SETTINGS = {
 STOREFRONT_CURRENCY = env.str("STOREFRONT_CURRENCY", default="EUR")
 # The simulated gateway's "timeout" behaviour waits this long before giving up.
 PAYMENT_GATEWAY_TIMEOUT_SECONDS = env.float("PAYMENT_GATEWAY_TIMEOUT_SECONDS", default=2.0)
-STRANGLER_IDENTITY_SECRET = env.str(
-    "STRANGLER_IDENTITY_SECRET", default="insecure-demo-identity-secret"
-)
+STRANGLER_IDENTITY_SECRET = _secrets[IDENTITY_SECRET.name]
 
 # Data sync with the extracted catalog service (docs/sync.md). The catalog and its stock go
 # to the service from the start; the service's catalog comes back once the migration plan's
@@ -180,7 +189,8 @@ _PRODUCT_COLUMNS = [
 _STOCK_COLUMNS = ["id", "product_id", "on_hand", "reserved", "updated_at"]
 STRANGLER_SYNC = {
     "node": "monolith",
-    "secret": env.str("STRANGLER_SYNC_SECRET", default="insecure-demo-sync-secret"),
+    "secret": _secrets[SYNC_SECRET.name],
+    "metrics_token": _secrets[SYNC_METRICS_TOKEN.name],
     "peers": {
         "catalog": {
             "url": env.str(

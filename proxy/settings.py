@@ -1,7 +1,10 @@
 """The proxy's process settings, read once from the environment into a frozen object.
 
 A malformed variable stops start-up with the variable's name; the route table itself is a
-separate file (``STRANGLER_ROUTES``), reloaded while the proxy runs.
+separate file (``STRANGLER_ROUTES``), reloaded while the proxy runs. The identity secret and
+the admin token go through the services' check (``strangler.servicekit.secret_settings``, no
+Django there): outside demo mode (``STRANGLER_DEMO=1``) a missing, short or published one
+stops start-up.
 """
 
 from __future__ import annotations
@@ -17,6 +20,12 @@ from proxy.edge_limits import (
     MAX_CONNECTIONS_PER_WORKER,
     MAX_HEADER_BYTES,
     MAX_HEADERS,
+)
+from strangler.servicekit.secret_settings import (
+    IDENTITY_SECRET,
+    PROXY_ADMIN_TOKEN,
+    SecretRefused,
+    read_secrets,
 )
 
 __all__ = ["ProxySettings", "SettingsError"]
@@ -58,10 +67,11 @@ class ProxySettings:
     host: str = "127.0.0.1"
     port: int = 8000
     admin_port: int = 8001
-    # Without a token the admin API serves reads and metrics but refuses every change.
+    # Without a token the admin API serves reads and metrics but refuses every change
+    # (``from_env`` always has one: it refuses to start without).
     admin_token: str = ""
     # Shared with the services (they verify the identity header) and with the monolith's
-    # internal identity endpoint (it authenticates the proxy).
+    # internal identity endpoint (it authenticates the proxy). Empty: no identity is passed.
     identity_secret: str = ""
     trusted_proxies: tuple[str, ...] = ()
     # Largest request body accepted; larger ones are answered 413 before any byte goes on.
@@ -92,6 +102,10 @@ class ProxySettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ProxySettings:
         env = os.environ if env is None else env
+        try:
+            secrets = read_secrets(env, (IDENTITY_SECRET, PROXY_ADMIN_TOKEN))
+        except SecretRefused as exc:
+            raise SettingsError(str(exc)) from None
         trusted = tuple(
             p.strip() for p in env.get("PROXY_TRUSTED_PROXIES", "").split(",") if p.strip()
         )
@@ -100,8 +114,8 @@ class ProxySettings:
             host=env.get("PROXY_HOST", "127.0.0.1"),
             port=_int(env, "PROXY_PORT", 8000, low=0, high=65535),
             admin_port=_int(env, "PROXY_ADMIN_PORT", 8001, low=0, high=65535),
-            admin_token=env.get("PROXY_ADMIN_TOKEN", ""),
-            identity_secret=env.get("STRANGLER_IDENTITY_SECRET", ""),
+            admin_token=secrets[PROXY_ADMIN_TOKEN.name],
+            identity_secret=secrets[IDENTITY_SECRET.name],
             trusted_proxies=trusted,
             max_body_bytes=_int(env, "PROXY_MAX_BODY_BYTES", 10 * 1024 * 1024, low=0, high=2**40),
             client_body_timeout=_float(env, "PROXY_CLIENT_BODY_TIMEOUT", 30.0),

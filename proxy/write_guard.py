@@ -91,7 +91,7 @@ def _problem(session: requests.Session, need: CarriedStream, patience: float) ->
     stream_name = f"the sync stream {need.writer} -> {need.peer}"
     while True:
         errors: list[str] = []
-        state = stream_state(need.writer_url, need.peer, session, errors)
+        state = stream_state(need.writer_url, need.writer, need.peer, session, errors)
         if state is not None:
             return None if state.enabled else f"{stream_name} is off"
         if not errors:

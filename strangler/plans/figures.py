@@ -16,17 +16,14 @@ import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from strangler.identity import (
-    INTERNAL_AUTH_HEADER,
-    INTERNAL_TIMESTAMP_HEADER,
-    sign_internal_request,
-)
 from strangler.plans.schema import Plan
 from strangler.proxy_admin import admin_headers
+from strangler.sync.signing import sign_sync_call
 
 __all__ = [
     "Measurement",
@@ -129,8 +126,8 @@ def collect(plan: Plan, *, admin_url: str, session: requests.Session) -> Snapsho
     errors: list[str] = []
     proxy = _proxy_counts(plan, admin_url, session, errors)
     legacy, service = plan.nodes[plan.legacy], plan.nodes[plan.service]
-    forward = stream_state(legacy.url, plan.service, session, errors)
-    reverse = stream_state(service.url, plan.legacy, session, errors)
+    forward = stream_state(legacy.url, plan.legacy, plan.service, session, errors)
+    reverse = stream_state(service.url, plan.service, plan.legacy, session, errors)
     return Snapshot(
         taken_at=time.time(),
         proxy=proxy,
@@ -314,18 +311,21 @@ def _proxy_counts(
 
 
 def stream_state(
-    node_url: str, peer: str, session: requests.Session, errors: list[str]
+    node_url: str, node: str, peer: str, session: requests.Session, errors: list[str]
 ) -> StreamState | None:
-    """The stream from the node at ``node_url`` to ``peer``, as the node reports it; ``None``
-    (with the reason added to ``errors``) when it cannot be read or the node has no such peer."""
+    """The stream from ``node`` (at ``node_url``) to ``peer``, as ``node`` reports it; ``None``
+    (with the reason added to ``errors``) when it cannot be read or ``node`` has no such peer.
+    The read is signed as ``peer``, the only sender ``node`` takes calls from (docs/sync.md,
+    "Authentication")."""
     url = f"{node_url.rstrip('/')}/internal/sync/status"
-    timestamp = int(time.time())
     secret = os.environ.get(_SYNC_SECRET_VARIABLE, "")
-    headers = {INTERNAL_TIMESTAMP_HEADER: str(timestamp)}
+    headers: dict[str, str] = {}
     if secret:
-        headers[INTERNAL_AUTH_HEADER] = sign_internal_request(
-            b"", secret=secret, timestamp=timestamp
-        )
+        path = urlsplit(url).path
+        headers = sign_sync_call(
+            secret=secret, method="GET", path=path, body=b"", sender=peer, receiver=node,
+            now=time.time(),
+        )  # fmt: skip
     try:
         response = session.get(
             url, headers=headers, timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS)

@@ -1,5 +1,10 @@
 """Gunicorn settings shared by the Django services: JSON logs, access log on stdout."""
 
+import importlib
+import importlib.util
+import os
+from typing import Any
+
 logger_class = "strangler.servicekit.gunicorn_logging.JsonGunicornLogger"
 accesslog = "-"
 # A worker that does not answer within 30 s is replaced; no request of ours is that slow,
@@ -18,3 +23,19 @@ forwarder_headers = ""
 # Headers whose names hold "_" are dropped (gunicorn's default, kept explicit): mapped to
 # WSGI variables they would read the same as their "-" twins.
 header_map = "drop"
+
+
+def on_starting(server: Any) -> None:
+    """Read the project's settings in the master, before any worker forks.
+
+    A refusal at start-up (a missing secret: ``strangler.servicekit.secret_settings``) then
+    stops gunicorn once, with its one-line message; raised in two workers at once instead, it
+    makes gunicorn's halt print a traceback. Workers inherit the imported module: no second
+    read. The settings are the app's ``DJANGO_SETTINGS_MODULE``, or the ``settings`` module
+    beside its ``wsgi`` module (Django's project layout).
+    """
+    app_module = str(server.app.app_uri or "").partition(":")[0]
+    package = app_module.rpartition(".")[0]
+    name = os.environ.get("DJANGO_SETTINGS_MODULE") or (f"{package}.settings" if package else "")
+    if name and importlib.util.find_spec(name) is not None:
+        importlib.import_module(name)

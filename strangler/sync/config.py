@@ -82,6 +82,8 @@ class SyncSettings:
     outbound: tuple[OutboundTable, ...]
     inbound: tuple[InboundTable, ...]
     retention_seconds: int
+    # Prometheus' bearer token for ``/internal/sync/metrics``; empty: signed calls only.
+    metrics_token: str = ""
 
     def peer(self, name: str) -> PeerConfig | None:
         return next((peer for peer in self.peers if peer.name == name), None)
@@ -163,6 +165,11 @@ def _parse(raw: Mapping[str, Any]) -> SyncSettings:
     retention = raw.get("retention_seconds", DEFAULT_RETENTION_SECONDS)
     if isinstance(retention, bool) or not isinstance(retention, int) or retention < 0:
         raise ImproperlyConfigured(f"{where}['retention_seconds']: expected seconds >= 0.")
+    metrics_token = raw.get("metrics_token", "")
+    if not isinstance(metrics_token, str):
+        raise ImproperlyConfigured(
+            f"{where}['metrics_token']: expected a string (e.g. from STRANGLER_SYNC_METRICS_TOKEN)."
+        )
     return SyncSettings(
         node=node,
         secret=secret,
@@ -170,6 +177,7 @@ def _parse(raw: Mapping[str, Any]) -> SyncSettings:
         outbound=outbound,
         inbound=inbound,
         retention_seconds=retention,
+        metrics_token=metrics_token,
     )
 
 

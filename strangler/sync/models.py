@@ -21,6 +21,7 @@ __all__ = [
     "DeadLetter",
     "ReconcileRun",
     "RowVersion",
+    "SeenSignature",
     "Stream",
 ]
 
@@ -173,3 +174,17 @@ class Stream(models.Model):
 
     def __str__(self) -> str:
         return f"stream to {self.peer}"
+
+
+class SeenSignature(models.Model):
+    """A sync call's signature, kept until its timestamp leaves the window (``replay``)."""
+
+    signature = models.CharField(max_length=64, primary_key=True)
+    objects: ClassVar[models.Manager[SeenSignature]] = models.Manager()
+    expires_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "strangler_sync_seen_signature"
+
+    def __str__(self) -> str:
+        return f"{self.signature[:12]}... until {self.expires_at.isoformat()}"

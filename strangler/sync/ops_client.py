@@ -8,9 +8,10 @@ sides' versions (reconcile's repair when the receiver's copy is preferred). ``PO
 key ranges. Bodies name the sender's table and columns; the receiver maps them through its
 inbound registration, exactly as for a batch.
 
-``OpsClient`` extends the relay's ``ReceiverClient``: same session, signature, retries and error
-mapping. Its read timeout (10 s) bounds every call, so callers keep each request's work small:
-reconcile asks for checksums over at most ``CHECKSUM_CHUNK_ROWS`` rows at a time.
+``OpsClient`` extends the relay's ``ReceiverClient``: same session, signature (for the call's
+endpoint, sender and receiver, used once), retries and error mapping. Its read timeout (10 s)
+bounds every call, so callers keep each request's work small: reconcile asks for checksums over
+at most ``CHECKSUM_CHUNK_ROWS`` rows at a time.
 """
 
 from __future__ import annotations
@@ -133,7 +134,9 @@ def peer_client(peer: str, client: OpsClient | None = None) -> OpsClient:
     target = config.peer(peer)
     if target is None:
         raise SyncError(f"{peer!r} is not a peer of {config.node}", code="unknown_peer")
-    return client or OpsClient(base_url=target.url, secret=config.secret)
+    return client or OpsClient(
+        base_url=target.url, secret=config.secret, sender=config.node, receiver=peer
+    )
 
 
 class OpsClient(ReceiverClient):

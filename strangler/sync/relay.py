@@ -103,7 +103,9 @@ def relay_stream(
     enabled = stream_enabled(peer, stream)
     if stream.enabled != enabled:
         Stream.objects.filter(pk=stream.pk).update(enabled=enabled)
-    client = client or ReceiverClient(base_url=target.url, secret=config.secret)
+    client = client or ReceiverClient(
+        base_url=target.url, secret=config.secret, sender=config.node, receiver=peer
+    )
     if switch_untold(stream, enabled=enabled):
         switch_tell(peer, client=client)
     if not enabled:

@@ -63,7 +63,9 @@ def switch_tell(peer: str, *, client: ReceiverClient | None = None) -> bool:
     enabled = stream_enabled(peer, stream)
     if stream.peer_told_enabled is enabled:
         return True
-    client = client or ReceiverClient(base_url=target.url, secret=config.secret)
+    client = client or ReceiverClient(
+        base_url=target.url, secret=config.secret, sender=config.node, receiver=peer
+    )
     try:
         client.switch(source=config.node, enabled=enabled)
     except SyncError as exc:

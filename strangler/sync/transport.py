@@ -1,14 +1,15 @@
 """The relay's HTTP client for a receiver's ``/internal/sync/`` endpoints.
 
-One ``requests.Session`` per process (connection reuse across batches) with urllib3 retries:
-exponential backoff with jitter on connection failures, read failures and 502/503/504. POSTs
+One ``requests.Session`` per process (connection reuse across batches). Retries, with
+exponential backoff and jitter, on connection failures, read failures and 502/503/504. POSTs
 are retried too, because apply is idempotent: a batch the receiver already applied comes back
 as a duplicate, and one it half-received was rolled back with its transaction.
 
-Every call is signed like the identity endpoint (``strangler.identity``): a retry resends the
-same signature, so a retry more than ``INTERNAL_AUTH_MAX_SKEW_SECONDS`` after the first try is
-refused (401); the pass then ends and the next one signs afresh. The timeouts and retry counts
-below keep the worst case of one call under that window. Errors are ``strangler.sync.errors``:
+Every attempt is signed afresh for its method, path, sender and receiver, with a new nonce
+(``strangler.sync.signing``): the receiver refuses a signature it has seen, so resending the
+first attempt's would be refused as a replay whenever that attempt had reached it. That is why
+the retries live here and not in urllib3, which resends the same headers. Errors are
+``strangler.sync.errors``:
 ``ReceiverUnreachable`` when no answer came, ``CursorMismatch`` / ``SchemaDrift`` when the
 receiver said so, ``ReceiverError`` for any other refusal.
 """
@@ -17,18 +18,13 @@ from __future__ import annotations
 
 import functools
 import json
+import random
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
-from strangler.identity import (
-    INTERNAL_AUTH_HEADER,
-    INTERNAL_TIMESTAMP_HEADER,
-    sign_internal_request,
-)
 from strangler.sync.errors import (
     BadRequest,
     CursorMismatch,
@@ -37,6 +33,7 @@ from strangler.sync.errors import (
     SchemaDrift,
 )
 from strangler.sync.position import Position
+from strangler.sync.signing import sign_sync_call
 from strangler.sync.wire import ApplyRequest, ApplyResult, apply_result_parse, dumps
 
 __all__ = [
@@ -61,33 +58,22 @@ READ_TIMEOUT_SECONDS = 10.0
 RETRIES = 3
 BACKOFF_FACTOR_SECONDS = 0.25
 BACKOFF_JITTER_SECONDS = 0.5
-# The worst case must fit the receiver's 30 s signature window, so a read timeout (10 s) is
-# retried once only; connection failures end quickly and get all the retries.
+_BACKOFF_MAX_SECONDS = 4.0
+# A read timeout costs 10 s a try, so it is retried once only: a pass stays short enough for
+# its time budget (relay.py); connection failures end quickly and get all the retries.
 _READ_RETRIES = 1
 _RETRY_STATUSES = frozenset({502, 503, 504})
 
 
 def session_make() -> requests.Session:
-    """A session retrying connect, read and 502/503/504 failures, POST included."""
-    retry = Retry(
-        total=RETRIES,
-        connect=RETRIES,
-        read=_READ_RETRIES,
-        status=RETRIES,
-        other=0,
-        allowed_methods=frozenset({"GET", "POST"}),
-        status_forcelist=_RETRY_STATUSES,
-        backoff_factor=BACKOFF_FACTOR_SECONDS,
-        backoff_jitter=BACKOFF_JITTER_SECONDS,
-        backoff_max=4.0,
-        raise_on_status=False,  # the last answer is read and mapped to an error below
-        respect_retry_after_header=True,
-    )
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
+    """A plain session: connection reuse; retries are ``ReceiverClient``'s, each re-signed."""
+    return requests.Session()
+
+
+def _backoff(retry: int) -> float:
+    """Seconds before retry number ``retry`` (1, 2, ...): exponential, capped, with jitter."""
+    delay = min(_BACKOFF_MAX_SECONDS, BACKOFF_FACTOR_SECONDS * 2.0**retry)
+    return delay + random.uniform(0, BACKOFF_JITTER_SECONDS)  # noqa: S311 - not for secrets
 
 
 @functools.cache
@@ -96,12 +82,21 @@ def _shared_session() -> requests.Session:
 
 
 class ReceiverClient:
-    """Calls one receiver as ``source``; ``base_url`` is the peer's URL from the registration."""
+    """Calls the node ``receiver`` as the node ``sender``; ``base_url`` is the receiver's URL
+    from the registration."""
 
     def __init__(
-        self, *, base_url: str, secret: str, session: requests.Session | None = None
+        self,
+        *,
+        base_url: str,
+        secret: str,
+        sender: str,
+        receiver: str,
+        session: requests.Session | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.sender = sender
+        self.receiver = receiver
         self._secret = secret
         self._session = session or _shared_session()
 
@@ -135,24 +130,40 @@ class ReceiverClient:
     def _call(self, method: str, endpoint: str, payload: Any) -> Any:
         url = f"{self.base_url}/internal/sync/{endpoint}"
         body = b"" if payload is None else dumps(payload)
-        timestamp = int(time.time())
-        headers = {
-            INTERNAL_TIMESTAMP_HEADER: str(timestamp),
-            INTERNAL_AUTH_HEADER: sign_internal_request(
-                body, secret=self._secret, timestamp=timestamp
-            ),
-            "Content-Type": "application/json",
-        }
-        try:
-            response = self._session.request(
-                method,
-                url,
-                data=body if payload is not None else None,
-                headers=headers,
-                timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
-            )
-        except requests.RequestException as exc:
-            raise ReceiverUnreachable(f"{method} {url}: {exc}") from exc
+        target = urlsplit(url)
+        path = target.path + (f"?{target.query}" if target.query else "")
+        retries = read_retries = 0
+        while True:
+            headers = sign_sync_call(
+                secret=self._secret, method=method, path=path, body=body, sender=self.sender,
+                receiver=self.receiver, now=time.time(),
+            )  # fmt: skip
+            headers["Content-Type"] = "application/json"
+            try:
+                response = self._session.request(
+                    method,
+                    url,
+                    data=body if payload is not None else None,
+                    headers=headers,
+                    timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+                )
+            except requests.RequestException as exc:
+                retryable = isinstance(exc, requests.ConnectionError | requests.Timeout)
+                is_read = isinstance(exc, requests.ReadTimeout)
+                if (
+                    not retryable
+                    or retries >= RETRIES
+                    or (is_read and read_retries >= _READ_RETRIES)
+                ):
+                    raise ReceiverUnreachable(f"{method} {url}: {exc}") from exc
+                retries, read_retries = retries + 1, read_retries + is_read
+                time.sleep(_backoff(retries))
+                continue
+            if response.status_code in _RETRY_STATUSES and retries < RETRIES:
+                retries += 1
+                time.sleep(_backoff(retries))
+                continue
+            break
         try:
             answer = response.json()
         except (ValueError, json.JSONDecodeError):

@@ -1,6 +1,9 @@
 """``/internal/sync/`` endpoints: authenticate, parse, call one service, render.
 
-Every error is a ``SyncError`` turned into ``{code, message}`` here and nowhere else.
+Every call is signed for its method, path, sender and receiver and used once
+(``strangler.sync.signing``, ``strangler.sync.replay``); a body naming a ``source`` must name
+the signed sender. Every error is a ``SyncError`` turned into ``{code, message}`` here and
+nowhere else.
 """
 
 from __future__ import annotations
@@ -16,20 +19,27 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from strangler.identity import (
-    INTERNAL_AUTH_HEADER,
-    INTERNAL_TIMESTAMP_HEADER,
-    IdentityInvalid,
-    verify_internal_request,
-)
 from strangler.sync.apply import apply_batch, cursor_get
 from strangler.sync.config import sync_settings
 from strangler.sync.errors import BadRequest, SyncError, Unauthenticated
+from strangler.sync.replay import signature_record
+from strangler.sync.signing import verify_sync_call
 from strangler.sync.status import status_document
 from strangler.sync.switch import source_switch_record
 from strangler.sync.wire import SyncJSONEncoder, apply_request_parse, source_parse
 
-__all__ = ["apply_view", "cursor_view", "status_view", "switch_view"]
+__all__ = [
+    "apply_view",
+    "authenticate",
+    "cursor_view",
+    "request_json",
+    "status_view",
+    "switch_view",
+    "sync_endpoint",
+]
+
+# Where the authenticated sender rides on the request, for ``request_json``'s check.
+_SENDER = "strangler_sync.sender"
 
 _View = Callable[[HttpRequest], dict[str, Any]]
 
@@ -40,7 +50,7 @@ def sync_endpoint(view: _View) -> Callable[[HttpRequest], HttpResponse]:
     @wraps(view)
     def wrapper(request: HttpRequest) -> HttpResponse:
         try:
-            _authenticate(request)
+            authenticate(request)
             payload = view(request)
         except SyncError as exc:
             return JsonResponse(exc.as_json(), status=exc.status)
@@ -49,24 +59,43 @@ def sync_endpoint(view: _View) -> Callable[[HttpRequest], HttpResponse]:
     return csrf_exempt(never_cache(wrapper))
 
 
-def _authenticate(request: HttpRequest) -> None:
-    try:
-        verify_internal_request(
-            request.body,
-            mac=request.headers.get(INTERNAL_AUTH_HEADER),
-            timestamp=request.headers.get(INTERNAL_TIMESTAMP_HEADER),
-            secret=sync_settings().secret,
-            now=time.time(),
+def authenticate(request: HttpRequest) -> str:
+    """The sender of a signed call from a peer, used once; ``Unauthenticated`` otherwise."""
+    config = sync_settings()
+    query = request.META.get("QUERY_STRING", "")
+    now = time.time()
+    call = verify_sync_call(
+        secret=config.secret,
+        method=request.method or "",
+        path=request.path + (f"?{query}" if query else ""),
+        body=request.body,
+        headers=request.headers,
+        receiver=config.node,
+        now=now,
+    )
+    if config.peer(call.sender) is None:
+        raise Unauthenticated(
+            f"{call.sender!r} is not a peer of {config.node}.", code="unknown_sender"
         )
-    except IdentityInvalid as exc:
-        raise Unauthenticated(exc.message, code=exc.code) from None
+    signature_record(call, now=now)
+    request.META[_SENDER] = call.sender
+    return call.sender
 
 
 def request_json(request: HttpRequest) -> Any:
+    """The body as JSON; its ``source``, when it names one, must be the signed sender."""
     try:
-        return json.loads(request.body)
+        body = json.loads(request.body)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise BadRequest("The body is not JSON.") from None
+    sender = request.META.get(_SENDER)
+    source = body.get("source") if isinstance(body, dict) else None
+    if sender is not None and source is not None and source != sender:
+        raise Unauthenticated(
+            f"The body's source {source!r} is not the signed sender {sender!r}.",
+            code="sender_mismatch",
+        )
+    return body
 
 
 @require_POST

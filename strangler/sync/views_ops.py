@@ -8,15 +8,17 @@
 - ``GET metrics``: Prometheus text, gauges read from the database at scrape time.
 
 The first three are signed like every ``/internal/sync/`` call and answer errors as
-``{code, message}`` through the same wrapper as the stream's own endpoints. ``metrics`` is
-not signed (Prometheus scrapes without a secret) and shows counts only, no row data.
+``{code, message}`` through the same wrapper as the stream's own endpoints. ``metrics`` takes
+a signed call too, or, since Prometheus cannot sign, ``Authorization: Bearer`` with the node's
+metrics token (``STRANGLER_SYNC['metrics_token']``); without either it answers 401.
 """
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -29,14 +31,16 @@ from strangler.sync.checksums import (
     key_bounds,
     segment_checksums,
 )
-from strangler.sync.errors import BadRequest, NotSent
+from strangler.sync.config import sync_settings
+from strangler.sync.errors import BadRequest, NotSent, SyncError, Unauthenticated
 from strangler.sync.metrics import registry
 from strangler.sync.ops_client import bounds_to_json, checksum_to_json, state_to_json
 from strangler.sync.repair import rows_raise
 from strangler.sync.row_states import row_states, rows_in_range
 from strangler.sync.schema import inbound_target, send_tables
 from strangler.sync.sides import source_shape
-from strangler.sync.views import request_json, sync_endpoint
+from strangler.sync.signing import SIGNATURE_HEADER
+from strangler.sync.views import authenticate, request_json, sync_endpoint
 from strangler.sync.wire import apply_request_parse, source_parse
 
 __all__ = ["checksum_view", "metrics_view", "rows_apply_view", "rows_resend_view", "rows_view"]
@@ -153,7 +157,29 @@ def rows_view(request: HttpRequest) -> dict[str, Any]:
 @require_GET
 @never_cache
 def metrics_view(request: HttpRequest) -> HttpResponse:
+    try:
+        _metrics_authenticate(request)
+    except SyncError as exc:
+        return JsonResponse(exc.as_json(), status=exc.status)
     return HttpResponse(generate_latest(registry()), content_type=CONTENT_TYPE_LATEST)
+
+
+def _metrics_authenticate(request: HttpRequest) -> None:
+    """A bearer token equal to the node's metrics token, or else a signed sync call."""
+    token = sync_settings().metrics_token
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and given:
+        if token and hmac.compare_digest(given.strip().encode(), token.encode()):
+            return
+        raise Unauthenticated(
+            "The bearer token is not this node's metrics token.", code="bad_token"
+        )
+    if SIGNATURE_HEADER not in request.headers:
+        raise Unauthenticated(
+            "Send Authorization: Bearer <STRANGLER_SYNC_METRICS_TOKEN>, or sign the call as a "
+            "peer (docs/sync.md, 'Authentication')."
+        )
+    authenticate(request)
 
 
 def _shape(body: Any) -> TableShape:

@@ -116,13 +116,48 @@ def test_a_service_is_named_in_its_logs_as_strangler_up_names_it(compose, stack,
         assert stack["processes"][process]["env"]["STRANGLER_SERVICE"] == process
 
 
-def test_the_shared_settings_name_every_secret_the_stack_needs():
+# Every Django process reads these three (strangler/servicekit/secret_settings.py); the proxy
+# reads the identity secret and its admin token.
+DJANGO_SECRETS = ("DJANGO_SECRET_KEY", "STRANGLER_IDENTITY_SECRET", "STRANGLER_SYNC_SECRET")
+PROXY_SECRETS = ("STRANGLER_IDENTITY_SECRET", "PROXY_ADMIN_TOKEN")
+SECRET_NAMES = (*DJANGO_SECRETS, "PROXY_ADMIN_TOKEN", "STRANGLER_SYNC_METRICS_TOKEN")
+
+
+def _python_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {name: s for name, s in compose["services"].items() if "env_file" in s}
+
+
+def test_every_secret_comes_from_the_shell_or_compose_stops_naming_it(compose):
+    for name, service in _python_services(compose).items():
+        environment = service.get("environment", {})
+        for secret in PROXY_SECRETS if name == "proxy" else DJANGO_SECRETS:
+            assert environment.get(secret, "").startswith(f"${{{secret}:?set {secret} "), (
+                name,
+                secret,
+            )
+
+
+def test_no_file_compose_reads_holds_a_secret(compose):
+    env_files = {f for s in compose["services"].values() for f in s.get("env_file", [])}
+    for env_file in env_files:
+        text = (REPO / env_file).read_text(encoding="utf-8")
+        names = {line.split("=", 1)[0].strip() for line in text.splitlines() if "=" in line}
+        assert not names & set(SECRET_NAMES), env_file
+    for name, service in compose["services"].items():
+        for key, value in service.get("environment", {}).items():
+            if key in SECRET_NAMES:
+                assert str(value).startswith("${"), (name, key)
+
+
+def test_the_shared_settings_still_name_the_broker():
     text = (REPO / "deploy" / "compose.env").read_text(encoding="utf-8")
-    names = {line.split("=", 1)[0] for line in text.splitlines() if "=" in line}
-    assert names >= {
-        "DJANGO_SECRET_KEY", "STRANGLER_IDENTITY_SECRET", "STRANGLER_SYNC_SECRET",
-        "PROXY_ADMIN_TOKEN", "CELERY_BROKER_URL",
-    }  # fmt: skip
+    assert "CELERY_BROKER_URL=redis://redis:6379/0" in text.splitlines()
+
+
+def test_only_the_proxys_public_port_is_published(compose):
+    published = {name: s["ports"] for name, s in compose["services"].items() if "ports" in s}
+
+    assert published == {"proxy": ["8000:8000"]}
 
 
 def test_every_dockerfile_a_service_builds_exists(compose):

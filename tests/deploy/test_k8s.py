@@ -86,3 +86,33 @@ def test_the_route_table_is_mounted_as_a_directory_so_updates_reach_the_proxy():
     [mount] = spec["containers"][0]["volumeMounts"]
     assert "subPath" not in mount
     assert "/config/routes.yaml" in spec["containers"][0]["command"]
+
+
+def test_no_manifest_carries_a_secret_value():
+    assert [name for name, doc in DOCUMENTS if doc["kind"] == "Secret"] == []
+    for name, doc in DOCUMENTS:
+        assert "stringData" not in doc, name
+
+
+@pytest.mark.parametrize("name", sorted(DEPLOYMENTS))
+def test_every_pod_reads_its_secrets_from_the_secret_the_operator_creates(name):
+    pod = DEPLOYMENTS[name]["spec"]["template"]["spec"]
+    for container in [*pod.get("initContainers", []), *pod["containers"]]:
+        sources = container.get("envFrom", [])
+        assert {"secretRef": {"name": "strangler-secrets"}} in sources, (name, container["name"])
+        for variable in container.get("env", []):
+            assert "value" not in variable or "SECRET" not in variable["name"], variable
+
+
+def test_only_the_proxys_public_port_can_be_published():
+    for name, doc in DOCUMENTS:
+        if doc["kind"] == "Service" and doc["spec"].get("type") in ("NodePort", "LoadBalancer"):
+            assert doc["metadata"]["name"] == "proxy", name
+            assert [p["targetPort"] for p in doc["spec"]["ports"]] == ["http"], name
+    for name, deployment in DEPLOYMENTS.items():
+        pod = deployment["spec"]["template"]["spec"]
+        assert not pod.get("hostNetwork"), name
+        for container in pod["containers"]:
+            assert all("hostPort" not in port for port in container.get("ports", [])), name
+    admin = next(doc for _, doc in DOCUMENTS if doc["metadata"]["name"] == "proxy-admin")
+    assert admin["spec"].get("type", "ClusterIP") == "ClusterIP"

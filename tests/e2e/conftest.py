@@ -30,7 +30,10 @@ HTTP_TIMEOUT_SECONDS = 10
 # in the demo) and relay passes (10 s): a minute is ample.
 CONDITION_DEADLINE_SECONDS = 60.0
 CONDITION_POLL_SECONDS = 0.5
+# What the tutorials have the reader export: demo mode for the commands that load a project's
+# settings, and the demo secrets for the CLI's calls to the proxy's admin API and the nodes.
 DEMO_SECRETS = {
+    "STRANGLER_DEMO": "1",
     "PROXY_ADMIN_TOKEN": "insecure-demo-admin-token",
     "STRANGLER_SYNC_SECRET": "insecure-demo-sync-secret",
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -74,6 +75,23 @@ def running(
 def python_env(**overrides: str) -> dict[str, str]:
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **overrides}
     env.setdefault("DJANGO_SETTINGS_MODULE", "monolith.settings")
+    return env
+
+
+# What a deployment sets (strangler/servicekit/secret_settings.py): outside demo mode every
+# process refuses to start without them.
+SECRET_VARIABLES = (
+    "DJANGO_SECRET_KEY", "STRANGLER_IDENTITY_SECRET", "STRANGLER_SYNC_SECRET", "PROXY_ADMIN_TOKEN",
+)  # fmt: skip
+
+
+def deployment_env(**overrides: str) -> dict[str, str]:
+    """``python_env`` outside demo mode, each secret a fresh random value unless overridden."""
+    env = python_env()
+    env.pop("STRANGLER_DEMO", None)
+    env.pop("STRANGLER_SYNC_METRICS_TOKEN", None)
+    env.update({name: secrets.token_urlsafe(32) for name in SECRET_VARIABLES})
+    env.update(overrides)
     return env
 
 

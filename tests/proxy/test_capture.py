@@ -50,8 +50,9 @@ async def _get(proxy: Any, target: str, **kwargs: Any) -> None:
 
 
 def test_the_var_dir_comes_from_strangler_var_dir() -> None:
-    assert ProxySettings.from_env({}).var_dir == Path("var")
-    assert ProxySettings.from_env({"STRANGLER_VAR_DIR": "/srv/x"}).var_dir == Path("/srv/x")
+    demo = {"STRANGLER_DEMO": "1"}
+    assert ProxySettings.from_env(demo).var_dir == Path("var")
+    assert ProxySettings.from_env({**demo, "STRANGLER_VAR_DIR": "/srv/x"}).var_dir == Path("/srv/x")
 
 
 async def test_capture_is_off_without_a_capture_section(

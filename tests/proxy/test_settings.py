@@ -1,15 +1,120 @@
-"""The proxy's process settings, read once from the environment."""
+"""The proxy's process settings, read once from the environment: its secrets are checked at
+start-up, as the services' are, and its edge limits come from named constants."""
 
 from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from proxy.edge_limits import HEADER_TIMEOUT_SECONDS, MAX_HEADER_BYTES
 from proxy.settings import ProxySettings, SettingsError
+from tests.monolith.processes import free_port, running, url_answers
+
+REPO = Path(__file__).resolve().parents[2]
+# A refusal comes before the proxy opens a socket: seconds, even on a loaded machine.
+REFUSAL_TIMEOUT_SECONDS = 60
+
+
+def deployment(**values: str | None) -> dict[str, str]:
+    """An environment outside demo mode with strong secrets, changed by ``values``."""
+    env = {
+        "STRANGLER_IDENTITY_SECRET": secrets.token_urlsafe(32),
+        "PROXY_ADMIN_TOKEN": secrets.token_urlsafe(32),
+    }
+    for name, value in values.items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
+    return env
+
+
+def test_strong_secrets_are_the_settings() -> None:
+    env = deployment()
+
+    settings = ProxySettings.from_env(env)
+
+    assert (settings.identity_secret, settings.admin_token) == (
+        env["STRANGLER_IDENTITY_SECRET"], env["PROXY_ADMIN_TOKEN"],
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("variable", ["STRANGLER_IDENTITY_SECRET", "PROXY_ADMIN_TOKEN"])
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [(None, "is not set"), ("", "is not set"), ("t0ken", "is too short"),
+     ("insecure-demo-admin-token", "is a published demo value")],
+    ids=["missing", "empty", "short", "published"],
+)  # fmt: skip
+def test_an_unusable_secret_is_refused_naming_the_variable(
+    variable: str, value: str | None, reason: str
+) -> None:
+    with pytest.raises(SettingsError, match=f"{variable} {reason}"):
+        ProxySettings.from_env(deployment(**{variable: value}))
+
+
+def test_demo_mode_takes_the_demo_secrets_the_services_share() -> None:
+    settings = ProxySettings.from_env({"STRANGLER_DEMO": "1"})
+
+    assert settings.identity_secret == "insecure-demo-identity-secret"
+    assert settings.admin_token == "insecure-demo-admin-token"
+
+
+def _proxy(port: int = 0) -> list[str]:
+    return [sys.executable, "-m", "proxy", "--config", str(REPO / "routes.yaml"),
+            "--port", str(port), "--admin-port", "0"]  # fmt: skip
+
+
+def _child_env(tmp_path: Path, values: dict[str, str]) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in
+           ("STRANGLER_DEMO", "STRANGLER_IDENTITY_SECRET", "PROXY_ADMIN_TOKEN")}  # fmt: skip
+    return {**env, "STRANGLER_VAR_DIR": str(tmp_path), **values}
+
+
+@pytest.mark.parametrize(
+    ("values", "variable"),
+    [
+        (deployment(STRANGLER_IDENTITY_SECRET=None), "STRANGLER_IDENTITY_SECRET"),
+        (deployment(PROXY_ADMIN_TOKEN=""), "PROXY_ADMIN_TOKEN"),
+        (deployment(PROXY_ADMIN_TOKEN="short-token"), "PROXY_ADMIN_TOKEN"),
+        (deployment(STRANGLER_IDENTITY_SECRET="insecure-demo-identity-secret"),
+         "STRANGLER_IDENTITY_SECRET"),
+    ],
+    ids=["missing", "empty", "short", "published"],
+)  # fmt: skip
+def test_the_proxy_process_refuses_to_start_naming_the_variable(
+    tmp_path: Path, values: dict[str, str], variable: str
+) -> None:
+    done = subprocess.run(
+        _proxy(), cwd=REPO, env=_child_env(tmp_path, values), capture_output=True,
+        text=True, timeout=REFUSAL_TIMEOUT_SECONDS, check=False,
+    )  # fmt: skip
+
+    assert done.returncode == 2
+    assert f"refusing to start: {variable} " in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize("values", [deployment(), {"STRANGLER_DEMO": "1"}],
+                         ids=["strong-secrets", "demo-switch"])  # fmt: skip
+def test_the_proxy_process_serves_with_strong_secrets_or_the_demo_switch(
+    tmp_path: Path, values: dict[str, str]
+) -> None:
+    port = free_port()
+    ready = url_answers(f"http://127.0.0.1:{port}/healthz")
+
+    with running(_proxy(port), env=_child_env(tmp_path, values),
+                 log=tmp_path / "proxy.log", ready=ready) as proc:  # fmt: skip
+        assert proc.poll() is None
 
 
 def test_the_edge_limits_default_to_the_named_constants() -> None:
-    settings = ProxySettings.from_env({})
+    settings = ProxySettings.from_env(deployment())
 
     assert settings.header_timeout == HEADER_TIMEOUT_SECONDS
     assert settings.max_header_bytes == MAX_HEADER_BYTES
@@ -17,9 +122,9 @@ def test_the_edge_limits_default_to_the_named_constants() -> None:
 
 def test_the_edge_limits_are_read_from_the_environment() -> None:
     settings = ProxySettings.from_env(
-        {"PROXY_HEADER_TIMEOUT": "5", "PROXY_KEEPALIVE_TIMEOUT": "30",
-         "PROXY_MAX_CONNECTIONS": "200", "PROXY_MAX_HEADER_BYTES": "16384",
-         "PROXY_MAX_HEADERS": "50"}
+        deployment(PROXY_HEADER_TIMEOUT="5", PROXY_KEEPALIVE_TIMEOUT="30",
+                   PROXY_MAX_CONNECTIONS="200", PROXY_MAX_HEADER_BYTES="16384",
+                   PROXY_MAX_HEADERS="50")
     )  # fmt: skip
 
     assert (settings.header_timeout, settings.keepalive_timeout) == (5.0, 30.0)
@@ -38,4 +143,4 @@ def test_the_edge_limits_are_read_from_the_environment() -> None:
 )  # fmt: skip
 def test_an_unusable_edge_limit_stops_start_up_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
-        ProxySettings.from_env({name: value})
+        ProxySettings.from_env(deployment(**{name: value}))

@@ -15,6 +15,12 @@ import environ
 
 from strangler.servicekit.celery_config import celery_settings
 from strangler.servicekit.db import database_from_url
+from strangler.servicekit.secret_settings import (
+    SYNC_METRICS_TOKEN,
+    SecretSpec,
+    django_secret_key,
+    read_secrets_or_exit,
+)
 from strangler.sync.schedule import BROKER_VISIBILITY_TIMEOUT_SECONDS
 
 REPO_DIR = Path(__file__).resolve().parents[2]
@@ -29,7 +35,12 @@ RUN_ID = env.str("SYNC_RUN_ID", default=str(os.getpid()))
 VAR_DIR = Path(env.str("STRANGLER_VAR_DIR", default=str(REPO_DIR / "var" / "sync_project")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-SECRET_KEY = "insecure-sync-test-project"
+# The test suites run in demo mode (STRANGLER_DEMO=1, pyproject.toml's [tool.pytest_env]);
+# the nodes read their secrets through the same check as the real projects.
+_SECRET_KEY = django_secret_key("insecure-sync-test-project")
+_SYNC_SECRET = SecretSpec("STRANGLER_SYNC_SECRET", "insecure-sync-test-secret")
+_secrets = read_secrets_or_exit(env.ENVIRON, (_SECRET_KEY, _SYNC_SECRET, SYNC_METRICS_TOKEN))
+SECRET_KEY = _secrets[_SECRET_KEY.name]
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 INSTALLED_APPS = [
@@ -57,7 +68,8 @@ _PART_COLUMNS = ["id", "widget_id", "name", "quantity"]
 _OUTBOUND_ENABLED = env.bool("SYNC_OUTBOUND_ENABLED", default=NODE == "alpha")
 STRANGLER_SYNC = {
     "node": NODE,
-    "secret": env.str("STRANGLER_SYNC_SECRET", default="insecure-sync-test-secret"),
+    "secret": _secrets[_SYNC_SECRET.name],
+    "metrics_token": _secrets[SYNC_METRICS_TOKEN.name],
     "peers": {PEER: {"url": env.str("SYNC_PEER_URL", default="http://127.0.0.1:9")}},
     "outbound": [
         {"model": "widgets.Widget", "to": PEER, "fields": _WIDGET_COLUMNS, "exclude": [],

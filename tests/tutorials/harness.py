@@ -135,6 +135,9 @@ class Session:
         self.env.pop("DATABASE_URL", None)
         self.env.pop("CATALOG_DATABASE_URL", None)
         self.env.pop("CELERY_BROKER_URL", None)
+        # The reader's shell is not in demo mode (the suites are): `make up` sets it for the
+        # stack, and a tutorial that runs a project's commands itself says to export it.
+        self.env.pop("STRANGLER_DEMO", None)
         # The route table names the upstreams' ports: the reader's copy names the moved ones.
         var_dir.mkdir(parents=True, exist_ok=True)
         routes = var_dir / "routes.yaml"

@@ -9,15 +9,12 @@ from typing import Any
 
 from django.test import Client
 
-from strangler.identity import (
-    INTERNAL_AUTH_HEADER,
-    INTERNAL_TIMESTAMP_HEADER,
-    sign_internal_request,
-)
 from strangler.sync.position import Position
+from strangler.sync.signing import sign_sync_call
 from strangler.sync.wire import ApplyRequest, RowChange, dumps
 
 SOURCE = "beta"
+NODE = "alpha"  # this test process
 WIDGET = "widgets_widget"
 PART = "widgets_part"
 WIDGET_COLUMNS = ("id", "sku", "name", "price", "updated_at")
@@ -58,12 +55,20 @@ def batch(*changes: RowChange, start: int = 0, end: int | None = None,
     )
 
 
+def sync_headers(method: str, path: str, body: bytes, *, secret: str, sender: str = SOURCE,
+                 receiver: str = NODE, timestamp: int | None = None) -> dict[str, str]:  # fmt: skip
+    """The headers of a call signed as ``sender`` for ``receiver`` (beta to alpha by default)."""
+    now = time.time() if timestamp is None else timestamp
+    return sign_sync_call(secret=secret, method=method, path=path, body=body, sender=sender,
+                          receiver=receiver, now=now)  # fmt: skip
+
+
 def signed_post(client: Client, path: str, payload: Any, *, secret: str,
                 timestamp: int | None = None) -> Any:  # fmt: skip
     body = dumps(payload) if not isinstance(payload, bytes) else payload
-    stamp = int(time.time()) if timestamp is None else timestamp
-    headers = {
-        INTERNAL_TIMESTAMP_HEADER: str(stamp),
-        INTERNAL_AUTH_HEADER: sign_internal_request(body, secret=secret, timestamp=stamp),
-    }
+    headers = sync_headers("POST", path, body, secret=secret, timestamp=timestamp)
     return client.post(path, data=body, content_type="application/json", headers=headers)
+
+
+def signed_get(client: Client, path: str, *, secret: str) -> Any:
+    return client.get(path, headers=sync_headers("GET", path, b"", secret=secret))

@@ -110,7 +110,9 @@ class _DeletingDuringTheCopy(OpsClient):
 
 def test_a_row_deleted_during_the_backfill_is_not_resurrected(ops_beta: Node) -> None:
     seed_widgets(50)
-    client = _DeletingDuringTheCopy(pk=30, beta=ops_beta, secret=sync_settings().secret)
+    client = _DeletingDuringTheCopy(
+        pk=30, beta=ops_beta, secret=sync_settings().secret, sender="alpha", receiver="beta"
+    )
 
     record = backfill_table(_widgets_table(), peer="beta", batch_size=10, client=client)
 

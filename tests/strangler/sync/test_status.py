@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -11,15 +10,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from strangler.identity import (
-    INTERNAL_AUTH_HEADER,
-    INTERNAL_TIMESTAMP_HEADER,
-    sign_internal_request,
-)
 from strangler.sync.changelog import heartbeat_write
 from strangler.sync.models import Change, Cursor, DeadLetter, Stream
 from strangler.sync.runs import BackfillProgress, ReconcileRun
 from strangler.sync.status import Thresholds, status_document, status_lines
+from tests.strangler.sync.factories import signed_get
 from tests.strangler.sync.ops_fixtures import run_tables
 from tests.sync_project.widgets.models import Widget
 
@@ -202,15 +197,8 @@ def test_the_human_status_has_a_table_per_part_and_the_problems() -> None:
 
 def test_the_status_endpoint_answers_the_document(client: Client, settings: Any) -> None:
     _acked(5)
-    stamp = int(time.time())
-    signature = sign_internal_request(
-        b"", secret=settings.STRANGLER_SYNC["secret"], timestamp=stamp
-    )
 
-    response = client.get(
-        "/internal/sync/status",
-        headers={INTERNAL_TIMESTAMP_HEADER: str(stamp), INTERNAL_AUTH_HEADER: signature},
-    )
+    response = signed_get(client, "/internal/sync/status", secret=settings.STRANGLER_SYNC["secret"])
 
     assert response.status_code == 200
     body = response.json()
@@ -222,13 +210,16 @@ def test_the_status_endpoint_answers_the_document(client: Client, settings: Any)
 
 
 @pytest.mark.urls("tests.strangler.sync.ops_urls")
-def test_the_metrics_endpoint_reads_the_database_at_scrape_time(client: Client) -> None:
+def test_the_metrics_endpoint_reads_the_database_at_scrape_time(
+    client: Client, settings: Any
+) -> None:
     _acked(120)
     _widget(1)
+    token = {"Authorization": f"Bearer {settings.STRANGLER_SYNC['metrics_token']}"}
 
-    first = client.get("/internal/sync/metrics").content.decode()
+    first = client.get("/internal/sync/metrics", headers=token).content.decode()
     _widget(2)
-    second = client.get("/internal/sync/metrics").content.decode()
+    second = client.get("/internal/sync/metrics", headers=token).content.decode()
 
     assert 'strangler_sync_backlog{peer="beta"} 1.0' in first
     assert 'strangler_sync_backlog{peer="beta"} 2.0' in second

@@ -9,14 +9,18 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from strangler.identity import (
-    INTERNAL_AUTH_HEADER,
-    INTERNAL_TIMESTAMP_HEADER,
-    sign_internal_request,
-)
 from strangler.sync.models import RowVersion
+from strangler.sync.signing import SIGNATURE_HEADER
 from strangler.sync.wire import dumps
-from tests.strangler.sync.factories import WIDGET, WIDGET_COLUMNS, batch, signed_post, widget
+from tests.strangler.sync.factories import (
+    WIDGET,
+    WIDGET_COLUMNS,
+    batch,
+    signed_get,
+    signed_post,
+    sync_headers,
+    widget,
+)
 from tests.sync_project.widgets.models import Widget
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +76,8 @@ def test_a_call_without_the_headers_is_401_saying_which_to_send(client: Client) 
     response = client.post("/internal/sync/cursor", data=b"{}", content_type="application/json")
 
     assert response.status_code == 401
-    assert INTERNAL_AUTH_HEADER in response.json()["message"]
+    assert response.json()["code"] == "unauthenticated"
+    assert SIGNATURE_HEADER in response.json()["message"]
 
 
 def test_a_signed_body_that_is_not_json_is_400(client: Client, secret: str) -> None:
@@ -121,12 +126,7 @@ def test_apply_takes_only_post(client: Client) -> None:
 
 def test_status_answers_the_nodes_cursors_and_dead_letters(client: Client, secret: str) -> None:
     _apply(client, secret, batch(widget(1, 1)).as_json())
-    stamp = int(time.time())
-    headers = {
-        INTERNAL_TIMESTAMP_HEADER: str(stamp),
-        INTERNAL_AUTH_HEADER: sign_internal_request(b"", secret=secret, timestamp=stamp),
-    }
-    status = client.get("/internal/sync/status", headers=headers).json()
+    status = signed_get(client, "/internal/sync/status", secret=secret).json()
 
     assert status["node"] == "alpha"
     assert [(c["source"], c["cursor"]) for c in status["cursors"]] == [("beta", [0, 1])]
@@ -185,3 +185,122 @@ def test_a_resend_of_a_table_this_node_does_not_send_back_is_409(
 
     assert response.status_code == 409
     assert response.json()["code"] == "not_sent"
+
+
+def _post(client: Client, path: str, body: bytes, headers: dict[str, str]) -> Any:
+    return client.post(path, data=body, content_type="application/json", headers=headers)
+
+
+def test_a_replayed_call_is_401_replayed_and_applies_nothing_again(
+    client: Client, secret: str
+) -> None:
+    body = dumps(batch(widget(1, 1)).as_json())
+    headers = sync_headers("POST", "/internal/sync/apply", body, secret=secret)
+    first = _post(client, "/internal/sync/apply", body, headers)
+    Widget.objects.all().delete()
+
+    replayed = _post(client, "/internal/sync/apply", body, headers)
+
+    assert first.status_code == 200
+    assert (replayed.status_code, replayed.json()["code"]) == (401, "replayed")
+    assert not Widget.objects.exists()
+
+
+def test_a_signature_made_for_one_endpoint_is_refused_on_another(
+    client: Client, secret: str
+) -> None:
+    body = dumps(batch(widget(1, 1)).as_json())
+    headers = sync_headers("POST", "/internal/sync/cursor", body, secret=secret)
+
+    response = _post(client, "/internal/sync/apply", body, headers)
+
+    assert (response.status_code, response.json()["code"]) == (401, "bad_signature")
+    assert not Widget.objects.exists()
+
+
+def test_a_signature_made_for_a_post_is_refused_on_a_get(client: Client, secret: str) -> None:
+    headers = sync_headers("POST", "/internal/sync/status", b"", secret=secret)
+
+    response = client.get("/internal/sync/status", headers=headers)
+
+    assert (response.status_code, response.json()["code"]) == (401, "bad_signature")
+
+
+def test_a_call_signed_for_another_node_is_refused(client: Client, secret: str) -> None:
+    body = dumps(batch(widget(1, 1)).as_json())
+    headers = sync_headers("POST", "/internal/sync/apply", body, secret=secret, receiver="gamma")
+
+    response = _post(client, "/internal/sync/apply", body, headers)
+
+    assert (response.status_code, response.json()["code"]) == (401, "wrong_receiver")
+    assert "'gamma'" in response.json()["message"]
+    assert not Widget.objects.exists()
+
+
+def test_a_call_readdressed_to_this_node_no_longer_verifies(client: Client, secret: str) -> None:
+    body = dumps(batch(widget(1, 1)).as_json())
+    headers = sync_headers("POST", "/internal/sync/apply", body, secret=secret, receiver="gamma")
+    headers["X-Strangler-Sync-To"] = "alpha"
+
+    response = _post(client, "/internal/sync/apply", body, headers)
+
+    assert (response.status_code, response.json()["code"]) == (401, "bad_signature")
+
+
+def test_a_sender_that_is_not_a_peer_is_refused(client: Client, secret: str) -> None:
+    body = dumps({"source": "gamma"})
+    headers = sync_headers("POST", "/internal/sync/cursor", body, secret=secret, sender="gamma")
+
+    response = _post(client, "/internal/sync/cursor", body, headers)
+
+    assert (response.status_code, response.json()["code"]) == (401, "unknown_sender")
+
+
+def test_a_body_speaking_for_another_source_than_the_signed_sender_is_refused(
+    client: Client, secret: str, settings: Any
+) -> None:
+    settings.STRANGLER_SYNC = {
+        **settings.STRANGLER_SYNC,
+        "peers": {**settings.STRANGLER_SYNC["peers"], "gamma": {"url": "http://127.0.0.1:9"}},
+    }
+    body = dumps(batch(widget(1, 1)).as_json())  # source: beta
+    headers = sync_headers("POST", "/internal/sync/apply", body, secret=secret, sender="gamma")
+
+    response = _post(client, "/internal/sync/apply", body, headers)
+
+    assert (response.status_code, response.json()["code"]) == (401, "sender_mismatch")
+    assert not Widget.objects.exists()
+
+
+def test_metrics_without_credentials_are_401_saying_what_to_send(client: Client) -> None:
+    response = client.get("/internal/sync/metrics")
+
+    assert (response.status_code, response.json()["code"]) == (401, "unauthenticated")
+    assert "Authorization: Bearer" in response.json()["message"]
+
+
+def test_metrics_with_a_wrong_bearer_token_are_401(client: Client) -> None:
+    response = client.get("/internal/sync/metrics", headers={"Authorization": "Bearer guess"})
+
+    assert (response.status_code, response.json()["code"]) == (401, "bad_token")
+
+
+def test_metrics_answer_the_nodes_bearer_token(client: Client, settings: Any) -> None:
+    token = settings.STRANGLER_SYNC["metrics_token"]
+
+    response = client.get("/internal/sync/metrics", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 200
+    assert b"strangler_sync_up" in response.content
+
+
+def test_metrics_answer_a_signed_call_when_no_token_is_set(
+    client: Client, secret: str, settings: Any
+) -> None:
+    settings.STRANGLER_SYNC = {**settings.STRANGLER_SYNC, "metrics_token": ""}
+
+    unsigned = client.get("/internal/sync/metrics", headers={"Authorization": "Bearer x"})
+    signed = signed_get(client, "/internal/sync/metrics", secret=secret)
+
+    assert unsigned.status_code == 401
+    assert signed.status_code == 200
