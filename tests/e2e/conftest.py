@@ -8,7 +8,9 @@ talks HTTP to the proxy and the services.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 import requests
 
@@ -158,11 +161,40 @@ def wait_until(
         time.sleep(CONDITION_POLL_SECONDS)
 
 
+# Set to a PostgreSQL server's URL (no database name) to run the stack on PostgreSQL: each
+# node gets a fresh database there, dropped at the end (.ci/run's second pass).
+POSTGRES_VARIABLE = "E2E_POSTGRES_URL"
+
+
+@contextlib.contextmanager
+def _postgres_databases(server: str, names: list[str]) -> Iterator[list[str]]:
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        for name in names:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield [f"{server}/{name}" for name in names]
+        finally:
+            for name in names:
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     var_dir: Path = tmp_path_factory.mktemp("e2e") / "var"
     session = Session(var_dir)
     session.env.update(DEMO_SECRETS)
+    with contextlib.ExitStack() as databases:
+        server = os.environ.get(POSTGRES_VARIABLE, "").rstrip("/")
+        if server:
+            names = [f"e2e_monolith_{os.getpid()}", f"e2e_catalog_{os.getpid()}"]
+            monolith_db, catalog_db = databases.enter_context(_postgres_databases(server, names))
+            session.env["DATABASE_URL"] = monolith_db
+            session.env["CATALOG_DATABASE_URL"] = catalog_db
+        yield from _running(session)
+
+
+def _running(session: Session) -> Iterator[Stack]:
     try:
         session.run(
             Command(

@@ -44,6 +44,7 @@ CANARY_10_REQUESTS = 2000
 CANARY_50_REQUESTS = 800
 # Writes and immediate reads of a canary user, to count the reads that see an older value.
 READ_AFTER_WRITE_ROUNDS = 40
+PLAN_ROUTES = ("catalog-products", "catalog-categories")
 
 
 @pytest.fixture(scope="module")
@@ -236,10 +237,20 @@ def test_writes_during_the_canary_reach_both_sides_and_a_writer_reads_their_own(
         # A canary user in the service's cohort, reading right after each of their writes.
         stale_without = _stale_reads(stack, writing, probe, keep_cookie=False)
         stale_with = _stale_reads(stack, writing, probe, keep_cookie=True)
+        # An operator moves every read to the service by hand, before any cutover: the
+        # writes stay with the monolith all the same.
+        for route in PLAN_ROUTES:
+            stack.ok("strangler", "routes", "set", route, "--mode", "service")
+        by_hand = {name: stack.routes()[name] for name in PLAN_ROUTES}
+        issued_before = writing.tally.issued
+        stack.browse(200, BROWSED)
+        written_in_service_mode = writing.tally.issued - issued_before
         back = stack.plan("rollback", PLAN)
         stack.browse(100, BROWSED)
     tally = writing.tally
 
+    assert {(r["mode"], r["write_owner"]) for r in by_hand.values()} == {("service", "monolith")}
+    assert written_in_service_mode > 0
     back.expect(0, "rolled back from 'canary-50' to 'shadow'")
     assert tally.errors == []
     assert tally.accepted == tally.issued
@@ -248,7 +259,8 @@ def test_writes_during_the_canary_reach_both_sides_and_a_writer_reads_their_own(
     _reconciled_clean(stack)
     assert stale_with == 0
     print(
-        f"\ncanary 10 % -> 50 % -> rollback: {tally.issued} writes issued, {tally.accepted} "
+        f"\ncanary 10 % -> 50 % -> service by hand ({written_in_service_mode} writes) -> "
+        f"rollback: {tally.issued} writes issued, {tally.accepted} "
         f"accepted, {present} of {len(tally.last)} products' last writes on both sides; "
         f"canary reads older than the user's own write: {stale_without}/"
         f"{READ_AFTER_WRITE_ROUNDS} without read-your-writes, {stale_with}/"

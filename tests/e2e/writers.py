@@ -11,8 +11,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
+import psycopg
 import requests
 
 from proxy.modes import BUCKETS, canary_bucket
@@ -143,25 +143,34 @@ class Writing:
             self._stop.wait(PAUSE_SECONDS)
 
 
-def prices(database: Path, products: list[int]) -> dict[int, str]:
-    """Prices straight from a side's SQLite file, as text with two decimals."""
-    marks = ",".join("?" * len(products))
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
-        rows = db.execute(
-            f"SELECT id, price FROM catalog_product WHERE id IN ({marks})",
-            products,
-        ).fetchall()
+def prices(database: str, products: list[int]) -> dict[int, str]:
+    """Prices straight from a side's database (a SQLite file or a PostgreSQL URL), as text
+    with two decimals."""
+    if database.startswith("postgres"):
+        with psycopg.connect(database) as db:
+            rows = db.execute(
+                "SELECT id, price FROM catalog_product WHERE id = ANY(%s)", [products]
+            ).fetchall()
+    else:
+        marks = ",".join("?" * len(products))
+        with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+            rows = db.execute(
+                f"SELECT id, price FROM catalog_product WHERE id IN ({marks})",
+                products,
+            ).fetchall()
     return {int(pk): f"{Decimal(str(price)):.2f}" for pk, price in rows}
 
 
 def wait_for_both_sides(stack: Stack, tally: Tally, *, deadline: float = 60.0) -> int:
     """Until every last accepted write is on both sides; how many are (all, or fail)."""
     var = stack.session.var_dir
+    monolith_db = stack.env.get("DATABASE_URL") or str(var / "monolith.sqlite3")
+    catalog_db = stack.env.get("CATALOG_DATABASE_URL") or str(var / "catalog.sqlite3")
     products = sorted(tally.last)
     end = time.monotonic() + deadline
     while True:
-        monolith = prices(var / "monolith.sqlite3", products)
-        catalog = prices(var / "catalog.sqlite3", products)
+        monolith = prices(monolith_db, products)
+        catalog = prices(catalog_db, products)
         present = [
             p
             for p in products
