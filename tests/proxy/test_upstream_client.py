@@ -227,9 +227,11 @@ async def test_waiting_for_a_full_pool_ends_at_the_total_timeout(
     # its own total timeout, the second request ends at its total timeout.
     with pytest.raises(UpstreamTimeout):
         await client.request("GET", "/", GET)
-    release.set()
+    # The upstream still holds the first request: it too ends at its total timeout. (Released
+    # before this await, a loaded machine could deliver the answer ahead of the timeout.)
     with pytest.raises(UpstreamTimeout):
         await first
+    release.set()
 
 
 async def test_a_large_answer_is_streamed_without_buffering_it(raw_upstream, make_client) -> None:

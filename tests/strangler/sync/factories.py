@@ -64,9 +64,12 @@ def sync_headers(method: str, path: str, body: bytes, *, secret: str, sender: st
 
 
 def signed_post(client: Client, path: str, payload: Any, *, secret: str,
-                timestamp: int | None = None) -> Any:  # fmt: skip
+                timestamp: int | None = None, sender: str = SOURCE,
+                receiver: str = NODE) -> Any:  # fmt: skip
     body = dumps(payload) if not isinstance(payload, bytes) else payload
-    headers = sync_headers("POST", path, body, secret=secret, timestamp=timestamp)
+    headers = sync_headers(
+        "POST", path, body, secret=secret, timestamp=timestamp, sender=sender, receiver=receiver
+    )
     return client.post(path, data=body, content_type="application/json", headers=headers)
 
 

@@ -139,6 +139,8 @@ def test_after_the_sync_applies_a_change_both_nodes_list_the_same_versions(
         "/internal/sync/apply",
         monolith["apply"],
         secret=settings.STRANGLER_SYNC["secret"],
+        sender="monolith",
+        receiver="catalog",
     )
     assert applied.status_code == 200, applied.content
     assert applied.json()["dead_lettered"] == 0
