@@ -142,7 +142,8 @@ def test_list_reads_the_file_when_the_proxy_is_not_running(
     assert listing["routes"][1] == {
         "name": "products", "pattern": "/api/v1/products/", "kind": "prefix", "methods": None,
         "owner": "catalog", "mode": "canary", "canary_percent": 10, "fallback": False,
-        "shadow_sample_rate": 1.0,
+        "shadow_sample_rate": 1.0, "read_sides": ["monolith", "catalog"],
+        "write_owner": "monolith", "unsynced_writes_accepted": False,
     }  # fmt: skip
 
 

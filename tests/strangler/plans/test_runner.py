@@ -319,7 +319,10 @@ def test_a_rollback_that_lands_on_verify_reconciles_again_so_its_gate_can_pass(t
     outcome = rollback(plan, state_dir=state_dir, actions=nodes, take_snapshot=nodes.snapshot)
 
     assert outcome.message == "rolled back from 'shadow' to 'verify'"
-    assert nodes.calls == [("routes", "monolith", None, True), ("reconcile", "forward", False)]
+    assert nodes.calls == [
+        ("routes", "monolith", None, True, "legacy"),
+        ("reconcile", "forward", False),
+    ]
     gate = plan_status(plan, state_dir=state_dir, now=nodes.snapshot()).gate
     assert gate is not None
     assert (gate.verdict, gate.reason) == ("passed", "every condition holds")
