@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from typing import Any
 
 from django.db import connection, transaction
@@ -24,16 +25,26 @@ from kombu.exceptions import OperationalError
 
 from strangler.sync.config import model_for, sync_settings
 
-__all__ = ["NUDGE_EXPIRES_SECONDS", "connect_nudges", "nudge_relay", "nudge_sender"]
+__all__ = [
+    "NUDGE_EXPIRES_SECONDS",
+    "NUDGE_MIN_INTERVAL_SECONDS",
+    "connect_nudges",
+    "nudge_relay",
+    "nudge_sender",
+]
 
 logger = logging.getLogger(__name__)
 
-# A nudge still queued after this long is dropped by the worker unrun: a relay pass that ran
-# meanwhile sent everything committed before it began, and the beat's periodic pass covers
-# the rest. Without it, ten writes a second queue ten relay tasks a second before one worker
-# that runs ~7 (0.1-0.15 s each, measured in the demo stack), and the heartbeat task waits
-# behind them: the measured lag grew by ~0.5 s every second while the data arrived in 0.2 s.
-NUDGE_EXPIRES_SECONDS = 2.0
+# At most one nudge per process in this long; the writes meanwhile share the next one. Ten
+# writes a second queued ten relay tasks a second before one worker that runs ~7 (0.1-0.15 s
+# each, measured in the demo stack), and the heartbeat task waited behind them: the measured
+# lag grew by ~0.5 s every second while the data arrived in 0.2 s. Two a second per process
+# stay below what a worker runs, at most half a second of added delay for a change.
+NUDGE_MIN_INTERVAL_SECONDS = 0.5
+# A nudge still queued after this long is dropped by the worker unrun (a worker back from an
+# outage need not run a pile of them): a relay pass that ran meanwhile sent everything
+# committed before it began, and the beat's periodic pass (10 s by default) covers the rest.
+NUDGE_EXPIRES_SECONDS = 10.0
 
 
 def connect_nudges() -> None:
@@ -99,6 +110,8 @@ class NudgeSender:
             self._wanted.wait()
             self._wanted.clear()
             self._send()
+            # Requests made during the pause set the flag again: one send serves them all.
+            time.sleep(NUDGE_MIN_INTERVAL_SECONDS)
 
     def _send(self) -> None:
         from strangler.sync.tasks import relay
