@@ -419,7 +419,9 @@ async def _serve(
             upstream=answering.name,
             new_cookie=new_cookie,
             want_body=shadow_to is not None,
-            wrote_cookie=_wrote_cookie(state, decision, request.method, upstream_response),
+            wrote_cookie=_wrote_cookie(
+                state, forwarder.table, decision, request.method, upstream_response
+            ),
         )
         response: web.StreamResponse | None = relay_now(request, answer)
         if response is None:
@@ -476,7 +478,11 @@ _SPLIT_READ_MODES = frozenset({"canary", "service"})
 
 
 def _wrote_cookie(
-    state: ProxyState, decision: Decision, method: str, upstream_response: UpstreamResponse
+    state: ProxyState,
+    table: RouteTable,
+    decision: Decision,
+    method: str,
+    upstream_response: UpstreamResponse,
 ) -> tuple[str, int] | None:
     """The read-your-writes cookie (value, seconds) for a write the write owner accepted on a
     route whose reads may go elsewhere; ``None`` for everything else."""
@@ -489,7 +495,7 @@ def _wrote_cookie(
         or not state.wrote.enabled
     ):
         return None
-    seconds = state.store.current.config.read_your_writes_seconds
+    seconds = table.config.read_your_writes_seconds
     if seconds <= 0:
         return None
     return state.wrote.issue(writer=decision.primary, now=time.time(), seconds=seconds), seconds
