@@ -114,7 +114,7 @@ def describe(plan: Plan, step: Step) -> list[str]:
         "cutover": [
             f"hold writes to {routes} at the proxy (at most {plan.cutover_hold_seconds:g} s)",
             f"wait until the sync {plan.legacy} -> {plan.service} has drained",
-            "reconcile the rows changed since the last reconcile",
+            "reconcile both sides, row content included (the writer's copy wins a conflict)",
             f"start the sync {plan.service} -> {plan.legacy}",
             f"routes {routes}: mode service (fallback to {plan.legacy} for reads on failure), "
             f"writes to {plan.service}",
