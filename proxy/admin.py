@@ -259,7 +259,9 @@ async def _change(request: web.Request) -> tuple[routes_file.RouteChange, bool]:
     return change, force
 
 
-def _edit_file(path: Path, name: str, change: routes_file.RouteChange, force: bool) -> bool:
+def _edit_file(
+    path: Path, name: str, change: routes_file.RouteChange, force: bool, sync_secret: str
+) -> bool:
     """Edit, validate and replace the file under the writers' lock; ``False``: a no-op.
     Blocking (lock, fsync): run in a thread."""
     with routes_file.locked(path):
@@ -276,7 +278,7 @@ def _edit_file(path: Path, name: str, change: routes_file.RouteChange, force: bo
         except ConfigError as exc:
             raise AdminError(400, "invalid_change", exc.message) from exc
         try:
-            check_writes_carried(config, source=str(path))
+            check_writes_carried(config, source=str(path), secret=sync_secret)
         except WritesNotCarried as exc:
             raise AdminError(409, exc.code, exc.message) from exc
         try:
@@ -293,7 +295,9 @@ async def _patch_route(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     change, force = await _change(request)
     store = _state(request).store
-    changed = await asyncio.to_thread(_edit_file, store.path, name, change, force)
+    changed = await asyncio.to_thread(
+        _edit_file, store.path, name, change, force, store.sync_secret
+    )
     if changed:
         result = await store.reload()
         if result.error is not None:  # the file changed again under us, into something invalid

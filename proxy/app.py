@@ -608,7 +608,7 @@ def build_app(
     app = web.Application(client_max_size=settings.max_body_bytes)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        store = TableStore(settings.routes_path, UpstreamPool())
+        store = TableStore(settings.routes_path, UpstreamPool(), sync_secret=settings.sync_secret)
         await store.load()
         dispatcher = shadow or ShadowDispatcher()
         await dispatcher.start()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from proxy.config import parse_table_config
 from proxy.errors import ConfigError
 from proxy.routing import CompiledRoute, Finding, RouteTable
 from proxy.write_guard import check_writes_carried
+from strangler.servicekit.secret_settings import PROXY_SYNC_SECRET, SecretRefused, read_secrets
 
 __all__ = ["CheckReport", "check_text", "describe_route", "main", "read_sides"]
 
@@ -81,12 +83,21 @@ def check_text(text: str, *, source: str) -> CheckReport:
     try:
         data = YAML(typ="safe").load(text)
         table = RouteTable(parse_table_config(data, source=source), source=source)
-        check_writes_carried(table.config, source=source)
+        check_writes_carried(table.config, source=source, secret=_sync_secret())
     except YAMLError as exc:
         return CheckReport(source, error=f"{source}: not valid YAML: {exc}")
     except ConfigError as exc:
         return CheckReport(source, error=exc.message)
     return CheckReport(source, table=table, findings=table.findings())
+
+
+def _sync_secret() -> str:
+    """The sync secret the CLI reads the nodes' status with: the environment's, or the
+    demo's in demo mode (the check then names what is missing)."""
+    try:
+        return read_secrets(os.environ, (PROXY_SYNC_SECRET,))[PROXY_SYNC_SECRET.name]
+    except SecretRefused as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _as_json(report: CheckReport) -> str:

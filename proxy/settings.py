@@ -24,6 +24,7 @@ from proxy.edge_limits import (
 from strangler.servicekit.secret_settings import (
     IDENTITY_SECRET,
     PROXY_ADMIN_TOKEN,
+    PROXY_SYNC_SECRET,
     SecretRefused,
     read_secrets,
 )
@@ -73,6 +74,9 @@ class ProxySettings:
     # Shared with the services (they verify the identity header) and with the monolith's
     # internal identity endpoint (it authenticates the proxy). Empty: no identity is passed.
     identity_secret: str = ""
+    # Signs the proxy's reads of the sync nodes' status, which decide whether a route may give
+    # its writes to an extracted service (proxy.write_guard). Empty: no route may.
+    sync_secret: str = ""
     trusted_proxies: tuple[str, ...] = ()
     # Largest request body accepted; larger ones are answered 413 before any byte goes on.
     max_body_bytes: int = 10 * 1024 * 1024
@@ -103,7 +107,7 @@ class ProxySettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> ProxySettings:
         env = os.environ if env is None else env
         try:
-            secrets = read_secrets(env, (IDENTITY_SECRET, PROXY_ADMIN_TOKEN))
+            secrets = read_secrets(env, (IDENTITY_SECRET, PROXY_ADMIN_TOKEN, PROXY_SYNC_SECRET))
         except SecretRefused as exc:
             raise SettingsError(str(exc)) from None
         trusted = tuple(
@@ -116,6 +120,7 @@ class ProxySettings:
             admin_port=_int(env, "PROXY_ADMIN_PORT", 8001, low=0, high=65535),
             admin_token=secrets[PROXY_ADMIN_TOKEN.name],
             identity_secret=secrets[IDENTITY_SECRET.name],
+            sync_secret=secrets[PROXY_SYNC_SECRET.name],
             trusted_proxies=trusted,
             max_body_bytes=_int(env, "PROXY_MAX_BODY_BYTES", 10 * 1024 * 1024, low=0, high=2**40),
             client_body_timeout=_float(env, "PROXY_CLIENT_BODY_TIMEOUT", 30.0),

@@ -36,9 +36,10 @@ class ReloadResult:
 
 
 class TableStore:
-    def __init__(self, path: Path, pool: UpstreamPool) -> None:
+    def __init__(self, path: Path, pool: UpstreamPool, *, sync_secret: str = "") -> None:
         self.path = path
         self.pool = pool
+        self.sync_secret = sync_secret  # reads the sync's status for proxy.write_guard
         self._current: RouteTable | None = None
         self._signature: tuple[int, int, int] | None = None
         self._closers: set[asyncio.Task[None]] = set()
@@ -65,7 +66,9 @@ class TableStore:
         signature = self._stat()
         config = load_table_config(self.path)
         table = RouteTable(config, source=str(self.path))
-        await _writes_carried(config, str(self.path), patience=START_UP_PATIENCE_SECONDS)
+        await _writes_carried(
+            config, str(self.path), self.sync_secret, patience=START_UP_PATIENCE_SECONDS
+        )
         self.install(table)
         self._signature = signature
         self.reload_holds()
@@ -104,7 +107,7 @@ class TableStore:
         try:
             config: TableConfig = load_table_config(self.path)
             table = RouteTable(config, source=str(self.path))
-            await _writes_carried(config, str(self.path))
+            await _writes_carried(config, str(self.path), self.sync_secret)
         except ConfigError as exc:
             self._signature = signature
             logger.error("route table refused; the previous one keeps serving: %s", exc)
@@ -131,11 +134,15 @@ class TableStore:
         await self.pool.close()
 
 
-async def _writes_carried(config: TableConfig, source: str, *, patience: float = 0.0) -> None:
+async def _writes_carried(
+    config: TableConfig, source: str, secret: str, *, patience: float = 0.0
+) -> None:
     """The write-owner check (proxy.write_guard), off the event loop; no I/O at all unless a
     route gives its writes to a side other than the legacy upstream."""
     if streams_to_check(config):
-        await asyncio.to_thread(check_writes_carried, config, source=source, patience=patience)
+        await asyncio.to_thread(
+            check_writes_carried, config, source=source, secret=secret, patience=patience
+        )
 
 
 async def _close_later(upstreams: list[Upstream], grace: float) -> None:

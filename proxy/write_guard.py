@@ -9,7 +9,8 @@ reload (edited by hand, ``strangler routes set``), and the admin API, which chec
 it writes the file.
 
 The upstream's name is its sync node's name, and its base URL serves the node's
-``/internal/sync/status`` (signed with ``STRANGLER_SYNC_SECRET``, as the plans read it).
+``/internal/sync/status`` (signed with the proxy's ``STRANGLER_SYNC_SECRET``, as the plans
+read it).
 ``unsynced_writes_accepted: true`` on a route skips the check: the one escape hatch, for a
 side whose copy nobody reads any more (docs/proxy.md).
 
@@ -26,6 +27,7 @@ import requests
 from proxy.config import TableConfig
 from proxy.errors import ConfigError
 from strangler.plans.figures import stream_state
+from strangler.servicekit.secret_settings import SYNC_SECRET
 
 __all__ = ["CarriedStream", "WritesNotCarried", "check_writes_carried", "streams_to_check"]
 
@@ -66,15 +68,18 @@ def streams_to_check(config: TableConfig) -> list[CarriedStream]:
     ]
 
 
-def check_writes_carried(config: TableConfig, *, source: str, patience: float = 0.0) -> None:
-    """Raise :class:`ConfigError` naming the route, its ``write_owner`` and the stream that is
-    off or unreadable. ``patience``: keep asking an unreadable node this long (start-up)."""
+def check_writes_carried(
+    config: TableConfig, *, source: str, secret: str, patience: float = 0.0
+) -> None:
+    """Raise :class:`WritesNotCarried` naming the route, its ``write_owner`` and the stream
+    that is off or unreadable. ``secret``: the sync secret the nodes' status is read with;
+    ``patience``: keep asking an unreadable node this long (start-up)."""
     verdicts: dict[tuple[str, str], str | None] = {}
     with requests.Session() as session:
         for need in streams_to_check(config):
             key = (need.writer_url, need.peer)
             if key not in verdicts:
-                verdicts[key] = _problem(session, need, patience)
+                verdicts[key] = _problem(session, need, secret, patience)
             problem = verdicts[key]
             if problem is not None:
                 raise WritesNotCarried(
@@ -86,12 +91,21 @@ def check_writes_carried(config: TableConfig, *, source: str, patience: float = 
                 )
 
 
-def _problem(session: requests.Session, need: CarriedStream, patience: float) -> str | None:
-    deadline = time.monotonic() + patience
+def _problem(
+    session: requests.Session, need: CarriedStream, secret: str, patience: float
+) -> str | None:
     stream_name = f"the sync stream {need.writer} -> {need.peer}"
+    if not secret:
+        return (
+            f"{stream_name} cannot be checked: the proxy has no {SYNC_SECRET.name} to read "
+            "the sync's status with (set it in the proxy's environment)"
+        )
+    deadline = time.monotonic() + patience
     while True:
         errors: list[str] = []
-        state = stream_state(need.writer_url, need.writer, need.peer, session, errors)
+        state = stream_state(
+            need.writer_url, need.writer, need.peer, session, errors, secret=secret
+        )
         if state is not None:
             return None if state.enabled else f"{stream_name} is off"
         if not errors:

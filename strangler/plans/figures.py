@@ -311,14 +311,21 @@ def _proxy_counts(
 
 
 def stream_state(
-    node_url: str, node: str, peer: str, session: requests.Session, errors: list[str]
+    node_url: str,
+    node: str,
+    peer: str,
+    session: requests.Session,
+    errors: list[str],
+    *,
+    secret: str | None = None,
 ) -> StreamState | None:
     """The stream from ``node`` (at ``node_url``) to ``peer``, as ``node`` reports it; ``None``
     (with the reason added to ``errors``) when it cannot be read or ``node`` has no such peer.
     The read is signed as ``peer``, the only sender ``node`` takes calls from (docs/sync.md,
-    "Authentication")."""
+    "Authentication"). ``secret``: the sync secret, else ``$STRANGLER_SYNC_SECRET``."""
     url = f"{node_url.rstrip('/')}/internal/sync/status"
-    secret = os.environ.get(_SYNC_SECRET_VARIABLE, "")
+    if secret is None:
+        secret = os.environ.get(_SYNC_SECRET_VARIABLE, "")
     headers: dict[str, str] = {}
     if secret:
         path = urlsplit(url).path

@@ -25,6 +25,7 @@ __all__ = [
     "IDENTITY_SECRET",
     "MIN_SECRET_CHARS",
     "PROXY_ADMIN_TOKEN",
+    "PROXY_SYNC_SECRET",
     "PUBLISHED_PREFIX",
     "SYNC_METRICS_TOKEN",
     "SYNC_SECRET",
@@ -77,6 +78,9 @@ SYNC_METRICS_TOKEN = SecretSpec(
     "STRANGLER_SYNC_METRICS_TOKEN", "insecure-demo-sync-metrics-token", required=False
 )
 PROXY_ADMIN_TOKEN = SecretSpec("PROXY_ADMIN_TOKEN", "insecure-demo-admin-token")
+# The proxy reads the sync's status with it, to check a route's write owner (proxy.write_guard);
+# optional there: without it no route can give its writes to an extracted service.
+PROXY_SYNC_SECRET = SecretSpec(SYNC_SECRET.name, SYNC_SECRET.demo_value, required=False)
 
 
 def django_secret_key(demo_value: str) -> SecretSpec:

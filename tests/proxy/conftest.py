@@ -171,8 +171,8 @@ class Admin:
 async def start_admin(start_proxy) -> AsyncIterator[Callable[..., Awaitable[Admin]]]:
     started: list[Admin] = []
 
-    async def start(table: dict[str, Any], *, token: str = TOKEN) -> Admin:
-        proxy = await start_proxy(table, admin_token=token)
+    async def start(table: dict[str, Any], *, token: str = TOKEN, **settings: Any) -> Admin:
+        proxy = await start_proxy(table, admin_token=token, **settings)
         server = TestServer(build_admin_app(proxy.state.settings, proxy.app), host="127.0.0.1")
         await server.start_server()
         admin = Admin(server, proxy, aiohttp.ClientSession())

@@ -79,6 +79,7 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
 
 @pytest.fixture(autouse=True)
 def _sync_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For ``proxy.check`` and the CLI, which read it from the environment."""
     monkeypatch.setenv("STRANGLER_SYNC_SECRET", SYNC_SECRET)
 
 
@@ -97,7 +98,9 @@ async def test_a_table_file_giving_writes_to_a_side_whose_stream_back_is_off_is_
     nodes: Nodes, start_upstream, start_proxy
 ) -> None:
     alpha = await start_upstream("alpha")
-    proxy = await start_proxy(_table(alpha.url, nodes.off, mode="canary", canary_percent=50))
+    proxy = await start_proxy(
+        _table(alpha.url, nodes.off, mode="canary", canary_percent=50), sync_secret=SYNC_SECRET
+    )
 
     proxy.write_table(_table(alpha.url, nodes.off, **CUTOVER))
     result = await proxy.reload()
@@ -115,7 +118,9 @@ async def test_the_same_table_is_accepted_once_the_stream_back_is_on(
     nodes: Nodes, start_upstream, start_proxy
 ) -> None:
     alpha = await start_upstream("alpha")
-    proxy = await start_proxy(_table(alpha.url, nodes.on, mode="canary", canary_percent=50))
+    proxy = await start_proxy(
+        _table(alpha.url, nodes.on, mode="canary", canary_percent=50), sync_secret=SYNC_SECRET
+    )
 
     proxy.write_table(_table(alpha.url, nodes.on, **CUTOVER))
     result = await proxy.reload()
@@ -130,7 +135,7 @@ async def test_the_admin_api_refuses_the_change_and_leaves_the_file_alone(
     nodes: Nodes, start_upstream, start_admin
 ) -> None:
     alpha = await start_upstream("alpha")
-    admin = await start_admin(_table(alpha.url, nodes.off, mode="service"))
+    admin = await start_admin(_table(alpha.url, nodes.off, mode="service"), sync_secret=SYNC_SECRET)
     before = admin.proxy.routes_path.read_bytes()
 
     status, body = await admin.call("PATCH", "/routes/products", {"write_owner": "beta"})
@@ -147,7 +152,7 @@ async def test_the_escape_hatch_accepts_unsynced_writes_when_the_route_says_so(
     nodes: Nodes, start_upstream, start_admin
 ) -> None:
     alpha = await start_upstream("alpha")
-    admin = await start_admin(_table(alpha.url, nodes.off, mode="service"))
+    admin = await start_admin(_table(alpha.url, nodes.off, mode="service"), sync_secret=SYNC_SECRET)
 
     status, body = await admin.call(
         "PATCH", "/routes/products", {"write_owner": "beta", "unsynced_writes_accepted": True}
@@ -185,7 +190,9 @@ async def test_a_table_naming_an_unreachable_sync_node_is_refused_saying_so(
     start_upstream, start_proxy
 ) -> None:
     alpha = await start_upstream("alpha")
-    proxy = await start_proxy(_table(alpha.url, alpha.url, mode="monolith"))
+    proxy = await start_proxy(
+        _table(alpha.url, alpha.url, mode="monolith"), sync_secret=SYNC_SECRET
+    )
     dead = f"http://127.0.0.1:{free_port()}"
 
     proxy.write_table(_table(alpha.url, dead, **CUTOVER))
@@ -193,3 +200,16 @@ async def test_a_table_naming_an_unreachable_sync_node_is_refused_saying_so(
 
     assert result.error is not None
     assert "the sync stream beta -> alpha could not be read" in result.error
+
+
+async def test_a_proxy_without_the_sync_secret_refuses_a_write_owner_saying_what_to_set(
+    nodes: Nodes, start_upstream, start_proxy
+) -> None:
+    alpha = await start_upstream("alpha")
+    proxy = await start_proxy(_table(alpha.url, nodes.on, mode="canary", canary_percent=50))
+
+    proxy.write_table(_table(alpha.url, nodes.on, **CUTOVER))
+    result = await proxy.reload()
+
+    assert result.error is not None
+    assert "the proxy has no STRANGLER_SYNC_SECRET" in result.error
