@@ -103,23 +103,31 @@ class _Connections:
 
     def __init__(self, limit: int) -> None:
         self._limit = limit
+        # Insertion-ordered: by when each connection last began to wait for a request.
         self._open: dict[EdgeHandler, None] = {}
 
     def admit(self, handler: EdgeHandler) -> bool:
         """Room for ``handler``: at the cap, the connection waiting longest for a request
         is closed; ``False`` when every one is busy."""
         if len(self._open) >= self._limit:
-            waiting = [h for h in self._open if h.waiting_for_request()]
-            if not waiting:
+            # Oldest wait first (``waited`` keeps the order), so under a flood of idle or
+            # half-sent connections the victim is the first one looked at: O(1) a connection
+            # where a scan of all of them cost 0.5 ms at 1,024 (bench/bench_slowloris.py).
+            victim = next((h for h in self._open if h.waiting_for_request()), None)
+            if victim is None:
                 metrics.CONNECTIONS_CLOSED.labels("refused").inc()
                 return False
-            victim = min(waiting, key=lambda h: h.waiting_since)
             metrics.CONNECTIONS_CLOSED.labels("evicted").inc()
             self.release(victim)
             victim.end(None)
         self._open[handler] = None
         metrics.CLIENT_CONNECTIONS.inc()
         return True
+
+    def waited(self, handler: EdgeHandler) -> None:
+        """``handler`` starts waiting for a request now: it goes last in the eviction order."""
+        if self._open.pop(handler, 0) is None:
+            self._open[handler] = None
 
     def release(self, handler: EdgeHandler) -> None:
         if self._open.pop(handler, 0) is None:
@@ -164,6 +172,7 @@ class EdgeHandler(RequestHandler):
         self._reason, self._deadline = reason, now + seconds
         if reason is _IDLE:
             self.waiting_since = now
+            self._connections.waited(self)
         timer = self._timer
         if timer is None or timer.when() > self._deadline:
             if timer is not None:
@@ -213,7 +222,7 @@ class EdgeHandler(RequestHandler):
             return
         # As nginx: the first head is timed from the connection's opening.
         self._expect(_HEAD, self._limits.header_timeout)
-        self.waiting_since = self._clock.time()
+        self.waiting_since = self._clock.time()  # admitted last: already last in the order
 
     def connection_lost(self, exc: BaseException | None) -> None:
         if self._timer is not None:

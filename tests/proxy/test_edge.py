@@ -206,6 +206,28 @@ async def test_at_the_cap_the_connection_waiting_longest_makes_room_for_a_new_on
     assert (await read_answer(idle[1].reader)).status == 200
 
 
+async def test_at_the_cap_the_order_is_by_when_a_connection_began_to_wait_not_its_age(
+    start_upstream, start_proxy, connections
+) -> None:
+    monolith = await start_upstream("monolith")
+    proxy = await start_proxy(table_for(monolith), max_connections=3)
+    idle = [await connections(proxy) for _ in range(3)]
+    await wait_for(
+        lambda: counted("strangler_proxy_client_connections") >= 3, deadline=DEADLINE,
+        what="three connections open",
+    )  # fmt: skip
+    await idle[0].send(GET)  # the oldest is answered: it waits again from now on
+    assert (await read_answer(idle[0].reader)).status == 200
+
+    newcomer = await connections(proxy)
+    await newcomer.send(GET)
+
+    assert (await read_answer(newcomer.reader)).status == 200
+    assert await closed_by_peer(idle[1].reader) == b""
+    await idle[0].send(GET)
+    assert (await read_answer(idle[0].reader)).status == 200
+
+
 async def test_at_the_cap_with_every_connection_busy_a_new_one_is_refused_503(
     start_upstream, start_proxy, connections
 ) -> None:
