@@ -1,6 +1,6 @@
 """Benchmark: what reading request bodies whole costs our proxy's small requests, against nginx.
 
-    .venv/bin/python bench/bench_body_buffering.py [--rounds 5] [--duration 5] [--json PATH]
+    .venv/bin/python bench/bench_body_buffering.py [--rounds 10] [--duration 3] [--json PATH]
 
 Since the commit "Proxy buffers request bodies whole" (``_buffer_body`` in proxy/app.py) the
 proxy reads a request's body whole, within a total time limit, before it asks an upstream.
@@ -40,7 +40,6 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from bench_proxy import (
-    WARMUP_SECONDS,
     Pinning,
     Run,
     ensure_tools,
@@ -233,6 +232,7 @@ def run_all(args: argparse.Namespace, tmp: Path) -> Results:
                         backend,
                         pinning,
                         script=scripts[workload.name],
+                        warmup_seconds=args.warmup,
                     )
             for target in targets.values():
                 target.server.stop()
@@ -268,7 +268,9 @@ RATIOS = (
 )
 
 
-def report(results: Results, info: dict[str, str], args: argparse.Namespace) -> tuple[str, dict]:
+def report(
+    results: Results, info: dict[str, str], args: argparse.Namespace
+) -> tuple[str, dict[str, object]]:
     rounds = len(results.rounds)
     lines = [
         "### Body buffering: our proxy before and after, against nginx, 1 worker, c50",
@@ -276,7 +278,7 @@ def report(results: Results, info: dict[str, str], args: argparse.Namespace) -> 
         f"Machine: {info['nproc']} CPUs ({info['cpu']}), Linux {info['kernel']}, load average "
         f"{info['load_average']} at the start. Python {info['python']}, aiohttp "
         f"{info['aiohttp']}, nginx {info['nginx']}, wrk {info['wrk']}. Each row: wrk -t2 "
-        f"-c{CONCURRENCY} --latency for {args.duration} s after a {WARMUP_SECONDS} s warm-up, "
+        f"-c{CONCURRENCY} --latency for {args.duration} s after a {args.warmup} s warm-up, "
         f"to {BENCH_PATH}, answered by the nginx backend; medians of {rounds} rounds, req/s "
         f"min-max in brackets. CPUs: {results.pinning}.",
         "",
@@ -319,7 +321,11 @@ def report(results: Results, info: dict[str, str], args: argparse.Namespace) -> 
     data["ratios"] = ratios
     lines += [
         "",
-        f"Issue 12's bar, buffering costs at most {MAX_COST:.0%} of req/s (reported):",
+        f"Issue 12's bar: buffering costs a worker at most {MAX_COST:.0%} of its throughput "
+        "(reported, not enforced). The buffering commit against its parent is the change "
+        "alone; a GET has no body, so for it the two run the same code, and its ratio is this "
+        "run's noise. PASS when both medians (req/s, req per CPU-second) are above "
+        f"{1 - MAX_COST:.0%}, MISS when both are below, else UNCLEAR.",
         "",
     ]
     for workload in WORKLOADS:
@@ -327,7 +333,14 @@ def report(results: Results, info: dict[str, str], args: argparse.Namespace) -> 
         cpu = ratios[f"{workload.name}, req per CPU-second"]
         change, since = (statistics.median(rates[what]) for _, _, what in RATIOS[:2])
         change_cpu, since_cpu = (statistics.median(cpu[what]) for _, _, what in RATIOS[:2])
-        verdict = "PASS" if change >= 1 - MAX_COST else "MISS"
+        floor = 1 - MAX_COST
+        verdict = (
+            "PASS"
+            if min(change, change_cpu) >= floor
+            else "MISS"
+            if max(change, change_cpu) < floor
+            else "UNCLEAR"
+        )
         lines.append(
             f"- {verdict}: {workload.name}: the buffering commit at {change:.1%} of its parent's "
             f"req/s ({change_cpu:.1%} per CPU-second); now at {since:.1%} ({since_cpu:.1%}), "
@@ -339,8 +352,9 @@ def report(results: Results, info: dict[str, str], args: argparse.Namespace) -> 
 def main(argv: list[str] | None = None) -> int:
     venv_python = REPO / ".venv" / "bin" / "python"
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--duration", type=int, default=5, help="seconds per timed run (5)")
-    parser.add_argument("--rounds", type=int, default=5, help="rounds, servers afresh each (5)")
+    parser.add_argument("--duration", type=int, default=3, help="seconds per timed run (3)")
+    parser.add_argument("--warmup", type=int, default=1, help="seconds of wrk before each (1)")
+    parser.add_argument("--rounds", type=int, default=10, help="rounds, servers afresh each (10)")
     parser.add_argument(
         "--buffering", help=f"the buffering commit (default: the one named {BUFFERING_SUBJECT!r})"
     )

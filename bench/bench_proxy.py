@@ -311,13 +311,14 @@ def measure(
     pinning: Pinning,
     *,
     script: Path | None = None,
+    warmup_seconds: int = WARMUP_SECONDS,
 ) -> Run:
     pinned_run = concurrency > 1
     cpus = pinning.load if pinned_run else ""
     place(backend.pid, cpus)
     if target.server is not backend:
         place(target.server.pid, pinning.server(target.workers) if pinned_run else "")
-    warmup = parse_wrk(wrk(target.url, concurrency, WARMUP_SECONDS, cpus=cpus, script=script))
+    warmup = parse_wrk(wrk(target.url, concurrency, warmup_seconds, cpus=cpus, script=script))
     shadow_before = shadow_counts(target) if target.admin_url else None
     server, back = tree_cpu_seconds(target.server.pid), tree_cpu_seconds(backend.pid)
     wrk_cpu, (busy, steal), started = (
