@@ -214,9 +214,12 @@ def parse_wrk(output: str) -> WrkFigures:
     )
 
 
-def wrk(url: str, concurrency: int, seconds: int, *, cpus: str) -> str:
+def wrk(url: str, concurrency: int, seconds: int, *, cpus: str, script: Path | None = None) -> str:
+    """wrk's output; ``script`` is a Lua script for it (a method and body other than GET)."""
     threads = 1 if concurrency == 1 else 2
     argv = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s", "--latency", url]
+    if script is not None:
+        argv[1:1] = ["-s", str(script)]
     argv = pinned(cpus, argv)
     timeout = seconds + WRK_GRACE_SECONDS
     done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
@@ -301,14 +304,21 @@ def shadow_counts(target: Target) -> dict[str, int]:
 
 
 def measure(
-    target: Target, concurrency: int, seconds: int, backend: Service, pinning: Pinning
+    target: Target,
+    concurrency: int,
+    seconds: int,
+    backend: Service,
+    pinning: Pinning,
+    *,
+    script: Path | None = None,
+    warmup_seconds: int = WARMUP_SECONDS,
 ) -> Run:
     pinned_run = concurrency > 1
     cpus = pinning.load if pinned_run else ""
     place(backend.pid, cpus)
     if target.server is not backend:
         place(target.server.pid, pinning.server(target.workers) if pinned_run else "")
-    warmup = parse_wrk(wrk(target.url, concurrency, WARMUP_SECONDS, cpus=cpus))
+    warmup = parse_wrk(wrk(target.url, concurrency, warmup_seconds, cpus=cpus, script=script))
     shadow_before = shadow_counts(target) if target.admin_url else None
     server, back = tree_cpu_seconds(target.server.pid), tree_cpu_seconds(backend.pid)
     wrk_cpu, (busy, steal), started = (
@@ -316,7 +326,7 @@ def measure(
         machine_cpu_seconds(),
         time.monotonic(),
     )
-    figures = parse_wrk(wrk(target.url, concurrency, seconds, cpus=cpus))
+    figures = parse_wrk(wrk(target.url, concurrency, seconds, cpus=cpus, script=script))
     wall = time.monotonic() - started
     server = tree_cpu_seconds(target.server.pid) - server
     back = tree_cpu_seconds(backend.pid) - back

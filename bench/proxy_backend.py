@@ -76,12 +76,16 @@ def backend_body() -> str:
     return body
 
 
-def nginx_conf(tmp: Path, name: str, workers: int, servers: str) -> str:
-    """A whole nginx.conf writing only under ``tmp``: no system file read or written."""
+def nginx_conf(
+    tmp: Path, name: str, workers: int, servers: str, *, worker_connections: int | None = 4096
+) -> str:
+    """A whole nginx.conf writing only under ``tmp``: no system file read or written.
+    ``worker_connections=None`` leaves nginx's default (512, counting upstream connections)."""
+    events = "" if worker_connections is None else f"worker_connections {worker_connections};"
     return f"""worker_processes {workers};
 pid {tmp}/{name}.pid;
 error_log {tmp}/{name}.error.log warn;
-events {{ worker_connections 4096; }}
+events {{ {events} }}
 http {{
     access_log off;
     client_body_temp_path {tmp}/{name}-client-body;
@@ -110,9 +114,14 @@ def backend_servers(ports: list[int], body: str) -> str:
     )
 
 
-def reference_proxy_servers(port: int, backend_port: int) -> str:
+def reference_proxy_servers(
+    port: int, backend_port: int, *, client_body_buffer: str | None = None
+) -> str:
     """nginx as the reference reverse proxy: keep-alive upstream, and the header work our
-    proxy also does (forwarded-for and -proto, host, a request id)."""
+    proxy also does (forwarded-for and -proto, host, a request id). ``client_body_buffer``
+    sets ``client_body_buffer_size``: nginx's default (8 KiB here) writes larger request
+    bodies to a temp file, where ours holds up to 1 MiB in memory."""
+    body_buffer = f"client_body_buffer_size {client_body_buffer};" if client_body_buffer else ""
     return f"""    upstream monolith {{
         server 127.0.0.1:{backend_port};
         keepalive {NGINX_UPSTREAM_KEEPALIVE};
@@ -120,6 +129,7 @@ def reference_proxy_servers(port: int, backend_port: int) -> str:
     }}
     server {{
         listen 127.0.0.1:{port};
+        {body_buffer}
         location / {{
             proxy_pass http://monolith;
             proxy_http_version 1.1;
@@ -297,12 +307,13 @@ class Service:
     log: Path
     env: dict[str, str] | None = None
     process: subprocess.Popen[bytes] | None = None
+    cwd: Path = REPO
 
     def start(self) -> None:
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 self.argv,
-                cwd=REPO,
+                cwd=self.cwd,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=out,
@@ -394,9 +405,13 @@ class Servers:
         self.stack.callback(service.stop)
         return service
 
-    def nginx(self, name: str, workers: int, servers: str) -> Service:
+    def nginx(
+        self, name: str, workers: int, servers: str, *, worker_connections: int | None = 4096
+    ) -> Service:
         conf = self.tmp / f"{name}.conf"
-        conf.write_text(nginx_conf(self.tmp, name, workers, servers))
+        conf.write_text(
+            nginx_conf(self.tmp, name, workers, servers, worker_connections=worker_connections)
+        )
         argv = ["nginx", "-e", str(self.tmp / f"{name}.error.log"), "-p", f"{self.tmp}/"]
         argv += ["-c", str(conf), "-g", "daemon off;"]
         return self._start(Service(name, argv, self.tmp / f"{name}.log"))
@@ -404,10 +419,22 @@ class Servers:
     def backend(self, ports: list[int]) -> Service:
         return self.nginx("backend", 1, backend_servers(ports, self.body))
 
-    def reference(self, label: str, workers: int, backend_port: int) -> Target:
+    def reference(
+        self,
+        label: str,
+        workers: int,
+        backend_port: int,
+        *,
+        name: str = "",
+        worker_connections: int | None = 4096,
+        client_body_buffer: str | None = None,
+    ) -> Target:
+        """nginx as the reference proxy; ``name`` (default ``nginx-<workers>``) names its
+        files, so that several may run in one temp dir."""
         port = free_port()
-        name = f"nginx-{workers}"
-        service = self.nginx(name, workers, reference_proxy_servers(port, backend_port))
+        name = name or f"nginx-{workers}"
+        servers = reference_proxy_servers(port, backend_port, client_body_buffer=client_body_buffer)
+        service = self.nginx(name, workers, servers, worker_connections=worker_connections)
         url = f"http://127.0.0.1:{port}{BENCH_PATH}"
         wait_ready(service, url, self.body)
         return Target(label, "nginx", workers, url, service)
@@ -422,19 +449,33 @@ class Servers:
         return Target("aiohttp alone", "ceiling", 1, url, service)
 
     def ours(
-        self, label: str, name: str, workers: int, table: str, *, profile: Path | None = None
+        self,
+        label: str,
+        name: str,
+        workers: int,
+        table: str,
+        *,
+        profile: Path | None = None,
+        source: Path = REPO,
+        env: dict[str, str] | None = None,
     ) -> Target:
+        """Our proxy from ``source`` (a checkout of this repository: another commit's proxy
+        runs with this venv's packages), with ``env`` on top of the quiet defaults."""
         routes = self.tmp / f"{name}.routes.yaml"
         routes.write_text(table)
         port, admin = free_port(), free_port()
-        env = _quiet_env()
+        env = _quiet_env() | (env or {})
+        if source != REPO:
+            # Ahead of the venv's editable install of this checkout.
+            env["PYTHONPATH"] = str(source)
         if workers > 1:
             (self.tmp / f"{name}-metrics").mkdir()
             env["PROMETHEUS_MULTIPROC_DIR"] = str(self.tmp / f"{name}-metrics")
         runner = ["-c", _PROFILED_PROXY, str(profile)] if profile else ["-m", "proxy"]
         argv = [self.python, *runner, "--config", str(routes)]
         argv += ["--port", str(port), "--admin-port", str(admin), "--workers", str(workers)]
-        service = self._start(Service(name, argv, self.tmp / f"{name}.log", env=env))
+        log = self.tmp / f"{name}.log"
+        service = self._start(Service(name, argv, log, env=env, cwd=source))
         url = f"http://127.0.0.1:{port}{BENCH_PATH}"
         wait_ready(service, url, self.body, listeners=workers)
         return Target(label, "ours", workers, url, service, f"http://127.0.0.1:{admin}")
