@@ -123,6 +123,10 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 REST_FRAMEWORK = {
+    # JSON bodies only, read strictly by type (strangler.servicekit.strict_fields). A form
+    # has no types ("0" would have to read as false, an empty field as absent): a form body is
+    # a 415 saying to send JSON, instead of a second, looser contract the schema never states.
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "extracted.catalog.core.api.authentication.ProxyIdentityAuthentication",
     ],
@@ -152,8 +156,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # <key:pk> path segments (strangler.servicekit.bounds.DatabaseKeyConverter): a BigAutoField
     # key, 1 to 2**63 - 1; any other number is a 404.
-    # The API's contract is JSON. DRF also parses forms, where "0" reads as false and an empty
-    # field as absent: looser than the schema's types, so the schema does not offer them.
+    # The API's contract is JSON (REST_FRAMEWORK's DEFAULT_PARSER_CLASSES).
     "PARSER_WHITELIST": ["rest_framework.parsers.JSONParser"],
     "PATH_CONVERTER_OVERRIDES": {
         "key": {"type": "integer", "format": "int64", "minimum": 1, "maximum": 2**63 - 1}

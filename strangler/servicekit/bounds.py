@@ -13,7 +13,8 @@ and the OpenAPI schema does not change with ``DATABASE_URL``.
 - ``column_range``: the bounds of a model field type, e.g. ``"PositiveIntegerField"``.
 - ``BoundedIntegerField``: a declared serializer field, bounded by the column it feeds.
 - ``BoundedModelSerializer``: the ``ModelSerializer`` to derive from; every integer field it
-  builds from a model field gets that field's bounds, every primary-key relation its key's.
+  builds from a model field gets that field's bounds, every primary-key relation its key's,
+  and every field it builds reads JSON types strictly (``strict_fields``).
 - ``DatabaseKeyConverter``: the path converter ``<key:pk>`` (``register_key_converter``); a
   number no key column holds matches no route (404), instead of reaching a lookup the driver
   cannot bind.
@@ -30,6 +31,12 @@ from django.urls import register_converter
 from django.urls.converters import get_converters
 from rest_framework import serializers
 from rest_framework.utils.model_meta import RelationInfo
+
+from strangler.servicekit.strict_fields import (
+    STRICT_FIELD_MAPPING,
+    StrictChoiceField,
+    StrictIntegerField,
+)
 
 __all__ = [
     "KEY_COLUMN",
@@ -78,8 +85,8 @@ def _narrowed(kwargs: dict[str, Any], internal_type: str) -> dict[str, Any]:
     }
 
 
-class BoundedIntegerField(serializers.IntegerField):
-    """An ``IntegerField`` that never accepts more than ``column`` stores.
+class BoundedIntegerField(StrictIntegerField):
+    """A JSON integer (``StrictIntegerField``) no larger than ``column`` stores.
 
     ``column`` is the model field type the value is written to or compared with
     (``"PositiveIntegerField"`` for a stock count, ``KEY_COLUMN`` for an id); a ``min_value``
@@ -93,9 +100,13 @@ class BoundedIntegerField(serializers.IntegerField):
 # A ModelSerializer whose integer fields built from model fields have the column's bounds.
 # DRF already reads the model field's validators, but those carry the live connection's range
 # (64 bits on SQLite); this applies column_range instead, and bounds writable primary-key
-# relations too, so that their schema says which ids can exist. No docstring on purpose:
-# drf-spectacular would print it as the description of every serializer without its own.
+# relations too, so that their schema says which ids can exist. Its fields read JSON types as
+# the schema states them (strict_fields). No docstring on purpose: drf-spectacular would
+# print it as the description of every serializer without its own.
 class BoundedModelSerializer(serializers.ModelSerializer[_M]):
+    serializer_field_mapping = STRICT_FIELD_MAPPING
+    serializer_choice_field = StrictChoiceField
+
     def build_standard_field(
         self, field_name: str, model_field: models.Field[Any, Any]
     ) -> tuple[type[serializers.Field[Any, Any, Any, Any]], dict[str, Any]]:

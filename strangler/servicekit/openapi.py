@@ -7,6 +7,7 @@ adds, to every operation that lacks them, the errors that follow from the operat
 shape:
 
 - 400 ``validation_error`` where there is a body or a query parameter to validate;
+- 415 ``unsupported_media_type`` where there is a body: the services parse JSON only;
 - 401 where credentials are required, or optional but refused when invalid (an
   authentication class with ``anonymous_when_invalid = True`` ignores an invalid one);
 - 404 ``not_found`` where a path parameter names a row, or a page number can be past the end.
@@ -37,6 +38,7 @@ _UNAUTHENTICATED = (
     "No credentials, or credentials that are not valid (`not_authenticated`, "
     "`authentication_failed`)."
 )
+_NOT_JSON = "A body that is not JSON (`unsupported_media_type`)."
 _NOT_FOUND = "Nothing with this key visible to you (`not_found`)."
 _NO_PAGE = "A page past the last one, or not a page number (`not_found`)."
 
@@ -73,6 +75,8 @@ class ServiceAutoSchema(AutoSchema):
             p["in"] == "query" and p["name"] != _PAGE_PARAMETER for p in parameters
         ):
             responses.setdefault("400", {"description": _INVALID})
+        if "requestBody" in operation:
+            responses.setdefault("415", {"description": _NOT_JSON})
         security = operation.get("security", [])
         if any(security) and ({} not in security or self._rejects_invalid_credentials()):
             responses.setdefault("401", {"description": _UNAUTHENTICATED})

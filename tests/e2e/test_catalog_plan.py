@@ -283,7 +283,7 @@ def test_a_rollback_after_cutover_keeps_the_services_writes(stack: Stack, walk: 
     # given: a staff member changes a price through the proxy, and the service takes it
     token = stack.http.post(
         f"{stack.proxy}/api/v1/auth/token/",
-        data={"username": "staff", "password": "staff-demo-password"},
+        json={"username": "staff", "password": "staff-demo-password"},
         timeout=10,
     ).json()["token"]
     patched = stack.http.patch(

@@ -9,6 +9,7 @@ from drf_spectacular.generators import SchemaGenerator
 from rest_framework.test import APIClient
 
 from tests.openapi_rules import client_integers, unbounded_client_integers
+from tests.strict_rules import loose_request_fields, request_serializers
 
 
 def _api_routes(patterns=None, prefix: str = "") -> set[str]:
@@ -64,6 +65,13 @@ def test_every_integer_a_client_sends_is_bounded_by_a_column() -> None:
     assert unbounded_client_integers(schema) == []
 
 
+def test_every_field_a_client_writes_reads_json_types_as_the_schema_states_them() -> None:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    assert len(request_serializers(schema, "monolith")) > 10  # the rule below checks something
+    assert loose_request_fields(schema, "monolith") == []
+
+
 @pytest.mark.parametrize(
     "path",
     [
@@ -88,6 +96,9 @@ def test_an_operation_documents_the_errors_drf_answers_for_it() -> None:
     assert {"400", "401", "404"} <= set(paths["/api/v1/me/addresses/{id}/"]["patch"]["responses"])
     assert {"401", "404"} <= set(paths["/api/v1/orders/"]["get"]["responses"])
     assert {"400", "401"} <= set(paths["/api/v1/me/"]["patch"]["responses"])
+    # A body that is not JSON.
+    assert "415" in paths["/api/v1/me/"]["patch"]["responses"]
+    assert "415" not in paths["/api/v1/orders/"]["get"]["responses"]
 
 
 @pytest.mark.parametrize("path", ["/api/v1/inventory/{product_id}/", "/api/v1/cart/lines/{id}/"])

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django import forms
 from django.db.models import Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -17,26 +16,15 @@ from drf_spectacular.utils import extend_schema_field
 from extracted.catalog.catalog.models import Category, Product
 from extracted.catalog.catalog.selectors import category_descendant_ids
 from strangler.servicekit.bounds import KEY_SCHEMA
+from strangler.servicekit.strict_filters import (
+    KeyChoiceFilter,
+    StrictBooleanFilter,
+    StrictNumberFilter,
+)
 
 __all__ = ["PRODUCT_ORDERING_FIELDS", "ProductFilter"]
 
 PRODUCT_ORDERING_FIELDS = ("name", "price", "created_at", "sku")
-
-
-class _StrictBooleanField(forms.Field):
-    """``true`` or ``false``, nothing else; empty means "no filter"."""
-
-    def to_python(self, value: Any) -> bool | None:
-        if value in (None, ""):
-            return None
-        text = str(value).lower()
-        if text not in ("true", "false"):
-            raise forms.ValidationError("Use true or false.", code="invalid")
-        return text == "true"
-
-
-class _StrictBooleanFilter(django_filters.BooleanFilter):  # type: ignore[misc]
-    field_class = _StrictBooleanField
 
 
 class _StableOrderingFilter(django_filters.OrderingFilter):  # type: ignore[misc]
@@ -50,7 +38,7 @@ class _StableOrderingFilter(django_filters.OrderingFilter):  # type: ignore[misc
 
 
 class ProductFilter(django_filters.FilterSet):  # type: ignore[misc]
-    category = django_filters.ModelChoiceFilter(
+    category = KeyChoiceFilter(
         queryset=Category.objects.all(),
         method="filter_category",
         label="Category id; includes products of every category below it.",
@@ -61,16 +49,16 @@ class ProductFilter(django_filters.FilterSet):  # type: ignore[misc]
         method="filter_category_slug",
         label="Category slug; includes products of every category below it.",
     )
-    min_price = django_filters.NumberFilter(
+    min_price = StrictNumberFilter(
         field_name="price", lookup_expr="gte", label="Lowest price, inclusive."
     )
-    max_price = django_filters.NumberFilter(
+    max_price = StrictNumberFilter(
         field_name="price", lookup_expr="lte", label="Highest price, inclusive."
     )
-    in_stock = _StrictBooleanFilter(
+    in_stock = StrictBooleanFilter(
         field_name="in_stock", label="true: only products with units available; false: none."
     )
-    is_active = _StrictBooleanFilter(
+    is_active = StrictBooleanFilter(
         field_name="is_active", label="Staff only: shoppers never see inactive products."
     )
     search = django_filters.CharFilter(

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from monolith.accounts.models import Address, User
 from monolith.accounts.selectors import user_email_taken, user_username_taken
 from strangler.servicekit.bounds import BoundedModelSerializer
+from strangler.servicekit.strict_fields import StrictCharField, StrictEmailField
 
 __all__ = [
     "AddressSerializer",
@@ -26,9 +27,9 @@ _EMAIL_TAKEN = "A user with that email address already exists."
 
 class RegistrationSerializer(BoundedModelSerializer[User]):
     # Declared by hand so uniqueness is checked ignoring case, with one message per field.
-    username = serializers.CharField(max_length=150, validators=[UnicodeUsernameValidator()])
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(
+    username = StrictCharField(max_length=150, validators=[UnicodeUsernameValidator()])
+    email = StrictEmailField(max_length=254)
+    password = StrictCharField(
         write_only=True, trim_whitespace=False, style={"input_type": "password"}
     )
     token = serializers.CharField(source="auth_token.key", read_only=True)
@@ -59,8 +60,8 @@ class RegistrationSerializer(BoundedModelSerializer[User]):
 
 
 class TokenObtainSerializer(serializers.Serializer[dict[str, Any]]):
-    username = serializers.CharField(write_only=True)
-    password = serializers.CharField(
+    username = StrictCharField(write_only=True)
+    password = StrictCharField(
         write_only=True, trim_whitespace=False, style={"input_type": "password"}
     )
     token = serializers.CharField(read_only=True)
@@ -77,7 +78,7 @@ class TokenObtainSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class ProfileSerializer(BoundedModelSerializer[User]):
-    email = serializers.EmailField(max_length=254)
+    email = StrictEmailField(max_length=254)
 
     class Meta:
         model = User

@@ -15,6 +15,7 @@ from rest_framework import serializers
 from monolith.catalog.models import Category, Product
 from monolith.catalog.selectors import category_parent_creates_cycle
 from strangler.servicekit.bounds import BoundedIntegerField, BoundedModelSerializer
+from strangler.servicekit.strict_fields import StrictCharField, StrictDecimalField
 from strangler.sync.freshness import ServedRowsMixin
 
 __all__ = [
@@ -95,10 +96,10 @@ class ProductSerializer(ServedRowsMixin, BoundedModelSerializer[Product]):
 class ProductWriteSerializer(BoundedModelSerializer[Product]):
     """What staff send to change a product. Stock is set through the inventory API."""
 
-    price = serializers.DecimalField(
+    price = StrictDecimalField(
         max_digits=12, decimal_places=2, min_value=Decimal("0"), coerce_to_string=True
     )
-    currency = serializers.CharField(
+    currency = StrictCharField(
         required=False,
         help_text="ISO 4217 code in capitals; defaults to the store's currency.",
     )

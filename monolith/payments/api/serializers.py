@@ -7,6 +7,7 @@ from rest_framework import serializers
 from monolith.payments.gateway import card_number_normalise, card_number_passes_luhn
 from monolith.payments.models import Payment, Refund
 from strangler.servicekit.bounds import BoundedModelSerializer
+from strangler.servicekit.strict_fields import StrictCharField
 
 __all__ = [
     "PaymentCreateSerializer",
@@ -26,14 +27,12 @@ class PaymentSerializer(BoundedModelSerializer[Payment]):
 
 
 class PaymentCreateSerializer(serializers.Serializer[dict[str, Any]]):
-    card_number = serializers.CharField(
+    card_number = StrictCharField(
         max_length=32,
         help_text="Test cards: 4242424242424242 succeeds, 4000000000000002 is declined, "
         "4000000000000119 times out.",
     )
-    cardholder_name = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, default=""
-    )
+    cardholder_name = StrictCharField(max_length=100, required=False, allow_blank=True, default="")
 
     def validate_card_number(self, value: str) -> str:
         digits = card_number_normalise(value)
@@ -52,4 +51,4 @@ class RefundSerializer(BoundedModelSerializer[Refund]):
 
 
 class RefundCreateSerializer(serializers.Serializer[dict[str, Any]]):
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reason = StrictCharField(max_length=200, required=False, allow_blank=True, default="")

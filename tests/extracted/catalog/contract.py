@@ -177,6 +177,12 @@ def read_corpus() -> list[Request]:
         "/api/v1/products/?ordering=-created_at",
         "/api/v1/products/?ordering=-name",
         "/api/v1/products/?ordering=stock",
+        # Spellings int() and Decimal() read, the schema's types do not (strict_filters).
+        "/api/v1/products/?in_stock=TRUE",
+        "/api/v1/products/?min_price=1_0",
+        "/api/v1/products/?category=%2B3",
+        "/api/v1/products/?page=%2B1",
+        "/api/v1/products/?page=last",
         "/api/v1/products/?category=3&max_price=50&search=e&ordering=-price&page_size=2",
         f"/api/v1/products/{active['id']}/",
         f"/api/v1/products/{inactive['id']}/",
@@ -249,4 +255,15 @@ def staff_invalid_write_corpus() -> list[Request]:
         Request("PATCH", product, "stella", {"category": 999999, "is_active": "maybe"}),
         Request("PUT", product, "stella", {"name": "Only a name"}),
         Request("PATCH", "/api/v1/products/999999/", "stella", {"price": "1.00"}),
+        # JSON values of another type than the schema's (strict_fields).
+        Request("POST", "/api/v1/categories/", "stella", {"name": "X", "description": 0}),
+        Request("POST", "/api/v1/categories/", "stella", {"name": "X", "parent": "3"}),
+        Request("POST", "/api/v1/products/", "stella", {"name": "X", "sku": "N", "price": "1e2"}),
+        Request(
+            "POST",
+            "/api/v1/products/",
+            "stella",
+            {"name": "X", "sku": "N", "price": "1", "stock": "2", "is_active": 1},
+        ),
+        Request("PATCH", product, "stella", {"is_active": 0}),
     ]

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from tests.extracted.catalog.contract import CATALOG_PATHS
 from tests.openapi_rules import client_integers, unbounded_client_integers
+from tests.strict_rules import loose_request_fields, request_serializers
 
 
 def test_the_schema_generates_and_validates_without_warnings(tmp_path) -> None:
@@ -70,3 +71,17 @@ def test_every_integer_a_client_sends_is_bounded_by_a_column() -> None:
 
     assert len(list(client_integers(schema))) > 5  # the rule below checks something
     assert unbounded_client_integers(schema) == []
+
+
+def test_every_field_a_client_writes_reads_json_types_as_the_schema_states_them() -> None:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    assert len(request_serializers(schema, "extracted")) > 3  # the rule below checks something
+    assert loose_request_fields(schema, "extracted") == []
+
+
+def test_a_write_documents_the_415_of_a_body_that_is_not_json() -> None:
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    assert "415" in schema["paths"]["/api/v1/products/"]["post"]["responses"]
+    assert "415" not in schema["paths"]["/api/v1/products/"]["get"]["responses"]

@@ -29,6 +29,7 @@ _MESSAGES = {
     "POST /api/v1/auth/token/.",
     "permission_denied": "You do not have permission to perform this action.",
     "not_found": "Not found.",
+    "unsupported_media_type": "Send the body as JSON, with 'Content-Type: application/json'.",
 }
 
 

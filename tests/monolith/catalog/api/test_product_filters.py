@@ -8,6 +8,7 @@ import pytest
 
 from monolith.catalog.models import Product
 from monolith.inventory.models import StockLevel
+from strangler.servicekit.strict_filters import SEND_A_BOOLEAN, SEND_A_KEY, SEND_A_NUMBER
 from tests.monolith.factories import make_category, make_product
 
 
@@ -262,3 +263,47 @@ def test_a_page_past_the_end_is_not_found(anon_api):
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("in_stock", "True", SEND_A_BOOLEAN),
+        ("is_active", "1", SEND_A_BOOLEAN),
+        ("min_price", "%201", SEND_A_NUMBER),
+        ("min_price", "1_0", SEND_A_NUMBER),
+        ("max_price", "%2B1", SEND_A_NUMBER),
+        ("max_price", "%D9%A1", SEND_A_NUMBER),  # ARABIC-INDIC DIGIT ONE
+        ("category", "%2B3", SEND_A_KEY),
+        ("category", "%203", SEND_A_KEY),
+        ("category", "3_0", SEND_A_KEY),
+        ("category", "%D9%A3", SEND_A_KEY),
+    ],
+)
+def test_a_filter_value_spelt_otherwise_than_its_schema_type_is_refused(
+    anon_api, field, value, message
+):
+    # Each read as a boolean, a number or a key before: int() and Decimal() take them all.
+    response = anon_api.get(f"/api/v1/products/?{field}={value}")
+
+    _assert_invalid(response, field)
+    assert response.json()["fields"][field] == [message]
+
+
+@pytest.mark.parametrize("value", ["0.5", ".5", "5e-1", "5E-1"])
+def test_a_price_bound_is_a_number_as_json_or_an_html_number_input_writes_it(anon_api, value):
+    make_product(name="Cheap", price="0.10")
+    make_product(name="Dear", price="1.00")
+
+    assert _names(anon_api.get(f"/api/v1/products/?min_price={value}")) == ["Dear"]
+
+
+@pytest.mark.parametrize("page", ["%2B1", "%201", "1_0", "%D9%A1", "last", "1.0"])
+def test_a_page_number_that_is_not_ascii_digits_is_not_found(anon_api, page):
+    # int() read the first four as page 1 or 10, and DRF served the last page for "last".
+    make_product()
+
+    response = anon_api.get(f"/api/v1/products/?page={page}")
+
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "message": "Invalid page."}
