@@ -175,6 +175,8 @@ def _run_processes(stack: Stack, env: Mapping[str, str]) -> int:
     # 130 and 143 are honcho's answers to SIGINT and SIGTERM: the user stopped the stack.
     if manager.returncode in (130, 143):
         return int(ExitCode.OK)
+    if manager.output_gone:  # nobody reads us any more: nothing to say, and nowhere
+        return int(ExitCode.CANNOT_RUN)
     why = f"{manager.gave_up} kept failing" if manager.gave_up else "a process stopped on its own"
     print(
         f"{_NAME} | {why}, so the stack was stopped (see above)",

@@ -12,6 +12,7 @@ exits with status 0, or has ``restart: never``, stops the stack at once.
 
 from __future__ import annotations
 
+import datetime
 import multiprocessing
 import queue
 import signal
@@ -22,6 +23,7 @@ from types import FrameType
 from typing import Any
 
 from honcho.manager import KILL_WAIT, SIGNALS, Manager
+from honcho.printer import Message
 
 __all__ = ["RESTART_BUDGET", "RESTART_DELAY_SECONDS", "RESTART_WINDOW_SECONDS", "Supervisor"]
 
@@ -33,6 +35,8 @@ RESTART_WINDOW_SECONDS = 300.0
 # a restarted worker picks the sync up again well within the plans' 5 s lag gate.
 RESTART_DELAY_SECONDS = 1.0
 _EVENT_POLL_SECONDS = 0.1
+# The exit status of a process whose output pipe closed (128 + SIGPIPE), as a shell reports it.
+_OUTPUT_GONE = 141
 
 
 class Supervisor(Manager):  # type: ignore[misc]
@@ -45,6 +49,8 @@ class Supervisor(Manager):  # type: ignore[misc]
         self._due: dict[str, float] = {}
         self.gave_up: str | None = None
         """The process whose restart budget ran out, if that is why the stack stopped."""
+        self.output_gone = False
+        """Whoever read the stack's output went away (its pipe closed): the stack stopped."""
 
     def loop(self) -> None:
         def _terminate(signum: int, frame: FrameType | None) -> None:
@@ -73,9 +79,30 @@ class Supervisor(Manager):  # type: ignore[misc]
             if stopping_since is not None and time.monotonic() - stopping_since > KILL_WAIT:
                 self.kill()
 
+    def _write(self, msg: Any) -> None:
+        """Print a line; when whoever reads our output is gone (a closed pipe), stop the
+        stack rather than leave its processes running with nobody to stop them."""
+        if self.output_gone:
+            return
+        try:
+            self._printer.write(msg)
+        except OSError:  # BrokenPipeError and its kin: the reader went away
+            self.output_gone = True
+            if self.returncode is None:
+                self.returncode = _OUTPUT_GONE
+            self._due.clear()
+            self.terminate()
+
+    def _system_print(self, data: str) -> None:
+        self._write(
+            Message(
+                type="line", data=data, time=datetime.datetime.now(), name="system", colour=None
+            )
+        )
+
     def _handle(self, msg: Any) -> None:
         if msg.type == "line":
-            self._printer.write(msg)
+            self._write(msg)
         elif msg.type == "start":
             self._processes[msg.name]["pid"] = msg.data["pid"]
             self._system_print(f"{msg.name} started (pid={msg.data['pid']})\n")

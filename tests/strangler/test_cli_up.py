@@ -264,6 +264,37 @@ def test_a_process_that_exits_cleanly_on_its_own_stops_the_stack(stack, ports):
     assert not run.saw("restarting it")
 
 
+def test_the_stack_stops_when_whoever_read_its_output_goes_away(stack, ports):
+    a, b = ports
+    proc = subprocess.Popen(
+        [*STRANGLER, "up", "--stack", str(stack)],
+        cwd=stack.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # until ready
+            if "Press Ctrl-C" in line:
+                break
+        proc.stdout.close()  # as a test runner killed mid-run, or a closed terminal pipe
+
+        answers(f"http://127.0.0.1:{a}/setup-done")  # web-a logs the request: a line to print
+
+        assert proc.wait(timeout=DEADLINE_SECONDS) == 2
+        wait_until(
+            lambda: not answers(f"http://127.0.0.1:{b}/setup-done"),
+            deadline=DEADLINE_SECONDS,
+            what="web-b to stop",
+        )
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
