@@ -93,3 +93,32 @@ def test_a_forwarded_scheme_from_the_local_peer_is_not_trusted(port: int) -> Non
     # Django decides with SECURE_PROXY_SSL_HEADER when told to; gunicorn never does.
     assert environ["wsgi.url_scheme"] == "http"
     assert environ["HTTP_X_FORWARDED_PROTO"] == "https"
+
+
+@pytest.mark.parametrize(
+    "line", [b"GET / HTTP/2.0\r\nHost: svc\r\n\r\n", b"GET / HTTP/0.9\r\n\r\n", b"GET /\r\n\r\n"]
+)
+def test_a_request_line_that_is_not_http_1_is_refused(port: int, line: bytes) -> None:
+    answer = _exchange(port, line)
+
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:80]
+
+
+def test_a_chunked_trailer_never_reaches_the_next_request_on_the_connection(port: int) -> None:
+    answer = _exchange(
+        port,
+        b"POST / HTTP/1.1\r\nHost: svc\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"0\r\nSCRIPT-NAME: /x\r\nX-Trailer: leaked\r\n\r\n"
+        b"GET /next HTTP/1.1\r\nHost: svc\r\nConnection: close\r\n\r\n",
+    )
+
+    # The services' sync workers close the connection after each answer, so the pipelined
+    # request is never read; were it read, it would have to arrive clean.
+    environs = [
+        json.loads(part.partition(b"\r\n\r\n")[2]) for part in answer.split(b"HTTP/1.1 200 OK")[1:]
+    ]
+    assert environs[0]["PATH_INFO"] == "/"
+    for environ in environs:
+        assert environ["SCRIPT_NAME"] == ""
+        assert not [key for key in environ if "TRAILER" in key]
+    assert [e["PATH_INFO"] for e in environs[1:]] in ([], ["/next"])
