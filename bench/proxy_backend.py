@@ -386,7 +386,9 @@ def wait_ready(service: Service, url: str, body: str, *, listeners: int = 1) -> 
 
 
 def _quiet_env() -> dict[str, str]:
-    env = dict(os.environ, PROXY_ACCESS_LOG="0", LOG_LEVEL="WARNING")
+    # Demo mode: the proxy under test starts with the published demo secrets (a benchmark
+    # on loopback), as it refuses to start without secrets otherwise.
+    env = dict(os.environ, PROXY_ACCESS_LOG="0", LOG_LEVEL="WARNING", STRANGLER_DEMO="1")
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     return env
 
