@@ -114,7 +114,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             "the figures; `apt-get install -y wrk` for better ones."
         )
     load: Load = functools.partial(_wrk, wrk=wrk) if wrk is not None else _python_load
-    env = {**os.environ, "DATABASE_URL": args.database_url, "LOG_LEVEL": "WARNING"}
+    # Demo mode: the monolith under test runs on its published demo secrets (loopback only).
+    env = {
+        **os.environ,
+        "DATABASE_URL": args.database_url,
+        "LOG_LEVEL": "WARNING",
+        "STRANGLER_DEMO": "1",
+    }
     try:
         if not args.reuse_database:
             _database_recreate(url=args.database_url)

@@ -82,6 +82,7 @@ class Nodes:
         alpha = node == "alpha"
         return {
             **os.environ,
+            "STRANGLER_DEMO": "1",  # the nodes run on the test project's published secrets
             "PYTHONUNBUFFERED": "1",
             "PYTHONPATH": str(REPO),
             "DJANGO_SETTINGS_MODULE": ALPHA_SETTINGS if alpha else BETA_SETTINGS,
