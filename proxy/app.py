@@ -309,17 +309,17 @@ async def handle(request: web.BaseRequest, state: ProxyState) -> web.StreamRespo
     shadow_draw = 1.0  # drawn only where it decides: on a shadow route
     if route is not None and route.config.mode == "shadow":
         shadow_draw = random.random()  # noqa: S311 - sampling, not security
-    splits_reads = route is not None and route.config.mode in _SPLIT_READ_MODES
-    wrote_recently = (
-        splits_reads
-        and route is not None
+    wrote_recently = False
+    if (
+        route is not None
+        and route.config.mode in _SPLIT_READ_MODES
         and request.method in SAFE_METHODS
-        and state.wrote.names(
+    ):
+        wrote_recently = state.wrote.names(
             request.cookies.get(WROTE_COOKIE),
             writer=route.config.writer(table.legacy),
             now=time.time(),
         )
-    )
     decision = decide(
         route,
         legacy=table.legacy,
@@ -353,11 +353,12 @@ async def _serve(
         if identity is not None and decision.primary != forwarder.table.legacy
         else None
     )
-    headers = forwarder.outgoing_headers(
-        identity_value, to_service=decision.primary != forwarder.table.legacy
-    )
+    to_legacy = decision.primary == forwarder.table.legacy
+    headers = forwarder.outgoing_headers(identity_value, to_service=not to_legacy)
+    # The monolith's own headers, for the shadow asking it again (proxy.shadow).
+    legacy_headers = headers if to_legacy else None
     if decision.shadow:  # the monolith says which data versions it answered with
-        headers.append(WANT_VERSIONS)
+        headers = [*headers, WANT_VERSIONS]
     if is_websocket_upgrade(request):
         return await relay_websocket(request, primary, target, decoded(headers))
 
@@ -467,7 +468,9 @@ async def _serve(
             primary_seconds=forwarder.upstream_seconds,
             repeat_base=repeat,
             repeat_candidate=repeat and config is not None and config.candidate_twice,
-            legacy_headers=forwarder.outgoing_headers(None, to_service=False),
+            legacy_headers=legacy_headers
+            if legacy_headers is not None
+            else forwarder.outgoing_headers(None, to_service=False),
         )
     )
     return response

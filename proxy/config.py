@@ -40,6 +40,7 @@ Paths no route matches go to the ``legacy`` upstream; paths under ``internal_pre
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -223,8 +224,9 @@ class TableConfig(_Strict):
     # cookie by default, for services that check form tokens.
     service_cookies: list[str] = ["csrftoken"]
 
-    @property
+    @functools.cached_property
     def service_cookie_names(self) -> frozenset[bytes]:
+        """``service_cookies`` as the header filter matches them (once per table)."""
         return frozenset(name.encode() for name in self.service_cookies)
 
     def rule_book(self) -> RuleBook:
@@ -253,6 +255,7 @@ class TableConfig(_Strict):
                     f"mode 'monolith'; set 'owner' to the extracted service first"
                 )
             self._write_owner_accepted(where, route)
+            self._shadowed_writes_accepted(where, route)
         self._rules_accepted()
         return self
 
@@ -269,6 +272,8 @@ class TableConfig(_Strict):
                 f"answers reads too (mode 'canary' or 'service', not {route.mode!r}): move "
                 "reads first, writes last"
             )
+
+    def _shadowed_writes_accepted(self, where: str, route: RouteConfig) -> None:
         if route.shadow.unsafe_methods and not self.upstreams[route.owner].sandbox:
             raise ValueError(
                 f"{where}, field 'shadow.unsafe_methods': a shadowed write would also change "

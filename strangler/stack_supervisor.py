@@ -56,7 +56,6 @@ class Supervisor(Manager):  # type: ignore[misc]
         def _terminate(signum: int, frame: FrameType | None) -> None:
             self._system_print(f"{SIGNALS[signum]['name']} received\n")
             self.returncode = SIGNALS[signum]["rc"]
-            self._due.clear()
             self.terminate()
 
         signal.signal(signal.SIGTERM, _terminate)
@@ -71,7 +70,7 @@ class Supervisor(Manager):  # type: ignore[misc]
                     break
             else:
                 self._handle(msg)
-            if self._terminating:
+            if self._terminating:  # whatever stopped the stack: no restart is due any more
                 self._due.clear()
             self._restart_due()
             if stopping_since is None and self._terminating:
@@ -90,7 +89,6 @@ class Supervisor(Manager):  # type: ignore[misc]
             self.output_gone = True
             if self.returncode is None:
                 self.returncode = _OUTPUT_GONE
-            self._due.clear()
             self.terminate()
 
     def _system_print(self, data: str) -> None:
