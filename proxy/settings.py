@@ -21,6 +21,7 @@ from proxy.edge_limits import (
     MAX_HEADER_BYTES,
     MAX_HEADERS,
 )
+from strangler.environment import var_dir
 from strangler.servicekit.secret_settings import (
     IDENTITY_SECRET,
     PROXY_ADMIN_TOKEN,
@@ -141,7 +142,7 @@ class ProxySettings:
             max_headers=_int(env, "PROXY_MAX_HEADERS", MAX_HEADERS, low=10, high=1000),
             workers=_int(env, "PROXY_WORKERS", 1, low=1, high=256),
             health_interval=_float(env, "PROXY_HEALTH_INTERVAL", 2.0),
-            var_dir=Path(env.get("STRANGLER_VAR_DIR") or "var"),
+            var_dir=var_dir(env),
         )
         from proxy.headers import TrustedProxies
 

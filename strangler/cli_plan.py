@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import requests
 
 from strangler.cli import CommandError, ExitCode
+from strangler.environment import var_dir
 from strangler.plans.actions import LiveActions
 from strangler.plans.figures import Snapshot, collect
 from strangler.plans.runner import Outcome, advance, plan_status, rollback
@@ -32,7 +32,7 @@ WAIT_POLL_SECONDS = 1.0
 
 
 def _default_state_dir() -> Path:
-    return Path(os.environ.get("STRANGLER_VAR_DIR") or "var") / "plans"
+    return var_dir() / "plans"
 
 
 def register(groups: Any) -> None:

@@ -33,6 +33,7 @@ from honcho.printer import Message
 
 from strangler.cli import CommandError, ExitCode
 from strangler.environment import path_with_own_python
+from strangler.environment import var_dir as var_dir_of
 from strangler.stack import Stack, StackError, load_stack
 from strangler.stack_supervisor import Supervisor
 
@@ -76,7 +77,7 @@ def up(args: argparse.Namespace) -> int:
     except StackError as exc:
         raise CommandError(str(exc), exit_code=ExitCode.CANNOT_RUN) from exc
     env = _environment(stack)
-    var_dir = Path(env.get("STRANGLER_VAR_DIR") or stack.path.parent / "var")
+    var_dir = var_dir_of(env, default=stack.path.parent / "var")
     var_dir.mkdir(parents=True, exist_ok=True)
     with _single_instance(var_dir / _LOCK_NAME):
         _refuse_taken_ports(stack)

@@ -15,7 +15,6 @@ short transaction, so a few workers flushing every few seconds never wait long.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import threading
 import time
@@ -49,6 +48,7 @@ from strangler.compare.state import (
     state_delta,
 )
 from strangler.compare.store import RouteAggregate, RouteReport, RouteTotals, StoreLimits
+from strangler.environment import var_dir
 
 __all__ = [
     "ResultsError",
@@ -73,7 +73,7 @@ class ResultsMissing(ResultsError):
 
 def default_results_path() -> Path:
     """``$STRANGLER_VAR_DIR/compare/results.sqlite3`` (``var/`` by default)."""
-    return Path(os.environ.get("STRANGLER_VAR_DIR") or "var") / "compare" / "results.sqlite3"
+    return var_dir() / "compare" / "results.sqlite3"
 
 
 class ResultsStore:
