@@ -68,7 +68,7 @@ test-stacks: venv
 	$(PYTEST) tests/tutorials tests/e2e
 
 test-strangler: venv
-	$(PYTEST) tests/strangler tests/deploy --ignore=tests/strangler/sync
+	$(PYTEST) tests/strangler tests/deploy tests/test_repository.py --ignore=tests/strangler/sync
 
 # Two nodes of a test project; PostgreSQL-only tests run when DATABASE_URL is PostgreSQL.
 # `python -m pytest` puts the repository on sys.path, where the test project's settings live.
