@@ -1,6 +1,6 @@
 """``strangler``: the toolkit's command line.
 
-Each command group lives in its own module (``strangler.cli_routes`` for ``routes ...``)
+Each command group lives in its own module (``strangler.cli.routes`` for ``routes ...``)
 with a ``register(subparsers)`` that adds its commands; each command is a function of the
 parsed arguments returning an exit status. This module only builds the parser, dispatches,
 and turns a :class:`CommandError` into a message and a status, in one place.
@@ -39,17 +39,17 @@ Command = Callable[[argparse.Namespace], int]
 
 def build_parser() -> argparse.ArgumentParser:
     # Imported here: the command modules import ExitCode and CommandError from this one.
-    from strangler import cli_compare, cli_plan, cli_routes, cli_sync, cli_up
+    from strangler.cli import compare, plan, routes, sync, up
 
     parser = argparse.ArgumentParser(
         prog="strangler", description="Move a Django monolith to services, one route at a time."
     )
     groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
-    cli_routes.register(groups)
-    cli_up.register(groups)
-    cli_plan.register(groups)
-    cli_compare.register(groups)
-    cli_sync.register(groups)
+    routes.register(groups)
+    up.register(groups)
+    plan.register(groups)
+    compare.register(groups)
+    sync.register(groups)
     return parser
 
 
@@ -63,10 +63,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.exit_code)
     except KeyboardInterrupt:
         return 130
-
-
-if __name__ == "__main__":
-    # Run the importable module's main: commands raise *its* CommandError, not __main__'s.
-    from strangler.cli import main as _main
-
-    sys.exit(_main())
