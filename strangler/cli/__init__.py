@@ -1,65 +1,15 @@
-"""``strangler``: the toolkit's command line.
+"""``strangler``: the toolkit's command line (the console script runs :func:`main`).
 
-Each command group lives in its own module (``strangler.cli.routes`` for ``routes ...``)
-with a ``register(subparsers)`` that adds its commands; each command is a function of the
-parsed arguments returning an exit status. This module only builds the parser, dispatches,
-and turns a :class:`CommandError` into a message and a status, in one place.
+- :mod:`strangler.cli.app`: the parser, built from every command group, and dispatch.
+- :mod:`strangler.cli.routes`, :mod:`~strangler.cli.up`, :mod:`~strangler.cli.plan`,
+  :mod:`~strangler.cli.compare`, :mod:`~strangler.cli.sync`: one command group each.
+- :mod:`strangler.cli.errors`: exit statuses and :class:`CommandError`.
 
-Exit status of every command: 0 done, 1 refused (the message says what to fix), 2 could not
-run (bad usage, a peer that cannot be reached, a file that cannot be read).
+Imports run one way, app over the command groups over errors, and no module of the package
+imports this one: the checked rule in ``pyproject.toml`` (``[tool.importlinter]``).
 """
 
-from __future__ import annotations
-
-import argparse
-import sys
-from collections.abc import Callable, Sequence
-from enum import IntEnum
+from strangler.cli.app import Command, build_parser, main
+from strangler.cli.errors import CommandError, ExitCode
 
 __all__ = ["Command", "CommandError", "ExitCode", "build_parser", "main"]
-
-
-class ExitCode(IntEnum):
-    OK = 0
-    REFUSED = 1
-    CANNOT_RUN = 2
-
-
-class CommandError(Exception):
-    """A command that stops with ``message`` on stderr and ``exit_code``."""
-
-    def __init__(self, message: str, *, exit_code: ExitCode) -> None:
-        super().__init__(message)
-        self.message = message
-        self.exit_code = exit_code
-
-
-Command = Callable[[argparse.Namespace], int]
-
-
-def build_parser() -> argparse.ArgumentParser:
-    # Imported here: the command modules import ExitCode and CommandError from this one.
-    from strangler.cli import compare, plan, routes, sync, up
-
-    parser = argparse.ArgumentParser(
-        prog="strangler", description="Move a Django monolith to services, one route at a time."
-    )
-    groups = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
-    routes.register(groups)
-    up.register(groups)
-    plan.register(groups)
-    compare.register(groups)
-    sync.register(groups)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    command: Command = args.command
-    try:
-        return command(args)
-    except CommandError as exc:
-        print(f"strangler: {exc.message}", file=sys.stderr)
-        return int(exc.exit_code)
-    except KeyboardInterrupt:
-        return 130

@@ -2,6 +2,6 @@
 
 import sys
 
-from strangler.cli import main
+from strangler.cli.app import main
 
 sys.exit(main())

@@ -31,7 +31,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from strangler.cli import CommandError, ExitCode
+from strangler.cli.errors import CommandError, ExitCode
 from strangler.compare.captures import CaptureInvalid, CaptureRecord, read_requests
 from strangler.compare.compiled import RuleBook
 from strangler.compare.engine import CompareEngine

@@ -22,7 +22,7 @@ from urllib.parse import quote
 import requests
 
 from strangler import routes_file
-from strangler.cli import CommandError, ExitCode
+from strangler.cli.errors import CommandError, ExitCode
 from strangler.proxy_admin import ADMIN_TOKEN_VARIABLE, admin_headers, default_admin_url
 
 __all__ = ["register", "routes_check", "routes_list", "routes_set"]
