@@ -4,7 +4,10 @@ steps, each gated on live figures, with one command to roll back (``strangler pl
 - :mod:`strangler.plans.schema`: the plan file, validated on load.
 - :mod:`strangler.plans.gates`: a gate's verdict from figures (pure).
 - :mod:`strangler.plans.figures`: the live figures, read from the proxy and the sync nodes.
-- :mod:`strangler.plans.steps`: what each kind of step changes, forwards and backwards.
+- :mod:`strangler.plans.steps`: one operation class per kind of step: its target, its
+  description, how it applies and reverses itself.
+- :mod:`strangler.plans.targets`: what a step leaves in place (routes' mode, sync direction)
+  and the moves between such states, the write-owner switch included.
 - :mod:`strangler.plans.state`: where a plan stands, and every transition, on disk.
 - :mod:`strangler.plans.runner`: status, next and rollback.
 """

@@ -1,4 +1,4 @@
-"""The real :class:`~strangler.plans.steps.Actions`: the proxy's admin API for routes and
+"""The real :class:`~strangler.plans.targets.Actions`: the proxy's admin API for routes and
 write holds, each node's management commands for the sync, its status endpoint for drains.
 
 Nodes are driven through their own ``manage`` command line (the plan's ``nodes.*.manage``):
@@ -19,7 +19,7 @@ import requests
 from strangler.environment import path_with_own_python
 from strangler.plans.figures import collect
 from strangler.plans.schema import Plan
-from strangler.plans.steps import Direction, Side, StepFailed
+from strangler.plans.targets import Direction, Side, StepFailed
 from strangler.proxy_admin import admin_headers
 
 __all__ = ["LiveActions"]

@@ -16,17 +16,9 @@ from typing import Any
 from strangler.plans.figures import Measurement, RouteSides, Snapshot, measure
 from strangler.plans.gates import GateResult, evaluate
 from strangler.plans.schema import Plan, Step
-from strangler.plans.state import PlanState, locked_state
-from strangler.plans.steps import (
-    SAFE_KINDS,
-    Actions,
-    StepFailed,
-    apply_step,
-    describe,
-    measure_step,
-    restore,
-    target_of,
-)
+from strangler.plans.state import PendingStep, PlanState, locked_state
+from strangler.plans.steps import OPERATIONS, operation
+from strangler.plans.targets import BEFORE_FIRST_STEP, Actions, StepFailed, Target
 
 __all__ = ["Outcome", "PlanStatus", "advance", "plan_status", "rollback"]
 
@@ -39,6 +31,7 @@ class PlanStatus:
     gate: GateResult | None
     figures: dict[str, Measurement]
     pending: dict[str, Any] | None
+    """The interrupted move, as the state file holds it (:meth:`PendingStep.as_json`)."""
     errors: list[str]
     history: list[dict[str, Any]]
     routes: dict[str, RouteSides] = field(default_factory=dict)
@@ -55,6 +48,12 @@ class Outcome:
 
 def _step(plan: Plan, index: int) -> Step | None:
     return plan.steps[index] if 0 <= index < len(plan.steps) else None
+
+
+def _target(plan: Plan, index: int) -> Target:
+    """What the step at ``index`` leaves in place (-1: what there was before the first)."""
+    step = _step(plan, index)
+    return BEFORE_FIRST_STEP if step is None else operation(plan, step).target
 
 
 def _gate(
@@ -93,7 +92,7 @@ def plan_status(plan: Plan, *, state_dir: Path, now: Snapshot) -> PlanStatus:
             steps=steps,
             gate=gate,
             figures=figures,
-            pending=state.pending,
+            pending=state.pending.as_json() if state.pending else None,
             errors=list(now.errors),
             history=[vars(t) for t in state.history[-10:]],
             routes=dict(now.routes),
@@ -111,10 +110,10 @@ def advance(
 ) -> Outcome:
     """Apply the next step if the current one's gate passes (or resume an interrupted one)."""
     with locked_state(state_dir, plan.name) as (state, save):
-        resuming = state.pending is not None and state.pending.get("action") == "next"
-        if resuming:
-            assert state.pending is not None
-            index = int(state.pending["to"])
+        interrupted = state.pending if state.pending and state.pending.action == "next" else None
+        resuming = interrupted is not None
+        if interrupted is not None:
+            index = interrupted.to
             gate = None
         else:
             index = state.current + 1
@@ -137,17 +136,17 @@ def advance(
                     False, f"gate of {current!r} {gate.verdict}: {gate.reason}", gate=gate
                 )
         step = plan.steps[index]
-        changes = describe(plan, step)
+        changes = operation(plan, step).describe()
         if dry_run:
             return Outcome(False, f"would apply step {step.name!r}", changes=changes, gate=gate)
         from_name = _name(plan, state.current)
         # The step's window opens before its changes: what they cause (a reconcile's report,
         # the first shadowed requests) belongs to the step.
         began, baseline = time.time(), take_snapshot()
-        state.pending = {"action": "next", "to": index, "since": began}
+        state.pending = PendingStep(action="next", to=index, since=began)
         save()
         try:
-            apply_step(plan, step, current=target_of(_step(plan, state.current)), actions=actions)
+            operation(plan, step).apply(current=_target(plan, state.current), actions=actions)
         except StepFailed as exc:
             state.pending = None
             state.record(
@@ -178,17 +177,19 @@ def rollback(plan: Plan, *, state_dir: Path, actions: Actions, take_snapshot: An
     """Return routes and sync direction to the last safe step before the current one."""
     with locked_state(state_dir, plan.name) as (state, save):
         current = state.current
-        if state.pending is not None and state.pending.get("action") == "next":
-            current = int(state.pending["to"])  # undo the interrupted step too
+        if state.pending is not None and state.pending.action == "next":
+            current = state.pending.to  # undo the interrupted step too
         if current < 0:
             return Outcome(False, f"plan {plan.name} has not started: nothing to roll back")
-        safe = next((i for i in range(current - 1, -1, -1) if plan.steps[i].kind in SAFE_KINDS), -1)
-        target = target_of(_step(plan, safe))
+        safe = next(
+            (i for i in range(current - 1, -1, -1) if OPERATIONS[plan.steps[i].kind].safe), -1
+        )
         began, baseline = time.time(), take_snapshot()
-        state.pending = {"action": "rollback", "to": safe, "since": began}
+        state.pending = PendingStep(action="rollback", to=safe, since=began)
         save()
         try:
-            restore(plan, target, current=target_of(_step(plan, current)), actions=actions)
+            undone = operation(plan, plan.steps[current])
+            undone.reverse(to=_target(plan, safe), actions=actions)
         except StepFailed as exc:
             state.pending = None
             state.record(
@@ -206,7 +207,7 @@ def rollback(plan: Plan, *, state_dir: Path, actions: Actions, take_snapshot: An
         landed = _step(plan, safe)
         if landed is not None:
             try:
-                measure_step(landed, actions=actions)
+                operation(plan, landed).measure(actions)
             except StepFailed as exc:
                 unmeasured = f"; re-measuring {landed.name!r} failed: {exc}"
         state.current = safe

@@ -150,7 +150,7 @@ class Plan(_Strict):
     legacy: Literal["monolith"] | str = "monolith"
     models: tuple[str, ...] = Field(min_length=1, description="app_label.Model that move")
     nodes: dict[str, Node]
-    # Bounds of the cutover's write hold and drain (strangler.plans.steps.Cutover).
+    # Bounds of the cutover's write hold and drain (strangler.plans.targets.move_to).
     cutover_hold_seconds: float = Field(default=10, gt=0, le=120)
     steps: tuple[Step, ...] = Field(min_length=1)
 

@@ -18,9 +18,9 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["PlanState", "Transition", "locked_state"]
+__all__ = ["PendingStep", "PlanState", "Transition", "locked_state"]
 
 
 @dataclass
@@ -36,6 +36,28 @@ class Transition:
     figures: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PendingStep:
+    """A move whose changes are running, or were when a crash interrupted them."""
+
+    action: Literal["next", "rollback"]
+    """``next`` applies the step at ``to``; ``rollback`` returns to the safe step at ``to``."""
+    to: int
+    """Index of the step moved to; -1 is before the first step."""
+    since: float
+    """When the changes began (epoch seconds)."""
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PendingStep:
+        action = data["action"]
+        if action not in ("next", "rollback"):
+            raise ValueError(f"pending.action: {action!r} is neither 'next' nor 'rollback'")
+        return cls(action=action, to=int(data["to"]), since=float(data["since"]))
+
+
 @dataclass
 class PlanState:
     plan: str
@@ -44,8 +66,8 @@ class PlanState:
     step_started_at: float | None = None
     baseline: dict[str, Any] | None = None
     """The figures' snapshot when the current step began (gates measure from it)."""
-    pending: dict[str, Any] | None = None
-    """``{"action": "next"|"rollback", "to": index, "since": epoch}`` while changes run."""
+    pending: PendingStep | None = None
+    """The move in progress while its changes run; left behind by a crash."""
     history: list[Transition] = field(default_factory=list)
 
     def record(
@@ -77,12 +99,13 @@ class PlanState:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> PlanState:
         history = [Transition(**item) for item in data.get("history", [])]
+        pending = data.get("pending")
         return cls(
             plan=str(data["plan"]),
             current=int(data.get("current", -1)),
             step_started_at=data.get("step_started_at"),
             baseline=data.get("baseline"),
-            pending=data.get("pending"),
+            pending=PendingStep.from_json(pending) if pending else None,
             history=history,
         )
 

@@ -1,220 +1,213 @@
-"""What each kind of step changes: the routes' mode and the sync's direction, forwards and
-backwards, plus the one-off work some steps do (backfill, reconcile, the cutover sequence).
+"""Plan steps as operations: one class per kind of step, like Django's migration operations.
 
-Like a Django migration operation, a step describes itself (:func:`describe`) and knows its
-state (:func:`target_of`); :func:`apply_step` brings the system to it, and rolling back is
-applying an earlier safe step's state. Every change is idempotent, so a step interrupted by
-a crash is simply applied again.
+Each :class:`Operation` says what it targets (the routes' mode and the sync's direction it
+leaves in place), describes its changes (``plan next --dry-run``), applies itself forwards
+(its one-off work, the measurement its gate reads, then the move to its target) and
+reverses itself (back to an earlier safe step's target). Adding a kind of step is one class
+here, listed in :data:`OPERATIONS`, plus its name in the plan file's schema
+(:data:`strangler.plans.schema.STEP_KINDS`). Every change is idempotent, so a step
+interrupted by a crash is simply applied again.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
-from typing import Literal, Protocol
+from abc import ABC, abstractmethod
+from typing import ClassVar
 
-from strangler.plans.schema import Plan, Step
+from strangler.plans.schema import Plan, Step, StepKind
+from strangler.plans.targets import BEFORE_FIRST_STEP, Actions, StepFailed, Target, move_to
 
 __all__ = [
-    "SAFE_KINDS",
-    "Actions",
-    "Direction",
-    "Side",
+    "OPERATIONS",
+    "Backfill",
+    "Canary",
+    "Cutover",
+    "Decommission",
+    "Operation",
+    "ReverseSync",
+    "Shadow",
     "StepFailed",
-    "Target",
-    "apply_step",
-    "describe",
-    "measure_step",
-    "restore",
-    "target_of",
+    "Sync",
+    "Verify",
+    "operation",
 ]
 
-Direction = Literal["forward", "reverse"]
-# Which side takes the routes' writes: the legacy (monolith) or the service.
-Side = Literal["legacy", "service"]
-# Steps after which the monolith still answers every request: a rollback returns to one.
-SAFE_KINDS = frozenset({"backfill", "sync", "verify", "shadow"})
 
+class Operation(ABC):
+    """One step of a plan, as the kind of step it is."""
 
-class StepFailed(RuntimeError):
-    """A step's change could not be made; what was changed has been put back."""
+    kind: ClassVar[StepKind]
+    safe: ClassVar[bool] = False
+    """Whether the monolith still answers every request after this step: a rollback
+    returns to the last such step."""
+    reconciles: ClassVar[bool] = False
+    """Whether the step's own measurement is a reconcile, whatever its gate tests."""
 
-
-class Actions(Protocol):
-    """The outside world a plan changes: the proxy's routes and the sync nodes."""
-
-    def set_routes(
-        self, *, mode: str, percent: float | None, fallback: bool, writer: Side
-    ) -> None: ...
-
-    def hold_writes(self, *, seconds: float) -> None: ...
-
-    def release_writes(self) -> None: ...
-
-    def set_stream(self, direction: Direction, *, enabled: bool) -> None: ...
-
-    def backfill(self) -> None: ...
-
-    def reconcile(self, direction: Direction, *, changed_only: bool = False) -> int:
-        """Run a reconcile (only of rows changed since the last one when ``changed_only``);
-        the number of diverged rows it found."""
-        ...
-
-    def drained(self, direction: Direction, *, since: float) -> bool:
-        """No backlog, and a heartbeat written after ``since`` has arrived."""
-        ...
-
-
-@dataclass(frozen=True)
-class Target:
-    mode: str
-    percent: float | None
-    fallback: bool
-    direction: Direction
+    def __init__(self, plan: Plan, step: Step) -> None:
+        self.plan = plan
+        self.step = step
 
     @property
-    def writer(self) -> Side:
-        """The write owner goes with the sync's direction: it is the side whose writes the
-        sync carries to the other (forward: the legacy's; reverse: the service's)."""
-        return "service" if self.direction == "reverse" else "legacy"
-
-
-BEFORE_FIRST_STEP = Target(mode="monolith", percent=None, fallback=True, direction="forward")
-
-
-def target_of(step: Step | None) -> Target:
-    if step is None or step.kind in ("backfill", "sync", "verify"):
+    def target(self) -> Target:
+        """The routes' mode and the sync's direction once the step is applied."""
         return BEFORE_FIRST_STEP
-    if step.kind == "shadow":
-        return Target("shadow", None, True, "forward")
-    if step.kind == "canary":
-        return Target("canary", step.percent, True, "forward")
-    if step.kind in ("cutover", "reverse_sync"):
-        return Target("service", None, True, "reverse")
-    return Target("service", None, False, "reverse")  # decommission: no fallback left
+
+    @abstractmethod
+    def describe(self) -> list[str]:
+        """What applying the step will change, one line each (``plan next --dry-run``)."""
+
+    def apply(self, *, current: Target, actions: Actions) -> None:
+        """Apply the step to a system at ``current``; :class:`StepFailed` puts back what it
+        changed."""
+        self.prepare(actions)
+        self.measure(actions)
+        move_to(self.plan, self.target, current=current, actions=actions)
+
+    def reverse(self, *, to: Target, actions: Actions) -> None:
+        """Undo the step (and the ones since ``to``): routes and sync back to ``to``."""
+        move_to(self.plan, to, current=self.target, actions=actions)
+
+    def prepare(self, actions: Actions) -> None:  # noqa: B027 - a hook most kinds leave empty
+        """The step's one-off work before the routes move (streams on, a backfill)."""
+
+    def measure(self, actions: Actions) -> None:
+        """The one-off measurement the step's gate reads: a reconcile, in the step's sync
+        direction, when the step is one (verify, reverse_sync) or its gate tests
+        ``reconcile_diverged``.
+
+        Gates count only what was measured since the step began, so a rollback that lands on
+        such a step runs this again; otherwise its gate would wait for a reconcile nobody runs.
+        """
+        reads_reconcile = any(c.figure == "reconcile_diverged" for c in self.step.gate.conditions)
+        if self.reconciles or reads_reconcile:
+            actions.reconcile(self.target.direction)
+
+    @property
+    def _routes(self) -> str:
+        return ", ".join(self.plan.routes)
 
 
-def describe(plan: Plan, step: Step) -> list[str]:
-    """What applying ``step`` will change, one line each (``plan next --dry-run``)."""
-    target = target_of(step)
-    routes = ", ".join(plan.routes)
-    lines = {
-        "backfill": [
+class Backfill(Operation):
+    kind = "backfill"
+    safe = True
+
+    def describe(self) -> list[str]:
+        plan = self.plan
+        return [
             f"enable the sync {plan.legacy} -> {plan.service}",
             f"copy every row of {', '.join(plan.models)} to {plan.service} (backfill)",
-        ],
-        "sync": [f"keep the sync {plan.legacy} -> {plan.service} running; routes unchanged"],
-        "verify": [f"reconcile {plan.legacy} against {plan.service}"],
-        "shadow": [
-            f"routes {routes}: mode shadow (the monolith answers; {plan.service} is compared)"
-        ],
-        "canary": [
-            f"routes {routes}: mode canary, {target.percent or 0:g}% of users to {plan.service}"
-        ],
-        "cutover": [
-            f"hold writes to {routes} at the proxy (at most {plan.cutover_hold_seconds:g} s)",
+        ]
+
+    def prepare(self, actions: Actions) -> None:
+        actions.set_stream("forward", enabled=True)
+        actions.backfill()
+
+
+class Sync(Operation):
+    kind = "sync"
+    safe = True
+
+    def describe(self) -> list[str]:
+        return [
+            f"keep the sync {self.plan.legacy} -> {self.plan.service} running; routes unchanged"
+        ]
+
+    def prepare(self, actions: Actions) -> None:
+        actions.set_stream("forward", enabled=True)
+
+
+class Verify(Operation):
+    kind = "verify"
+    safe = True
+    reconciles = True
+
+    def describe(self) -> list[str]:
+        return [f"reconcile {self.plan.legacy} against {self.plan.service}"]
+
+
+class Shadow(Operation):
+    kind = "shadow"
+    safe = True
+
+    @property
+    def target(self) -> Target:
+        return Target("shadow", None, True, "forward")
+
+    def describe(self) -> list[str]:
+        return [
+            f"routes {self._routes}: mode shadow (the monolith answers; {self.plan.service} "
+            "is compared)"
+        ]
+
+
+class Canary(Operation):
+    kind = "canary"
+
+    @property
+    def target(self) -> Target:
+        return Target("canary", self.step.percent, True, "forward")
+
+    def describe(self) -> list[str]:
+        return [
+            f"routes {self._routes}: mode canary, {self.target.percent or 0:g}% of users to "
+            f"{self.plan.service}"
+        ]
+
+
+class Cutover(Operation):
+    """The service takes the routes' reads and writes; the sync turns round with them."""
+
+    kind = "cutover"
+
+    @property
+    def target(self) -> Target:
+        return Target("service", None, True, "reverse")
+
+    def describe(self) -> list[str]:
+        plan = self.plan
+        return [
+            f"hold writes to {self._routes} at the proxy (at most {plan.cutover_hold_seconds:g} s)",
             f"wait until the sync {plan.legacy} -> {plan.service} has drained",
             "reconcile both sides, row content included (the writer's copy wins a conflict)",
             f"start the sync {plan.service} -> {plan.legacy}",
-            f"routes {routes}: mode service (fallback to {plan.legacy} for reads on failure), "
-            f"writes to {plan.service}",
+            f"routes {self._routes}: mode service (fallback to {plan.legacy} for reads on "
+            f"failure), writes to {plan.service}",
             "release the held writes",
-        ],
-        "reverse_sync": [f"reconcile {plan.service} against {plan.legacy} (reverse sync)"],
-        "decommission": [f"routes {routes}: mode service without fallback to {plan.legacy}"],
-    }
-    return lines[step.kind]
+        ]
 
 
-def apply_step(plan: Plan, step: Step, *, current: Target, actions: Actions) -> None:
-    target = target_of(step)
-    if step.kind == "backfill":
-        actions.set_stream("forward", enabled=True)
-        actions.backfill()
-    elif step.kind == "sync":
-        actions.set_stream("forward", enabled=True)
-    elif step.kind == "reverse_sync":
+class ReverseSync(Operation):
+    kind = "reverse_sync"
+    reconciles = True
+
+    @property
+    def target(self) -> Target:
+        return Target("service", None, True, "reverse")
+
+    def describe(self) -> list[str]:
+        return [f"reconcile {self.plan.service} against {self.plan.legacy} (reverse sync)"]
+
+    def prepare(self, actions: Actions) -> None:
         actions.set_stream("reverse", enabled=True)
-    measure_step(step, actions=actions)
-    if current.direction != target.direction:
-        _switch_writer(plan, target, current, actions)
-    else:
-        _set_routes(actions, target)
 
 
-def _set_routes(actions: Actions, target: Target) -> None:
-    actions.set_routes(
-        mode=target.mode, percent=target.percent, fallback=target.fallback, writer=target.writer
-    )
+class Decommission(Operation):
+    kind = "decommission"
+
+    @property
+    def target(self) -> Target:
+        return Target("service", None, False, "reverse")  # no fallback left
+
+    def describe(self) -> list[str]:
+        return [f"routes {self._routes}: mode service without fallback to {self.plan.legacy}"]
 
 
-def _move_writer(actions: Actions, target: Target) -> None:
-    """Routes and the stream back together, in the order the proxy accepts: it refuses a
-    table giving the service the writes while the stream back is off (proxy.write_guard)."""
-    if target.direction == "reverse":
-        actions.set_stream("reverse", enabled=True)
-        _set_routes(actions, target)
-    else:
-        _set_routes(actions, target)
-        actions.set_stream("reverse", enabled=False)
+OPERATIONS: dict[StepKind, type[Operation]] = {
+    cls.kind: cls
+    for cls in (Backfill, Sync, Verify, Shadow, Canary, Cutover, ReverseSync, Decommission)
+}
 
 
-def measure_step(step: Step, *, actions: Actions) -> None:
-    """The one-off measurement a step's gate reads: a reconcile (verify, reverse_sync, or any
-    step whose gate tests ``reconcile_diverged``), in the step's sync direction.
-
-    Gates count only what was measured since the step began, so a rollback that lands on such
-    a step runs this again; otherwise its gate would wait for a reconcile nobody runs.
-    """
-    reads_reconcile = any(c.figure == "reconcile_diverged" for c in step.gate.conditions)
-    if step.kind in ("verify", "reverse_sync") or reads_reconcile:
-        actions.reconcile(target_of(step).direction)
-
-
-def restore(plan: Plan, target: Target, *, current: Target, actions: Actions) -> None:
-    """Roll back to ``target``: the routes' mode and the sync's direction it had."""
-    if current.direction != target.direction:
-        _switch_writer(plan, target, current, actions)
-    else:
-        _set_routes(actions, target)
-
-
-def _switch_writer(plan: Plan, target: Target, current: Target, actions: Actions) -> None:
-    """Move write ownership: hold writes, drain, re-verify, flip routes and sync, release.
-
-    Anything that fails or times out puts back what was flipped and releases the writes, so
-    ownership is unchanged.
-    """
-    old: Direction = "reverse" if target.direction == "forward" else "forward"
-    began = time.time()
-    deadline = time.monotonic() + plan.cutover_hold_seconds
-    actions.hold_writes(seconds=plan.cutover_hold_seconds)
-    flipped = False
-    try:
-        while not actions.drained(old, since=began):
-            if time.monotonic() >= deadline:
-                raise StepFailed(
-                    f"the sync ({old}) did not drain within {plan.cutover_hold_seconds:g} s; "
-                    "writes were released and ownership is unchanged"
-                )
-            time.sleep(_DRAIN_POLL_SECONDS)
-        diverged = actions.reconcile(old, changed_only=True)
-        if diverged:
-            raise StepFailed(
-                f"{diverged} row(s) differ after draining the sync ({old}); writes were "
-                "released and ownership is unchanged"
-            )
-        flipped = True
-        # The forward stream also carries what the legacy side keeps owning (the catalog's
-        # stock levels), so it stays on; only the stream back to the legacy side switches.
-        _move_writer(actions, target)
-    except BaseException:
-        if flipped:  # put the writer back as it was before releasing anything
-            _move_writer(actions, current)
-        raise
-    finally:
-        actions.release_writes()
-
-
-# A drain is a heartbeat's round trip: the relay's beat runs every second or so.
-_DRAIN_POLL_SECONDS = 0.2
+def operation(plan: Plan, step: Step) -> Operation:
+    """The operation of ``step``, a step of ``plan``."""
+    return OPERATIONS[step.kind](plan, step)

@@ -175,7 +175,7 @@ async def test_strangler_compare_reads_a_captured_file(
 
     path = tmp_path / CAPTURE_FILE
     await wait_for(lambda: len(_records(path)) == 3, deadline=5, what="3 records")
-    # What `strangler compare --requests FILE` reads (strangler.cli_compare.compare_replay).
+    # What `strangler compare --requests FILE` reads (strangler.cli.compare.compare_replay).
     records = read_requests(path)
 
     assert [(r.method, r.target) for r in records] == [

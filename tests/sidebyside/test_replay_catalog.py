@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from strangler import cli_compare
+from strangler.cli import compare as cli_compare
 from tests.extracted.catalog.contract import read_corpus
 from tests.sidebyside.services import PUBLIC_HOST, Pair
 

@@ -10,8 +10,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from strangler import cli_compare
 from strangler.cli import CommandError
+from strangler.cli import compare as cli_compare
 from strangler.compare import HttpRequest
 from strangler.compare.capture_writer import CaptureSettings, CaptureWriter
 from tests.monolith.processes import free_port

@@ -17,6 +17,7 @@ from strangler.plans.figures import RouteCounts, Snapshot, StreamState
 from strangler.plans.runner import advance, plan_status, rollback
 from strangler.plans.schema import load_plan
 from strangler.plans.steps import StepFailed
+from tests.strangler.plans.factories import Recorder
 
 PLAN = """
 name: demo
@@ -37,36 +38,6 @@ steps:
   - kind: cutover
   - kind: decommission
 """
-
-
-class Recorder:
-    def __init__(self, *, drains: bool = True, diverged: int = 0) -> None:
-        self.calls: list[tuple[object, ...]] = []
-        self.drains = drains
-        self.diverged = diverged
-
-    def set_routes(self, *, mode, percent, fallback, writer):
-        self.calls.append(("routes", mode, percent, fallback, writer))
-
-    def hold_writes(self, *, seconds):
-        self.calls.append(("hold",))
-
-    def release_writes(self):
-        self.calls.append(("release",))
-
-    def set_stream(self, direction, *, enabled):
-        self.calls.append(("stream", direction, enabled))
-
-    def backfill(self):
-        self.calls.append(("backfill",))
-
-    def reconcile(self, direction, *, changed_only=False):
-        self.calls.append(("reconcile", direction, changed_only))
-        return self.diverged
-
-    def drained(self, direction, *, since):
-        self.calls.append(("drained", direction))
-        return self.drains
 
 
 def snapshot(*, lag: float | None = 0.5, match: float = 0, mismatch: float = 0) -> Snapshot:

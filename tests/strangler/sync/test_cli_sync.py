@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from strangler import cli_sync
 from strangler.cli import CommandError
+from strangler.cli import sync as cli_sync
 from strangler.sync.models import Stream
 from tests.monolith.processes import PYTHON, free_port
 from tests.strangler.sync.conftest import Node, alpha_database_url
@@ -62,7 +62,7 @@ def as_alpha(monkeypatch: pytest.MonkeyPatch, settings: Any) -> Any:
 
 
 def test_the_sync_commands_import_no_django() -> None:
-    probe = "import sys, strangler.cli, strangler.cli_sync; print('django' in sys.modules)"
+    probe = "import sys, strangler.cli, strangler.cli.sync; print('django' in sys.modules)"
 
     done = subprocess.run(
         [PYTHON, "-c", probe], capture_output=True, text=True, timeout=60, check=True

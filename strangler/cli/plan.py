@@ -16,7 +16,7 @@ from typing import Any
 
 import requests
 
-from strangler.cli import CommandError, ExitCode
+from strangler.cli.errors import CommandError, ExitCode
 from strangler.environment import var_dir
 from strangler.plans.actions import LiveActions
 from strangler.plans.figures import Snapshot, collect

@@ -31,7 +31,7 @@ import requests
 from honcho.manager import Manager
 from honcho.printer import Message
 
-from strangler.cli import CommandError, ExitCode
+from strangler.cli.errors import CommandError, ExitCode
 from strangler.environment import path_with_own_python
 from strangler.environment import var_dir as var_dir_of
 from strangler.stack import Stack, StackError, load_stack

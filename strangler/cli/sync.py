@@ -21,7 +21,7 @@ import subprocess
 import sys
 from typing import Any
 
-from strangler.cli import CommandError, ExitCode
+from strangler.cli.errors import CommandError, ExitCode
 
 __all__ = ["SETTINGS_VARIABLE", "django_command", "register"]
 
