@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 _PARTIAL_PREFIX = ".partial-"
 _REJECTED = "rejected"
 _CLAIMED = "claimed"
+# Milliseconds of the monotonic clock: 15 digits last 31,000 years of uptime.
+_STAMP_DIGITS = 15
 
 
 def _write_whole(path: Path, data: bytes) -> None:
@@ -79,7 +81,9 @@ class Channel(filesystem.Channel):
 
     # kombu's own signature, which kombu-stubs marks incompatible with the base class too.
     def _put(self, queue: str, payload: dict[str, Any], **kwargs: Any) -> None:  # type: ignore[override]
-        name = f"{round(monotonic() * 1000)}_{uuid.uuid4()}.{queue}.msg"
+        # Readers take names in sorted order: the stamp is zero-padded so that the order of
+        # names is the order of stamps (unpadded, 999_... sorted after 1000_...).
+        name = f"{round(monotonic() * 1000):0{_STAMP_DIGITS}d}_{uuid.uuid4()}.{queue}.msg"
         path = Path(self.data_folder_out) / name
         try:
             _write_whole(path, dumps(payload).encode())

@@ -88,11 +88,13 @@ def test_an_unreadable_message_file_is_set_aside_and_the_next_one_delivered(
 ) -> None:
     config = celery_settings(broker_url="", result_backend="", var_dir=tmp_path)
     spool = Path(config.broker_transport_options["data_folder_in"])
-    (spool / "1_0000.nudges.msg").write_bytes(b"")
+    # Stamped 0: older than anything published now, so the reader meets it first (a name
+    # stamped 1 sorted after the published one whenever the uptime's milliseconds began 10..19).
+    (spool / f"{0:015d}_0000.nudges.msg").write_bytes(b"")
     _publish(str(tmp_path), TRANSPORT_PATH, 1, 7)
 
     assert _consume_all(tmp_path, TRANSPORT_PATH, 1) == [7]
     rejected = [p.name for p in (spool.parent / "rejected").iterdir()]
     assert len(rejected) == 1
-    assert rejected[0].endswith("1_0000.nudges.msg")
+    assert rejected[0].endswith(f"{0:015d}_0000.nudges.msg")
     assert list(spool.iterdir()) == []
