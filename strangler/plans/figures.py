@@ -20,6 +20,8 @@ from strangler.plans.schema import Plan
 from strangler.plans.snapshot import RouteCounts, RouteSides, Snapshot, StreamState
 from strangler.plans.sources import route_counts, route_sides, stream_state
 
+# The snapshot's parts and the status read are named here too: the runner, the CLI and the
+# proxy's write guard import them from this, the plans' entry point.
 __all__ = [
     "Measurement",
     "RouteCounts",

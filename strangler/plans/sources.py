@@ -40,13 +40,7 @@ def route_sides(
     plan: Plan, admin_url: str, session: requests.Session, errors: list[str]
 ) -> dict[str, RouteSides]:
     try:
-        response = session.get(
-            f"{admin_url.rstrip('/')}/routes",
-            headers=admin_headers(),
-            timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
-        )
-        response.raise_for_status()
-        listing = response.json()
+        listing = _admin_get(session, admin_url, "routes").json()
     except (requests.RequestException, ValueError) as exc:
         errors.append(f"proxy routes at {admin_url}: {exc}")
         return {}
@@ -65,12 +59,7 @@ def route_counts(
     plan: Plan, admin_url: str, session: requests.Session, errors: list[str]
 ) -> RouteCounts | None:
     try:
-        response = session.get(
-            f"{admin_url.rstrip('/')}/metrics",
-            headers=admin_headers(),
-            timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
-        )
-        response.raise_for_status()
+        response = _admin_get(session, admin_url, "metrics")
     except requests.RequestException as exc:
         errors.append(f"proxy metrics at {admin_url}: {exc}")
         return None
@@ -98,6 +87,17 @@ def route_counts(
                     # A service that broke where the monolith answered is a difference too.
                     counts.shadow_mismatch += sample.value
     return counts
+
+
+def _admin_get(session: requests.Session, admin_url: str, path: str) -> requests.Response:
+    """The proxy admin API's answer to ``GET path``; ``requests.RequestException`` unless 2xx."""
+    response = session.get(
+        f"{admin_url.rstrip('/')}/{path}",
+        headers=admin_headers(),
+        timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+    )
+    response.raise_for_status()
+    return response
 
 
 def stream_state(

@@ -181,6 +181,7 @@ class SyncStatus:
 
 
 def _encode(value: Any) -> Any:
+    """``value`` (a field of this module's dataclasses) as JSON-ready data."""
     if isinstance(value, Position):
         return value.as_json()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
