@@ -11,6 +11,7 @@ speak of the same failures by the same names::
     ├── SchemaDrift             schema_drift      409  columns differ from the registration
     ├── NotSent                 not_sent          409  no stream carries the table that way
     ├── CaptureMissing          capture_missing   500  an outbound table has no triggers
+    ├── MalformedStatus         malformed_status  502  a status document that is not one
     └── TransportError          transport_error   502  the receiver did not answer usefully
         ├── ReceiverUnreachable receiver_unreachable    connect/read failed after retries
         └── ReceiverError       (the receiver's code)   any other non-2xx answer
@@ -28,6 +29,7 @@ __all__ = [
     "BadRequest",
     "CaptureMissing",
     "CursorMismatch",
+    "MalformedStatus",
     "NotSent",
     "ReceiverError",
     "ReceiverUnreachable",
@@ -95,6 +97,14 @@ class CaptureMissing(SyncError):
     """An outbound table has no capture triggers: its writes are not being recorded."""
 
     default_code = "capture_missing"
+
+
+class MalformedStatus(SyncError):
+    """A sync status document with a field missing or of the wrong type (``status_document``):
+    like a ``TransportError``, a node answered something other than what was asked."""
+
+    status = 502
+    default_code = "malformed_status"
 
 
 class TransportError(SyncError):

@@ -1,6 +1,6 @@
 """Prometheus metrics of the sync, read from the database at scrape time.
 
-A custom collector turns the status document (``status.status_document``) into metric
+A custom collector turns the status (``status.status_read``) into metric
 families on every scrape, so every process of the node (web workers, Celery workers) reports
 the same figures, with nothing to keep in step in memory. Served at ``/internal/sync/metrics``
 (``urls_ops``); a project that has a ``/metrics`` of its own can register ``SyncCollector`` in
@@ -11,19 +11,16 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import Any
 
 from django.db import DatabaseError
 from prometheus_client import CollectorRegistry
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from strangler.sync.status import status_document
+from strangler.sync.status import status_read
+from strangler.sync.status_document import STREAM_STATES, SyncStatus
 
 __all__ = ["STREAM_STATES", "SyncCollector", "registry"]
-
-STREAM_STATES = ("disabled", "paused", "stuck", "lagging", "syncing", "idle", "unknown")
-_LABELS = ("diverged", "in_flight", "converged")
 
 
 class SyncCollector(Collector):
@@ -34,19 +31,19 @@ class SyncCollector(Collector):
             "strangler_sync_up", "1 when the sync's tables could be read for this scrape"
         )
         try:
-            document = status_document()
+            status = status_read()
         except DatabaseError:
             up.add_metric([], 0)
             yield up
             return
         up.add_metric([], 1)
         yield up
-        yield from _streams(document)
-        yield from _cursors(document)
-        yield from _runs(document)
+        yield from _streams(status)
+        yield from _cursors(status)
+        yield from _runs(status)
 
 
-def _streams(document: dict[str, Any]) -> Iterator[Metric]:
+def _streams(status: SyncStatus) -> Iterator[Metric]:
     backlog = GaugeMetricFamily(
         "strangler_sync_backlog", "Data changes not yet applied by the peer", labels=["peer"]
     )
@@ -58,16 +55,16 @@ def _streams(document: dict[str, Any]) -> Iterator[Metric]:
     state = GaugeMetricFamily(
         "strangler_sync_stream_state", "1 for the stream's current state", labels=["peer", "state"]
     )
-    for stream in document["streams"]:
-        backlog.add_metric([stream["peer"]], stream["backlog"])
-        if stream["lag_seconds"] is not None:
-            lag.add_metric([stream["peer"]], stream["lag_seconds"])
+    for stream in status.streams:
+        backlog.add_metric([stream.peer], stream.backlog)
+        if stream.lag_seconds is not None:
+            lag.add_metric([stream.peer], stream.lag_seconds)
         for name in STREAM_STATES:
-            state.add_metric([stream["peer"], name], 1.0 if stream["state"] == name else 0.0)
+            state.add_metric([stream.peer, name], 1.0 if stream.state == name else 0.0)
     yield from (backlog, lag, state)
 
 
-def _cursors(document: dict[str, Any]) -> Iterator[Metric]:
+def _cursors(status: SyncStatus) -> Iterator[Metric]:
     lag = GaugeMetricFamily(
         "strangler_sync_receiver_lag_seconds",
         "Age of the last heartbeat applied here from the source",
@@ -84,17 +81,17 @@ def _cursors(document: dict[str, Any]) -> Iterator[Metric]:
     parked = GaugeMetricFamily(
         "strangler_sync_dead_letters_parked", "Dead letters waiting here", labels=["source"]
     )
-    for cursor in document["cursors"]:
-        if cursor["lag_seconds"] is not None:
-            lag.add_metric([cursor["source"]], cursor["lag_seconds"])
-        applied.add_metric([cursor["source"]], cursor["applied"])
-        stale.add_metric([cursor["source"]], cursor["stale"])
-    for source, count in document["dead_letters"]["by_source"].items():
+    for cursor in status.cursors:
+        if cursor.lag_seconds is not None:
+            lag.add_metric([cursor.source], cursor.lag_seconds)
+        applied.add_metric([cursor.source], cursor.applied)
+        stale.add_metric([cursor.source], cursor.stale)
+    for source, count in status.dead_letters.by_source.items():
         parked.add_metric([source], count)
     yield from (lag, applied, stale, parked)
 
 
-def _runs(document: dict[str, Any]) -> Iterator[Metric]:
+def _runs(status: SyncStatus) -> Iterator[Metric]:
     done = GaugeMetricFamily(
         "strangler_sync_backfill_rows_done", "Rows a backfill has sent", labels=["peer", "table"]
     )
@@ -113,17 +110,18 @@ def _runs(document: dict[str, Any]) -> Iterator[Metric]:
         "Seconds since the last reconcile finished",
         labels=["peer", "table"],
     )
-    for backfill in document["backfills"]:
-        keys = [backfill["peer"], backfill["table"]]
-        done.add_metric(keys, backfill["rows_done"])
-        if backfill["rows_total"] is not None:
-            total.add_metric(keys, backfill["rows_total"])
-    for run in document["last_reconcile"]:
-        keys = [run["peer"], run["table"]]
-        for label in _LABELS:
-            differences.add_metric([*keys, label], run[label])
-        if run["age_seconds"] is not None:
-            finished.add_metric(keys, run["age_seconds"])
+    for backfill in status.backfills:
+        keys = [backfill.peer, backfill.table]
+        done.add_metric(keys, backfill.rows_done)
+        if backfill.rows_total is not None:
+            total.add_metric(keys, backfill.rows_total)
+    for run in status.last_reconcile:
+        keys = [run.peer, run.table]
+        differences.add_metric([*keys, "diverged"], run.diverged)
+        differences.add_metric([*keys, "in_flight"], run.in_flight)
+        differences.add_metric([*keys, "converged"], run.converged)
+        if run.age_seconds is not None:
+            finished.add_metric(keys, run.age_seconds)
     yield from (done, total, differences, finished)
 
 

@@ -13,8 +13,8 @@ one call only::
   nonce: the receiver records each signature until its timestamp leaves the window, and
   refuses one it has seen (``strangler.sync.replay``), so a captured call cannot be replayed.
 
-Each attempt of a retried call is signed afresh (``transport``). No Django here: the plans'
-figures sign their status reads with it from the CLI.
+Each attempt of a retried call is signed afresh (``signed_client``). No Django here: the plans
+and the proxy's write guard sign their status reads with it, through ``signed_client``.
 """
 
 from __future__ import annotations

@@ -133,38 +133,6 @@ def test_a_snapshot_survives_its_json_form(plan):
     assert Snapshot.from_json(snapshot.as_json()) == snapshot
 
 
-def test_a_nodes_status_document_gives_the_streams_figures():
-    from strangler.plans.figures import _stream_from_status
-
-    status = {
-        "streams": [{"peer": "catalog", "enabled": True, "backlog": 3, "lag_seconds": 1.5}],
-        "dead_letters": {"parked": 2},
-        "last_reconcile": [
-            {"peer": "catalog", "table": "a", "diverged": 1,
-             "finished_at": "2026-11-22T05:00:00+00:00"},
-            {"peer": "catalog", "table": "b", "diverged": 2,
-             "finished_at": "2026-11-22T06:00:00+00:00"},
-        ],
-    }  # fmt: skip
-    stream = _stream_from_status(status, "catalog")
-    assert stream is not None
-    assert (stream.backlog, stream.lag_seconds, stream.dead_letters) == (3, 1.5, 2)
-    assert stream.reconcile_diverged == 3
-    assert stream.reconcile_finished_at == pytest.approx(1795323600.0)  # the older of the two
-
-
-def test_a_reconcile_still_running_on_one_table_gives_no_figure():
-    from strangler.plans.figures import _stream_from_status
-
-    status = {
-        "streams": [{"peer": "catalog", "enabled": True}],
-        "last_reconcile": [{"peer": "catalog", "table": "a", "diverged": 0, "finished_at": None}],
-    }
-    stream = _stream_from_status(status, "catalog")
-    assert stream is not None
-    assert stream.reconcile_diverged is None
-
-
 def test_a_request_the_service_failed_and_the_monolith_answered_counts_against_the_service(plan):
     before = Snapshot(0.0, counts(catalog=(0, 0), monolith=(0, 0)), None, None)
     after_counts = counts(catalog=(90, 0), monolith=(110, 0))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +15,8 @@ from strangler.sync.changelog import heartbeat_write
 from strangler.sync.models import Change, Cursor, DeadLetter, Stream
 from strangler.sync.runs import BackfillProgress, ReconcileRun
 from strangler.sync.status import Thresholds, status_document, status_lines
+from strangler.sync.status_document import SyncStatus
+from strangler.sync.wire import SyncJSONEncoder
 from tests.strangler.sync.factories import signed_get
 from tests.strangler.sync.ops_fixtures import run_tables
 from tests.sync_project.widgets.models import Widget
@@ -24,6 +27,20 @@ pytestmark = pytest.mark.django_db
 FIXTURES = (run_tables,)
 
 NOW = timezone.now()
+
+# The keys of each part of the document, in the order the status endpoint has always sent them.
+WIRE_KEYS = {
+    "streams": ["peer", "state", "enabled", "paused_reason", "acked", "backlog", "lag_seconds",
+                "heartbeat_at", "last_relay_at", "last_error"],
+    "cursors": ["source", "state", "enabled", "cursor", "heartbeat_at", "lag_seconds",
+                "applied_at", "batches", "applied", "stale", "dead_lettered"],
+    "backfills": ["peer", "table", "state", "rows_done", "rows_total", "position", "applied",
+                  "stale", "dead_lettered", "started_at", "updated_at", "finished_at",
+                  "last_error"],
+    "last_reconcile": ["peer", "table", "state", "level", "started_at", "finished_at",
+                       "age_seconds", "rows_source", "rows_peer", "diverged", "in_flight",
+                       "converged", "repaired"],
+}  # fmt: skip
 
 
 def _ago(seconds: float) -> dt.datetime:
@@ -193,6 +210,25 @@ def test_the_human_status_has_a_table_per_part_and_the_problems() -> None:
     assert "inbound streams" in text
     assert "  peer  state  backlog  lag s  last relay  reason" in text
     assert "  - stream to beta is stuck: lag 120.0 s" in text
+
+
+def test_every_part_of_the_document_keeps_the_wire_keys_and_reads_back_byte_for_byte() -> None:
+    _acked(5, last_relay_at=_ago(3))
+    Cursor.objects.create(source="beta", xid=0, seq=12, heartbeat_at=_ago(2), applied_at=_ago(1))
+    BackfillProgress.objects.create(
+        peer="beta", table_name="widgets_widget", position="4", rows_done=4, started_at=_ago(9),
+        updated_at=_ago(1),
+    )  # fmt: skip
+    ReconcileRun.objects.create(
+        peer="beta", table_name="widgets_widget", level="keys", state="clean",
+        started_at=_ago(10), finished_at=_ago(9),
+    )  # fmt: skip
+
+    document = status_document(now=NOW)
+    text = json.dumps(document, cls=SyncJSONEncoder)
+
+    assert [list(document[part][0]) for part in WIRE_KEYS] == list(WIRE_KEYS.values())
+    assert json.dumps(SyncStatus.from_json(json.loads(text)).to_json()) == text
 
 
 def test_the_status_endpoint_answers_the_document(client: Client, settings: Any) -> None:

@@ -3,13 +3,8 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
@@ -20,6 +15,7 @@ from strangler.sync.relay import relay_stream
 from strangler.sync.signing import SIGNATURE_HEADER, verify_sync_call
 from strangler.sync.transport import ReceiverClient
 from tests.monolith.processes import free_port
+from tests.strangler.sync.scripted_receiver import Script, receiver
 from tests.sync_project.widgets.models import Widget
 
 SECRET = "transport-test-secret"
@@ -29,45 +25,8 @@ def client_for(url: str) -> ReceiverClient:
     return ReceiverClient(base_url=url, secret=SECRET, sender="alpha", receiver="beta")
 
 
-@dataclass
-class Script:
-    """Answers to give, in order (the last one repeats), and the requests received."""
-
-    answers: list[tuple[int, Any]]
-    received: list[tuple[str, str, dict[str, str], bytes]] = field(default_factory=list)
-
-
-@pytest.fixture
-def receiver() -> Iterator[tuple[str, Script]]:
-    script = Script(answers=[])
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length)
-            script.received.append((self.command, self.path, dict(self.headers), body))
-            status, payload = (
-                script.answers.pop(0) if len(script.answers) > 1 else script.answers[0]
-            )
-            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        do_GET = do_POST = _answer
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", script
-    finally:
-        server.shutdown()
-        server.server_close()
+# Imported for pytest to find it here: scripted_receiver says why it is not in conftest.
+FIXTURES = (receiver,)
 
 
 def test_calls_are_signed_for_their_method_path_nodes_and_body(

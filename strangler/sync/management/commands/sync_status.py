@@ -15,8 +15,8 @@ from strangler.sync.status import (
     LAGGING_AFTER_SECONDS,
     STUCK_AFTER_SECONDS,
     Thresholds,
-    status_document,
     status_lines,
+    status_read,
 )
 from strangler.sync.wire import SyncJSONEncoder
 
@@ -40,10 +40,10 @@ class Command(BaseCommand):
             lagging_after=min(options["lagging_after"], options["stuck_after"]),
             stuck_after=options["stuck_after"],
         )
-        document = status_document(thresholds=limits)
+        status = status_read(thresholds=limits)
         if options["json"]:
-            self.stdout.write(json.dumps(document, indent=2, cls=SyncJSONEncoder))
+            self.stdout.write(json.dumps(status.to_json(), indent=2, cls=SyncJSONEncoder))
         else:
-            self.stdout.write("\n".join(status_lines(document)))
-        if not document["healthy"]:
+            self.stdout.write("\n".join(status_lines(status)))
+        if not status.healthy:
             raise CommandError("the sync needs attention (see problems)", returncode=NOT_HEALTHY)

@@ -1,0 +1,155 @@
+"""Reading the live sources of a plan's figures: the proxy's admin API and the sync nodes.
+
+The proxy answers its metrics (counters of the plan's routes) and its route table (who
+answers each route); each sync node answers its status document, read through the sync's own
+signed client and typed (``strangler.sync.status_document``). What cannot be read is ``None``,
+with the reason added to ``errors``: a gate then says "inconclusive", never "passed".
+"""
+
+from __future__ import annotations
+
+import os
+
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from strangler.plans.schema import Plan
+from strangler.plans.snapshot import RouteCounts, RouteSides, StreamState
+from strangler.proxy_admin import admin_headers
+from strangler.sync.errors import SyncError
+from strangler.sync.signed_client import SignedClient
+from strangler.sync.status_document import SyncStatus
+
+__all__ = [
+    "CONNECT_TIMEOUT_SECONDS",
+    "READ_TIMEOUT_SECONDS",
+    "route_counts",
+    "route_sides",
+    "stream_from_status",
+    "stream_state",
+]
+
+# Both sources are on the inside network and answer from memory or one query: 2 s to
+# connect and 10 s to answer leave room for a loaded node without hanging `plan status`.
+CONNECT_TIMEOUT_SECONDS = 2.0
+READ_TIMEOUT_SECONDS = 10.0
+_SYNC_SECRET_VARIABLE = "STRANGLER_SYNC_SECRET"  # noqa: S105 - the variable's name
+
+
+def route_sides(
+    plan: Plan, admin_url: str, session: requests.Session, errors: list[str]
+) -> dict[str, RouteSides]:
+    try:
+        listing = _admin_get(session, admin_url, "routes").json()
+    except (requests.RequestException, ValueError) as exc:
+        errors.append(f"proxy routes at {admin_url}: {exc}")
+        return {}
+    sides = {}
+    for row in listing.get("routes", []) if isinstance(listing, dict) else []:
+        if isinstance(row, dict) and row.get("name") in plan.routes:
+            sides[str(row["name"])] = RouteSides(
+                mode=str(row.get("mode")),
+                read_sides=[str(side) for side in row.get("read_sides", [])],
+                write_owner=str(row.get("write_owner")),
+            )
+    return sides
+
+
+def route_counts(
+    plan: Plan, admin_url: str, session: requests.Session, errors: list[str]
+) -> RouteCounts | None:
+    try:
+        response = _admin_get(session, admin_url, "metrics")
+    except requests.RequestException as exc:
+        errors.append(f"proxy metrics at {admin_url}: {exc}")
+        return None
+    routes = set(plan.routes)
+    counts = RouteCounts()
+    for family in text_string_to_metric_families(response.text):
+        for sample in family.samples:
+            labels = sample.labels
+            if labels.get("route") not in routes:
+                continue
+            if sample.name == "strangler_proxy_requests_total":
+                upstream = labels["upstream"]
+                counts.requests[upstream] = counts.requests.get(upstream, 0.0) + sample.value
+                if labels["status"].startswith("5"):
+                    counts.errors[upstream] = counts.errors.get(upstream, 0.0) + sample.value
+            elif sample.name == "strangler_proxy_request_duration_seconds_bucket":
+                buckets = counts.latency_buckets.setdefault(labels["upstream"], {})
+                buckets[labels["le"]] = buckets.get(labels["le"], 0.0) + sample.value
+            elif sample.name == "strangler_proxy_fallbacks_total":
+                counts.fallbacks += sample.value
+            elif sample.name == "strangler_proxy_shadow_total":
+                if labels["outcome"] == "match":
+                    counts.shadow_match += sample.value
+                elif labels["outcome"] in ("mismatch", "candidate_error"):
+                    # A service that broke where the monolith answered is a difference too.
+                    counts.shadow_mismatch += sample.value
+    return counts
+
+
+def _admin_get(session: requests.Session, admin_url: str, path: str) -> requests.Response:
+    """The proxy admin API's answer to ``GET path``; ``requests.RequestException`` unless 2xx."""
+    response = session.get(
+        f"{admin_url.rstrip('/')}/{path}",
+        headers=admin_headers(),
+        timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+    )
+    response.raise_for_status()
+    return response
+
+
+def stream_state(
+    node_url: str,
+    node: str,
+    peer: str,
+    session: requests.Session,
+    errors: list[str],
+    *,
+    secret: str | None = None,
+) -> StreamState | None:
+    """The stream from ``node`` (at ``node_url``) to ``peer``, as ``node`` reports it; ``None``
+    (with the reason added to ``errors``) when it cannot be read or ``node`` has no such peer.
+    The read is signed as ``peer``, the only sender ``node`` takes calls from (docs/sync.md,
+    "Authentication"), and asked once: a figure nobody could read is "inconclusive" anyway.
+    ``secret``: the sync secret, else ``$STRANGLER_SYNC_SECRET``."""
+    if secret is None:
+        secret = os.environ.get(_SYNC_SECRET_VARIABLE, "")
+    if not secret:
+        errors.append(
+            f"sync status of {node} at {node_url}: no sync secret to sign the read with "
+            f"(set {_SYNC_SECRET_VARIABLE})"
+        )
+        return None
+    client = SignedClient(
+        base_url=node_url, secret=secret, sender=peer, receiver=node, session=session,
+        retries=0, timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+    )  # fmt: skip
+    try:
+        status = client.status()
+    except SyncError as exc:  # unreachable, refused, or not a status: each names the URL
+        errors.append(exc.message)
+        return None
+    return stream_from_status(status, peer)
+
+
+def stream_from_status(status: SyncStatus, peer: str) -> StreamState | None:
+    """The stream to ``peer`` in a node's status, as a plan's figures need it."""
+    stream = status.stream_to(peer)
+    if stream is None:
+        return None
+    # A reconcile counts once every table to the peer has finished one: the oldest of their
+    # latest runs is when the whole stream was last verified.
+    runs = status.reconciles_with(peer)
+    finished = [run.finished_at.timestamp() for run in runs if run.finished_at is not None]
+    complete = bool(runs) and len(finished) == len(runs)
+    return StreamState(
+        enabled=stream.enabled,
+        paused_reason=stream.paused_reason,
+        backlog=stream.backlog,
+        lag_seconds=None if stream.lag_seconds is None else float(stream.lag_seconds),
+        dead_letters=status.dead_letters.parked,
+        reconcile_finished_at=min(finished) if complete else None,
+        reconcile_diverged=sum(run.diverged for run in runs) if complete else None,
+    )
