@@ -51,7 +51,6 @@ from prometheus_client import (
 )
 from ruamel.yaml import YAML
 
-from proxy.app import STATE, ProxyState
 from proxy.check import describe_route
 from proxy.config import parse_table_config
 from proxy.errors import ConfigError
@@ -59,7 +58,8 @@ from proxy.holds import MAX_HOLD_SECONDS, write_hold
 from proxy.metrics import TALLY
 from proxy.routing import CompiledRoute, RouteTable
 from proxy.settings import ProxySettings
-from proxy.shadow import OUTCOMES
+from proxy.shadow_stats import OUTCOMES
+from proxy.state import STATE, ProxyState
 from proxy.table_store import WATCH_INTERVAL_SECONDS
 from proxy.write_guard import WritesNotCarried, check_writes_carried
 from strangler import routes_file

@@ -27,7 +27,6 @@ tests/proxy/test_edge.py and test_server.py (uvloop) pin the behaviour built on 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
@@ -43,6 +42,7 @@ from aiohttp.web_protocol import RequestHandler
 
 from proxy import metrics
 from proxy.edge_limits import MAX_HEADER_LINE_BYTES, MAX_REQUEST_LINE_BYTES, EdgeLimits
+from proxy.error_response import error_response, raw_error_response
 from proxy.errors import (
     ClientTooSlow,
     HeadersTooLarge,
@@ -65,27 +65,6 @@ logger = logging.getLogger(__name__)
 _HEAD, _IDLE = "header_timeout", "keepalive_timeout"
 
 
-def _json(error: ProxyError) -> bytes:
-    return json.dumps({"code": error.code, "message": error.message}).encode()
-
-
-def _raw_answer(error: ProxyError) -> bytes:
-    """A whole response for a connection with no request to answer through aiohttp."""
-    body = _json(error)
-    head = (
-        f"HTTP/1.1 {error.status} {HTTPStatus(error.status).phrase}\r\n"
-        f"Content-Type: application/json; charset=utf-8\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-    )
-    return head.encode() + body
-
-
-def _answer(error: ProxyError) -> web.Response:
-    response = web.Response(body=_json(error), status=error.status, content_type="application/json")
-    response.force_close()
-    return response
-
-
 class RefusedRequest(web.BaseRequest):
     """A request the edge refuses: ``refusal`` answers it instead of the proxy's handler."""
 
@@ -95,7 +74,7 @@ class RefusedRequest(web.BaseRequest):
 
 async def refusal(request: RefusedRequest) -> web.StreamResponse:
     metrics.EDGE_REFUSALS.labels(request.problem.code).inc()
-    return _answer(request.problem)
+    return error_response(request.problem, close=True)
 
 
 class _Connections:
@@ -210,7 +189,7 @@ class EdgeHandler(RequestHandler):
     def end(self, error: ProxyError | None) -> None:
         """Close the connection, after ``error`` as a response when given."""
         if self.transport is not None and error is not None:
-            self.transport.write(_raw_answer(error))
+            self.transport.write(raw_error_response(error))
         self.force_close()  # a transport's close() still sends what it buffered
 
     # --- aiohttp's hooks ---
@@ -272,7 +251,7 @@ class EdgeHandler(RequestHandler):
         error = self._parse_error(exc)
         logger.debug("refused an unparseable request from %s: %s", request.remote, exc.message)
         metrics.EDGE_REFUSALS.labels(error.code).inc()
-        return _answer(error)
+        return error_response(error, close=True)
 
     def _parse_error(self, exc: HttpProcessingError) -> ProxyError:
         if isinstance(exc, LineTooLong):

@@ -14,9 +14,10 @@ from collections.abc import Awaitable
 from aiohttp import web
 from aiohttp.http import HttpVersion11
 
-from proxy.app import STATE, ProxyState, dispatch
+from proxy.app import dispatch
 from proxy.edge import EdgeServer, RefusedRequest, refusal
 from proxy.edge_limits import EdgeLimits
+from proxy.state import STATE, ProxyState
 
 __all__ = ["PublicServer"]
 

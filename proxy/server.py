@@ -13,9 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from proxy.app import STATE, build_app
+from proxy.app import build_app
 from proxy.public import PublicServer
 from proxy.settings import ProxySettings
+from proxy.state import STATE
 
 __all__ = ["c_parser_available", "run", "serve"]
 
