@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from proxy.edge_limits import (
     HEADER_TIMEOUT_SECONDS,
@@ -30,7 +31,11 @@ from strangler.servicekit.secret_settings import (
     read_secrets,
 )
 
-__all__ = ["ProxySettings", "SettingsError"]
+__all__ = ["EventLoop", "ProxySettings", "SettingsError"]
+
+EventLoop = Literal["uvloop", "asyncio"]
+_EVENT_LOOPS: tuple[EventLoop, ...] = ("uvloop", "asyncio")
+_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(ValueError):
@@ -61,6 +66,31 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise SettingsError(f"{name}={value}: must be positive")
     return value
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    raw = env.get("LOG_LEVEL") or "INFO"
+    level = raw.upper()
+    if level not in _LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL={raw!r}: expected one of {', '.join(_LOG_LEVELS)}")
+    return level
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if raw not in ("0", "1"):
+        raise SettingsError(f"{name}={raw!r}: expected 1 (on) or 0 (off)")
+    return raw == "1"
+
+
+def _event_loop(env: Mapping[str, str]) -> EventLoop:
+    raw = env.get("PROXY_EVENT_LOOP") or "uvloop"
+    for loop in _EVENT_LOOPS:
+        if raw == loop:
+            return loop
+    raise SettingsError(f"PROXY_EVENT_LOOP={raw!r}: expected {' or '.join(_EVENT_LOOPS)}")
 
 
 @dataclass(frozen=True)
@@ -102,7 +132,12 @@ class ProxySettings:
     health_interval: float = 2.0
     # Where the proxy writes files (the request capture), shared with the other components.
     var_dir: Path = Path("var")
-    extra: dict[str, str] = field(default_factory=dict)
+    # The root logger's level, by name, as the services take it.
+    log_level: str = "INFO"
+    # One JSON line a request on the ``proxy.access`` logger; off, only warnings and worse.
+    access_log: bool = True
+    # uvloop (libuv) unless "asyncio" asks for the standard loop (to rule uvloop out).
+    event_loop: EventLoop = "uvloop"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ProxySettings:
@@ -143,6 +178,9 @@ class ProxySettings:
             workers=_int(env, "PROXY_WORKERS", 1, low=1, high=256),
             health_interval=_float(env, "PROXY_HEALTH_INTERVAL", 2.0),
             var_dir=var_dir(env),
+            log_level=_log_level(env),
+            access_log=_switch(env, "PROXY_ACCESS_LOG", True),
+            event_loop=_event_loop(env),
         )
         from proxy.headers import TrustedProxies
 
