@@ -147,8 +147,8 @@ async def _serve(
                 body=body if isinstance(body, bytes) else None,
                 primary=captured,
                 primary_seconds=forwarder.upstream_seconds,
-                owner=forwarder.upstreams[shadow_to],
-                legacy=forwarder.upstreams[table.legacy],
+                owner=forwarder.upstreams[shadow_to].config,
+                legacy=forwarder.upstreams[table.legacy].config,
                 rules=state.shadow.rules(table.config),
                 noise_draw=random.random(),  # noqa: S311 - sampling, not security
             )

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 from multidict import CIMultiDict
 
-from proxy.config import SAFE_METHODS
+from proxy.config import SAFE_METHODS, UpstreamConfig
 from proxy.outgoing_headers import OutgoingHeaders
 from proxy.routing import CompiledRoute
-from proxy.upstreams import Upstream
 
 __all__ = ["SHADOW_TIMEOUT_SECONDS", "WANT_VERSIONS", "CapturedResponse", "ShadowJob", "shadow_job"]
 
@@ -58,8 +57,8 @@ def shadow_job(
     body: bytes | None,
     primary: CapturedResponse,
     primary_seconds: float,
-    owner: Upstream,
-    legacy: Upstream,
+    owner: UpstreamConfig,
+    legacy: UpstreamConfig,
     rules: str,
     noise_draw: float,
 ) -> ShadowJob:
@@ -71,16 +70,16 @@ def shadow_job(
     repeat = method in SAFE_METHODS and noise_draw < config.noise_sample_rate
     return ShadowJob(
         route=route.name,
-        base_url=owner.base_url,
-        timeout=owner.config.timeouts.total,
+        base_url=owner.url,
+        timeout=owner.timeouts.total,
         method=method,
         target=target,
         headers=headers.service,
         body=body,
         primary=primary,
         rules=rules,
-        legacy_url=legacy.base_url,
-        legacy_timeout=legacy.config.timeouts.total,
+        legacy_url=legacy.url,
+        legacy_timeout=legacy.timeouts.total,
         primary_seconds=primary_seconds,
         repeat_base=repeat,
         repeat_candidate=repeat and config.candidate_twice,
