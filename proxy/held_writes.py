@@ -7,8 +7,8 @@ import asyncio
 import time
 
 from proxy import metrics
-from proxy.config import SAFE_METHODS
 from proxy.errors import WritesHeld
+from proxy.route_config import SAFE_METHODS
 from proxy.table_store import TableStore
 
 __all__ = ["is_held", "wait_out_hold"]

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from proxy.cohort import in_canary
-from proxy.config import SAFE_METHODS
+from proxy.route_config import SAFE_METHODS
 from proxy.routing import CompiledRoute
 
 __all__ = ["Decision", "Side", "decide"]

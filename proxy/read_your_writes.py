@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from proxy.config import SAFE_METHODS, RouteConfig
+from proxy.route_config import SAFE_METHODS, RouteConfig
 
 __all__ = ["WROTE_COOKIE", "WroteCookies", "splits_reads"]
 

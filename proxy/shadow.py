@@ -26,9 +26,10 @@ from dataclasses import replace
 from multidict import CIMultiDict
 
 from proxy.comparing import CompareJob, ComparePool, Outcome, rules_text
-from proxy.config import SAFE_METHODS, TableConfig, Timeouts
+from proxy.config import TableConfig, Timeouts
 from proxy.errors import UpstreamError, UpstreamTimeout, UpstreamUnreachable
 from proxy.headers import decoded
+from proxy.route_config import SAFE_METHODS
 from proxy.shadow_job import SHADOW_TIMEOUT_SECONDS, WANT_VERSIONS, CapturedResponse, ShadowJob
 from proxy.shadow_stats import OUTCOME_OF, ShadowStats
 from proxy.upstream_client import UpstreamClient

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from multidict import CIMultiDict
 
-from proxy.config import SAFE_METHODS, UpstreamConfig
+from proxy.config import UpstreamConfig
 from proxy.outgoing_headers import OutgoingHeaders
+from proxy.route_config import SAFE_METHODS
 from proxy.routing import CompiledRoute
 
 __all__ = ["SHADOW_TIMEOUT_SECONDS", "WANT_VERSIONS", "CapturedResponse", "ShadowJob", "shadow_job"]
