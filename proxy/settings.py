@@ -34,8 +34,8 @@ from strangler.servicekit.secret_settings import (
 __all__ = ["EventLoop", "ProxySettings", "SettingsError"]
 
 EventLoop = Literal["uvloop", "asyncio"]
-_EVENT_LOOPS: tuple[EventLoop, ...] = ("uvloop", "asyncio")
-_LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+# The default first.
+_LOG_LEVELS = ("INFO", "DEBUG", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(ValueError):
@@ -68,29 +68,15 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-def _log_level(env: Mapping[str, str]) -> str:
-    raw = env.get("LOG_LEVEL") or "INFO"
-    level = raw.upper()
-    if level not in _LOG_LEVELS:
-        raise SettingsError(f"LOG_LEVEL={raw!r}: expected one of {', '.join(_LOG_LEVELS)}")
-    return level
-
-
-def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    if raw not in ("0", "1"):
-        raise SettingsError(f"{name}={raw!r}: expected 1 (on) or 0 (off)")
-    return raw == "1"
-
-
-def _event_loop(env: Mapping[str, str]) -> EventLoop:
-    raw = env.get("PROXY_EVENT_LOOP") or "uvloop"
-    for loop in _EVENT_LOOPS:
-        if raw == loop:
-            return loop
-    raise SettingsError(f"PROXY_EVENT_LOOP={raw!r}: expected {' or '.join(_EVENT_LOOPS)}")
+def _choice(
+    env: Mapping[str, str], name: str, choices: tuple[str, ...], *, fold_case: bool = False
+) -> str:
+    """One of ``choices`` (the first is the default); ``fold_case``: given in any case."""
+    raw = env.get(name) or choices[0]
+    value = raw.upper() if fold_case else raw
+    if value not in choices:
+        raise SettingsError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -178,9 +164,13 @@ class ProxySettings:
             workers=_int(env, "PROXY_WORKERS", 1, low=1, high=256),
             health_interval=_float(env, "PROXY_HEALTH_INTERVAL", 2.0),
             var_dir=var_dir(env),
-            log_level=_log_level(env),
-            access_log=_switch(env, "PROXY_ACCESS_LOG", True),
-            event_loop=_event_loop(env),
+            log_level=_choice(env, "LOG_LEVEL", _LOG_LEVELS, fold_case=True),
+            access_log=_choice(env, "PROXY_ACCESS_LOG", ("1", "0")) == "1",
+            event_loop=(
+                "asyncio"
+                if _choice(env, "PROXY_EVENT_LOOP", ("uvloop", "asyncio")) == "asyncio"
+                else "uvloop"
+            ),
         )
         from proxy.headers import TrustedProxies
 
