@@ -16,7 +16,7 @@ from aiohttp import web
 from proxy import metrics
 from proxy.body_plan import plan_body
 from proxy.capture import RequestCapture
-from proxy.deciding import Decided, decide_request
+from proxy.deciding import Decided, decide_request, needs_identity
 from proxy.error_response import error_response
 from proxy.errors import NoRoute, ProxyError, RequestRejected, RequestTooLarge, WritesHeld
 from proxy.forwarder import Forwarder
@@ -27,6 +27,7 @@ from proxy.identity import IdentityResolver, NoIdentity
 from proxy.modes import Decision
 from proxy.normalise import canonical_paths
 from proxy.outgoing_headers import OutgoingHeaders
+from proxy.probes import healthz, readyz
 from proxy.read_your_writes import WroteCookies
 from proxy.relay import CAPTURED, Answer, relay, relay_now
 from proxy.request_body import read_body
@@ -77,8 +78,9 @@ async def handle(request: web.BaseRequest, state: ProxyState) -> web.StreamRespo
         table, upstreams = state.store.current, state.store.pool.current
         route = table.match(request.method, matched_path)
     forwarder = Forwarder(request, request_id, table, upstreams, state.health)
-    decided = await decide_request(
-        request, route, legacy=table.legacy, identity=state.identity, wrote=state.wrote
+    user = await state.identity.resolve(request.headers) if needs_identity(route) else None
+    decided = decide_request(
+        request, route, user=user, legacy=table.legacy, identity=state.identity, wrote=state.wrote
     )
     try:
         response = await _serve(request, state, forwarder, decided, target)
@@ -112,8 +114,9 @@ async def _serve(
         primary = forwarder.upstreams[decision.primary]
         return await relay_websocket(request, primary, target, decoded(primary_headers))
 
+    # Read whole before an upstream is asked, so it can go again to a fallback or a shadow.
     plan = plan_body(decision.route, buffer_bytes=state.settings.body_buffer_bytes)
-    body = await read_body(request, state.settings, plan)
+    body = await read_body(request, state.settings, plan) if request.can_read_body else None
     shadow_to = decision.shadow
     if shadow_to and not plan.shadowable(body):
         state.shadow.skip(decision.route_name)
@@ -195,28 +198,6 @@ async def _relay(
     return response
 
 
-async def _healthz() -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
-async def _readyz(state: ProxyState) -> web.Response:
-    table = state.store.current
-    legacy = state.store.pool[table.legacy]
-    ready = legacy.breaker.state != "open" and not state.health.is_unhealthy(legacy.name)
-    upstreams = {
-        name: {"healthy": status.healthy, "error": status.last_error}
-        for name, status in state.health.status.items()
-    }
-    return web.json_response(
-        {
-            "status": "ok" if ready else "unavailable",
-            "routes": len(table.routes),
-            "upstreams": upstreams,
-        },
-        status=200 if ready else 503,
-    )
-
-
 def dispatch(request: web.BaseRequest, state: ProxyState) -> Awaitable[web.StreamResponse]:
     """The answer to any request on the public port: the proxy's own health views, else
     ``handle``. A plain function returning the coroutine that answers: one coroutine fewer
@@ -224,9 +205,9 @@ def dispatch(request: web.BaseRequest, state: ProxyState) -> Awaitable[web.Strea
     if request.method == "GET" and request.raw_path.startswith(_OWN_PATHS):
         path = request.raw_path.partition("?")[0]
         if path == "/healthz":
-            return _healthz()
+            return healthz()
         if path == "/readyz":
-            return _readyz(state)
+            return readyz(state)
     return handle(request, state)
 
 

@@ -18,29 +18,37 @@ from proxy.modes import Decision, decide
 from proxy.read_your_writes import WROTE_COOKIE, WroteCookies, splits_reads
 from proxy.routing import CompiledRoute
 
-__all__ = ["Decided", "decide_request"]
+__all__ = ["Decided", "decide_request", "needs_identity"]
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: one is made a request, and a frozen dataclass takes four times as long to make
+# (measured: 1.0 against 0.28 us); nothing changes one after it is made.
+@dataclass(slots=True)
 class Decided:
     decision: Decision
     identity: Identity | None = None  # the resolved user, for a service's identity header
     new_cookie: str | None = None  # a new canary cohort, set as a cookie on the answer
 
 
-async def decide_request(
+def needs_identity(route: CompiledRoute | None) -> bool:
+    """Whether the user is resolved for this route: where a service may answer."""
+    return route is not None and route.config.mode != "monolith"
+
+
+def decide_request(
     request: web.BaseRequest,
     route: CompiledRoute | None,
     *,
+    user: Identity | None,
     legacy: str,
     identity: IdentityResolver,
     wrote: WroteCookies,
 ) -> Decided:
+    """``user``: resolved by ``identity`` where ``needs_identity`` says so, else ``None``."""
     method = request.method
     if route is None:
         return Decided(decide(None, legacy=legacy, method=method, cohort_key=None, shadow_draw=1.0))
     config = route.config
-    user = await identity.resolve(request.headers) if config.mode != "monolith" else None
     cohort = None
     if config.mode == "canary":
         cookie = request.cookies.get(COHORT_COOKIE) if user is None else None

@@ -12,16 +12,16 @@ from aiohttp import web
 from proxy.body_plan import BodyPlan
 from proxy.errors import ClientTooSlow, RequestRejected, RequestTooLarge
 from proxy.settings import ProxySettings
-from proxy.upstream_client import Body
 
 __all__ = ["read_body"]
 
 
-async def read_body(request: web.BaseRequest, settings: ProxySettings, plan: BodyPlan) -> Body:
-    """The body: ``None`` when there is none; ``bytes`` when read whole (within the total
-    time limit); above ``plan.limit`` on a route that streams, an iterator over the rest."""
-    if not request.can_read_body:
-        return None
+async def read_body(
+    request: web.BaseRequest, settings: ProxySettings, plan: BodyPlan
+) -> bytes | AsyncIterator[bytes]:
+    """The body of a request that has one (``request.can_read_body``): ``bytes`` when read
+    whole (within the total time limit); above ``plan.limit`` on a route that streams, an
+    iterator over the rest."""
     limit = plan.limit
     length = request.content_length
     if length is not None and length > limit:
