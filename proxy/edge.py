@@ -19,6 +19,8 @@ nginx's edge instead (``docs/proxy.md``, "Limits at the edge"; the defaults and 
   of a chunked body into the next request on the connection (``SCRIPT_NAME: /x`` after
   ``0\\r\\n`` became a header of the next request), so no next request is read after one.
 
+The cap lives in ``proxy.edge_connections``, the rules over a head in ``proxy.edge_refusals``.
+
 Three attributes of aiohttp's handler are read: ``_request_count`` (requests parsed on the
 connection), ``_waiter`` (set while it waits for the next request) and ``_force_close``;
 tests/proxy/test_edge.py and test_server.py (uvloop) pin the behaviour built on them.
@@ -27,111 +29,31 @@ tests/proxy/test_edge.py and test_server.py (uvloop) pin the behaviour built on 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from itertools import chain
 from typing import Any, cast
 
 from aiohttp import web
 from aiohttp.abc import AbstractStreamWriter
-from aiohttp.http import HttpVersion10, HttpVersion11, RawRequestMessage
-from aiohttp.http_exceptions import HttpProcessingError, LineTooLong
+from aiohttp.http import RawRequestMessage
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.streams import StreamReader
 from aiohttp.web_protocol import RequestHandler
 
 from proxy import metrics
+from proxy.edge_connections import ConnectionCap
 from proxy.edge_limits import MAX_HEADER_LINE_BYTES, MAX_REQUEST_LINE_BYTES, EdgeLimits
-from proxy.errors import (
-    ClientTooSlow,
-    HeadersTooLarge,
-    ProxyError,
-    RequestRejected,
-    TooManyConnections,
-    UriTooLong,
-    VersionNotSupported,
-)
+from proxy.edge_refusals import RefusedRequest, check_head, head_too_large, parse_error
+from proxy.error_response import error_response, raw_error_response
+from proxy.errors import ClientTooSlow, ProxyError, TooManyConnections
 
-__all__ = [
-    "EdgeServer",
-    "RefusedRequest",
-    "refusal",
-]
+__all__ = ["EdgeServer"]
 
 logger = logging.getLogger(__name__)
 
 # Why a connection's timer runs: the next request's head, or nothing yet (idle).
 _HEAD, _IDLE = "header_timeout", "keepalive_timeout"
-
-
-def _json(error: ProxyError) -> bytes:
-    return json.dumps({"code": error.code, "message": error.message}).encode()
-
-
-def _raw_answer(error: ProxyError) -> bytes:
-    """A whole response for a connection with no request to answer through aiohttp."""
-    body = _json(error)
-    head = (
-        f"HTTP/1.1 {error.status} {HTTPStatus(error.status).phrase}\r\n"
-        f"Content-Type: application/json; charset=utf-8\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
-    )
-    return head.encode() + body
-
-
-def _answer(error: ProxyError) -> web.Response:
-    response = web.Response(body=_json(error), status=error.status, content_type="application/json")
-    response.force_close()
-    return response
-
-
-class RefusedRequest(web.BaseRequest):
-    """A request the edge refuses: ``refusal`` answers it instead of the proxy's handler."""
-
-    ATTRS = web.BaseRequest.ATTRS | frozenset(["problem"])
-    problem: ProxyError
-
-
-async def refusal(request: RefusedRequest) -> web.StreamResponse:
-    metrics.EDGE_REFUSALS.labels(request.problem.code).inc()
-    return _answer(request.problem)
-
-
-class _Connections:
-    """This worker's open client connections, for the cap."""
-
-    def __init__(self, limit: int) -> None:
-        self._limit = limit
-        # Insertion-ordered: by when each connection last began to wait for a request.
-        self._open: dict[EdgeHandler, None] = {}
-
-    def admit(self, handler: EdgeHandler) -> bool:
-        """Room for ``handler``: at the cap, the connection waiting longest for a request
-        is closed; ``False`` when every one is busy."""
-        if len(self._open) >= self._limit:
-            # Oldest wait first (``waited`` keeps the order), so under a flood of idle or
-            # half-sent connections the victim is the first one looked at: O(1) a connection
-            # where a scan of all of them cost 0.5 ms at 1,024 (bench/bench_slowloris.py).
-            victim = next((h for h in self._open if h.waiting_for_request()), None)
-            if victim is None:
-                metrics.CONNECTIONS_CLOSED.labels("refused").inc()
-                return False
-            metrics.CONNECTIONS_CLOSED.labels("evicted").inc()
-            self.release(victim)
-            victim.end(None)
-        self._open[handler] = None
-        metrics.CLIENT_CONNECTIONS.inc()
-        return True
-
-    def waited(self, handler: EdgeHandler) -> None:
-        """``handler`` starts waiting for a request now: it goes last in the eviction order."""
-        if self._open.pop(handler, 0) is None:
-            self._open[handler] = None
-
-    def release(self, handler: EdgeHandler) -> None:
-        if self._open.pop(handler, 0) is None:
-            metrics.CLIENT_CONNECTIONS.dec()
 
 
 class EdgeHandler(RequestHandler):
@@ -151,7 +73,7 @@ class EdgeHandler(RequestHandler):
     )
 
     def __init__(
-        self, manager: EdgeServer, *, limits: EdgeLimits, connections: _Connections, **kwargs: Any
+        self, manager: EdgeServer, *, limits: EdgeLimits, connections: ConnectionCap, **kwargs: Any
     ) -> None:
         super().__init__(manager, **kwargs)
         self._clock = asyncio.get_running_loop()
@@ -210,7 +132,7 @@ class EdgeHandler(RequestHandler):
     def end(self, error: ProxyError | None) -> None:
         """Close the connection, after ``error`` as a response when given."""
         if self.transport is not None and error is not None:
-            self.transport.write(_raw_answer(error))
+            self.transport.write(raw_error_response(error))
         self.force_close()  # a transport's close() still sends what it buffered
 
     # --- aiohttp's hooks ---
@@ -248,7 +170,7 @@ class EdgeHandler(RequestHandler):
         elif self._head_bytes > self._limits.max_header_bytes + MAX_REQUEST_LINE_BYTES:
             # (with the request line: a head sent whole is measured without it, exactly)
             metrics.CONNECTIONS_CLOSED.labels("header_too_large").inc()
-            self.end(_too_large(self._limits))
+            self.end(head_too_large(self._limits))
         elif self._reason is not _HEAD:  # a head begun and not complete: now it is timed
             self._expect(_HEAD, self._limits.header_timeout)
 
@@ -269,34 +191,21 @@ class EdgeHandler(RequestHandler):
         # Parse errors come as 400 with aiohttp's exception; the handler's own as 500.
         if status != HTTPStatus.BAD_REQUEST or not isinstance(exc, HttpProcessingError):
             return super().handle_error(request, status, exc, message)
-        error = self._parse_error(exc)
+        error = parse_error(
+            exc,
+            max_line_size=self.max_line_size,
+            max_field_size=self.max_field_size,
+            max_headers=self.max_headers,
+        )
         logger.debug("refused an unparseable request from %s: %s", request.remote, exc.message)
         metrics.EDGE_REFUSALS.labels(error.code).inc()
-        return _answer(error)
-
-    def _parse_error(self, exc: HttpProcessingError) -> ProxyError:
-        if isinstance(exc, LineTooLong):
-            if exc.args[1] == self.max_line_size:
-                return UriTooLong(f"The request line is longer than {self.max_line_size} bytes.")
-            return HeadersTooLarge(f"A header line is longer than {self.max_field_size} bytes.")
-        if exc.message.startswith("Too many headers"):
-            return HeadersTooLarge(
-                f"The request has more than {self.max_headers} header fields.",
-                code="too_many_headers",
-            )
-        if "HTTP version" in exc.message:
-            return VersionNotSupported("Only HTTP/1.0 and HTTP/1.1 are served.")
-        return RequestRejected(f"The request could not be parsed: {exc.message}")
+        return error_response(error, close=True)
 
     def next_request_fits(self) -> bool:
         """Whether the request handed over now is known to fit ``max_header_bytes`` from the
         bytes it arrived in; when not, its headers are measured."""
         self._taken += 1
         return self._taken <= self._small_until
-
-
-def _too_large(limits: EdgeLimits) -> HeadersTooLarge:
-    return HeadersTooLarge(f"The request head is larger than {limits.max_header_bytes} bytes.")
 
 
 class EdgeServer(web.Server):
@@ -312,7 +221,7 @@ class EdgeServer(web.Server):
         super().__init__(handler, request_factory=self._request, **kwargs)
         self._event_loop = asyncio.get_running_loop()
         self._limits = limits
-        self._edge_connections = _Connections(limits.max_connections)
+        self._edge_connections = ConnectionCap(limits.max_connections)
         self._handler_options = {
             **kwargs,
             "max_line_size": MAX_REQUEST_LINE_BYTES,
@@ -340,25 +249,10 @@ class EdgeServer(web.Server):
         task: asyncio.Task[None],
     ) -> web.BaseRequest:
         edge = cast(EdgeHandler, protocol)  # (EdgeServer makes only these)
-        problem: ProxyError | None = None
         fits = edge.next_request_fits()  # (counted for every request, to stay in step)
-        version = message.version
-        if version is not HttpVersion11 and version != HttpVersion10:
-            # Answered as HTTP/1.1: aiohttp writes a response in the request's version.
-            message = message._replace(version=HttpVersion11, should_close=True)
-            problem = VersionNotSupported("Only HTTP/1.0 and HTTP/1.1 are served.")
-        elif not fits and _head_size(message) > self._limits.max_header_bytes:
-            problem = _too_large(self._limits)
-        elif message.chunked:
-            message = message._replace(should_close=True)
+        message, problem = check_head(message, fits=fits, limits=self._limits)
         if problem is None:
             return web.BaseRequest(message, payload, protocol, writer, task, self._event_loop)
         refused = RefusedRequest(message, payload, protocol, writer, task, self._event_loop)
         refused.problem = problem
         return refused
-
-
-def _head_size(message: RawRequestMessage) -> int:
-    """The head's field lines as sent: names, values and 4 bytes each of ``: `` and CRLF."""
-    raw = message.raw_headers
-    return len(b"".join(chain.from_iterable(raw))) + 4 * len(raw)

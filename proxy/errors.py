@@ -1,23 +1,30 @@
-"""The proxy's error tree; ``proxy.app`` turns each into a response, and ``proxy.edge``
-those refused before a request reaches it, both as ``{"code", "message"}`` JSON.
+"""The proxy's error tree. Every class carries its HTTP status and a default stable
+``code``; ``proxy.error_response`` is the one place that turns any of them into an answer
+(``{"code", "message"}`` JSON), for the request path and the edge alike.
 
-ProxyError                      500  proxy_error
-├── RequestRejected             400  (a client error: code names what to fix)
-│   ├── PathRejected            400  encoded_slash, encoded_backslash, encoded_nul, ...
-│   ├── ClientTooSlow           408  client_too_slow, header_timeout
-│   ├── RequestTooLarge         413  request_too_large
+ProxyError                      500  proxy_error   the root, never raised itself
+├── RequestRejected             400  bad_request   a head aiohttp cannot parse (proxy.edge)
+│   ├── PathRejected            400  encoded_slash, backslash, control_character, ...
+│   ├── ClientTooSlow           408  client_too_slow (the body), header_timeout (the head)
+│   ├── RequestTooLarge         413  request_too_large, body_too_large_to_buffer
 │   ├── UriTooLong              414  uri_too_long
 │   ├── HeadersTooLarge         431  header_too_large, too_many_headers
 │   └── VersionNotSupported     505  http_version_not_supported
-├── TooManyConnections          503  too_many_connections  (the worker's cap, none idle)
-├── NoRoute                     404  no_route
-├── UpstreamError               502  upstream_error         (``kind`` labels the metric)
-│   ├── UpstreamUnreachable     502  upstream_error         kind connect: refused, no route
-│   ├── UpstreamBroken          502  upstream_error         kind broken: closed or bad HTTP
-│   ├── UpstreamTimeout         504  upstream_timeout       kind timeout: connect, read, total
-│   └── CircuitOpen             503  circuit_open
-├── WritesHeld                  503  writes_held            (with Retry-After)
-└── ConfigError                 (never a response: the table is refused, the old one stays)
+├── TooManyConnections          503  too_many_connections  the worker's cap, none idle
+├── NoRoute                     404  not_found      a path only services call (internal)
+├── UpstreamError               502  upstream_error, upstream_unhealthy   kind error
+│   ├── UpstreamUnreachable     502  upstream_error    kind connect: refused, no route
+│   ├── UpstreamBroken          502  upstream_error    kind broken: closed or bad HTTP
+│   │   └── StaleConnection     (proxy.upstream_connection) an idle connection closed:
+│   │                           an idempotent request is sent again, others get the 502
+│   ├── UpstreamTimeout         504  upstream_timeout  kind timeout: connect, read, total
+│   └── CircuitOpen             503  circuit_open      kind circuit_open: not even tried
+├── WritesHeld                  503  writes_held   with Retry-After
+└── ConfigError                 never an answer: the table is refused, the old one serves
+    └── WritesNotCarried        (proxy.write_guard) a write owner no sync carries back
+
+``kind`` labels ``strangler_proxy_upstream_errors_total``. Where a fallback is set, an
+``UpstreamError`` of an idempotent request is answered by the monolith instead.
 """
 
 from __future__ import annotations
@@ -48,6 +55,8 @@ __all__ = [
 class ProxyError(Exception):
     status: ClassVar[int] = 500
     default_code: ClassVar[str] = "proxy_error"
+    # Seconds a client should wait before trying again (``Retry-After``); None: no header.
+    retry_after_seconds: ClassVar[int | None] = None
 
     def __init__(self, message: str, *, code: str | None = None) -> None:
         super().__init__(message)
@@ -97,8 +106,10 @@ class TooManyConnections(ProxyError):
 
 
 class NoRoute(ProxyError):
+    """A path under the table's ``internal_prefixes``: never served to clients."""
+
     status = 404
-    default_code = "no_route"
+    default_code = "not_found"
 
 
 class UpstreamError(ProxyError):
@@ -123,6 +134,8 @@ class UpstreamTimeout(UpstreamError):
 
 
 class CircuitOpen(UpstreamError):
+    """The upstream's circuit breaker refused the request: it failed too often of late."""
+
     status = 503
     default_code = "circuit_open"
     kind = "circuit_open"
@@ -135,7 +148,7 @@ class WritesHeld(ProxyError):
     default_code = "writes_held"
     # The hold outlived its bound (a stuck cutover): a second is enough for the runner to
     # release it or for a retry to find it expired.
-    retry_after_seconds: ClassVar[int] = 1
+    retry_after_seconds = 1
 
 
 class ConfigError(ProxyError):

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
 from pythonjsonlogger.json import JsonFormatter
 
+from proxy.settings import ProxySettings
+
 __all__ = ["configure_logging"]
 
 
-def configure_logging() -> None:
+def configure_logging(settings: ProxySettings) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         JsonFormatter(
@@ -22,6 +23,6 @@ def configure_logging() -> None:
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(os.environ.get("LOG_LEVEL", "INFO"))
-    if os.environ.get("PROXY_ACCESS_LOG", "1") == "0":
+    root.setLevel(settings.log_level)
+    if not settings.access_log:
         logging.getLogger("proxy.access").setLevel(logging.WARNING)

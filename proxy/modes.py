@@ -9,8 +9,7 @@ write the sync will drop or overwrite. The modes move reads only:
 - ``shadow``: the legacy answers; the owner gets a copy to compare (safe methods only, unless
   the route allows unsafe ones and the owner is a sandbox), sampled at the route's rate.
 - ``canary``: the owner answers for ``canary_percent`` of cohort keys, the legacy for the
-  rest. A key's bucket depends only on the key and the owner, so it is sticky, and raising
-  the percentage only ever moves keys towards the service (monotonic).
+  rest; sticky and monotonic (``proxy.cohort``).
 - ``service``: the owner answers.
 
 With ``fallback``, a safe request the owner fails is answered by the legacy. A reader who
@@ -21,18 +20,16 @@ until the sync has had time to carry the write to the other side.
 from __future__ import annotations
 
 import functools
-import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
-from proxy.config import SAFE_METHODS
+from proxy.cohort import in_canary
+from proxy.route_config import SAFE_METHODS
 from proxy.routing import CompiledRoute
 
-__all__ = ["Decision", "Side", "canary_bucket", "decide"]
+__all__ = ["Decision", "Side", "decide"]
 
 Side = Literal["legacy", "owner"]
-# Buckets of 0.01 %: canary percentages with two decimals split exactly.
-BUCKETS = 10_000
 
 
 @dataclass(frozen=True)
@@ -56,11 +53,6 @@ class Decision:
 def _legacy_decision(legacy: str) -> Decision:
     """Most requests match no route; their decision never changes (and is immutable)."""
     return Decision(route=None, primary=legacy)
-
-
-def canary_bucket(*, owner: str, key: str) -> int:
-    digest = hashlib.blake2b(f"{owner}\0{key}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big") % BUCKETS
 
 
 def decide(
@@ -97,10 +89,6 @@ def decide(
         return Decision(route, primary=writer, fallback=fallback if writer != legacy else None)
     if config.mode == "service":
         return Decision(route, primary=owner, fallback=fallback)
-    # canary
-    in_service = cohort_key is not None and canary_bucket(owner=owner, key=cohort_key) < round(
-        config.canary_percent * BUCKETS / 100
-    )
-    if in_service:
+    if in_canary(owner=owner, key=cohort_key, percent=config.canary_percent):
         return Decision(route, primary=owner, fallback=fallback, cohort="owner")
     return Decision(route, primary=legacy, cohort="legacy")

@@ -14,9 +14,11 @@ from collections.abc import Awaitable
 from aiohttp import web
 from aiohttp.http import HttpVersion11
 
-from proxy.app import STATE, ProxyState, dispatch
-from proxy.edge import EdgeServer, RefusedRequest, refusal
+from proxy.app import dispatch
+from proxy.edge import EdgeServer
 from proxy.edge_limits import EdgeLimits
+from proxy.edge_refusals import RefusedRequest, refusal
+from proxy.state import STATE, ProxyState
 
 __all__ = ["PublicServer"]
 

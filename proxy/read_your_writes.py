@@ -17,9 +17,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-__all__ = ["WROTE_COOKIE", "WroteCookies"]
+from proxy.route_config import SAFE_METHODS, RouteConfig
+
+__all__ = ["WROTE_COOKIE", "WroteCookies", "splits_reads"]
 
 WROTE_COOKIE = "strangler_wrote"
+# Modes in which a read may be answered by a side other than the write owner.
+_SPLIT_READ_MODES = frozenset({"canary", "service"})
 # 128 bits of the MAC: ample against forgery within a cookie's seconds, and a short cookie.
 _SIGNATURE_HEX = 32
 _KEY_LABEL = b"strangler read-your-writes cookie\0"
@@ -47,5 +51,28 @@ class WroteCookies:
             return False
         return hmac.compare_digest(signature, self._sign(text))
 
+    def after_write(
+        self, config: RouteConfig | None, *, method: str, status: int, writer: str, seconds: int,
+        now: float,
+    ) -> tuple[str, int] | None:  # fmt: skip
+        """The cookie (value, seconds) for a write ``writer`` accepted on a route whose reads
+        may go elsewhere; ``None`` for everything else, and when ``seconds`` is 0 (off)."""
+        if (
+            config is None
+            or method in SAFE_METHODS
+            or config.mode not in _SPLIT_READ_MODES
+            or status >= 400
+            or not self.enabled
+            or seconds <= 0
+        ):
+            return None
+        return self.issue(writer=writer, now=now, seconds=seconds), seconds
+
     def _sign(self, text: str) -> str:
         return hmac.new(self._key, text.encode(), hashlib.sha256).hexdigest()[:_SIGNATURE_HEX]
+
+
+def splits_reads(config: RouteConfig, method: str) -> bool:
+    """Whether this read may be answered by a side other than the route's write owner: the
+    one case where a recent write's cookie decides."""
+    return method in SAFE_METHODS and config.mode in _SPLIT_READ_MODES

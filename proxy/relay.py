@@ -10,24 +10,20 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from proxy import metrics
+from proxy.cohort import set_cohort_cookie
 from proxy.errors import UpstreamError
 from proxy.read_your_writes import WROTE_COOKIE
-from proxy.shadow import CapturedResponse
+from proxy.shadow_job import CapturedResponse
 from proxy.upstream_response import UpstreamResponse
 
 __all__ = [
     "BUFFER_LIMIT_BYTES",
     "CAPTURED",
-    "COHORT_COOKIE",
-    "COHORT_COOKIE_MAX_AGE",
     "Answer",
     "relay",
     "relay_now",
 ]
 
-COHORT_COOKIE = "strangler_cohort"
-# A cohort cookie lives a year: a user stays on their side of a canary for its whole ramp.
-COHORT_COOKIE_MAX_AGE = 365 * 24 * 3600
 # Bodies up to this size are read whole and sent in one write (fewer syscalls, and a body for
 # the shadow comparison); bigger or unsized ones stream through as they arrive.
 BUFFER_LIMIT_BYTES = 256 * 1024
@@ -100,10 +96,7 @@ def _whole(request: web.BaseRequest, answer: Answer, data: bytes | None) -> web.
 
 def _set_cookies(request: web.BaseRequest, response: web.StreamResponse, answer: Answer) -> None:
     if answer.new_cookie is not None:
-        response.set_cookie(
-            COHORT_COOKIE, answer.new_cookie, max_age=COHORT_COOKIE_MAX_AGE, httponly=True,
-            samesite="Lax", secure=request.secure,
-        )  # fmt: skip
+        set_cohort_cookie(response, answer.new_cookie, secure=request.secure)
     if answer.wrote_cookie is not None:
         value, seconds = answer.wrote_cookie
         response.set_cookie(

@@ -17,8 +17,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from proxy.config import RouteConfig, TableConfig
+from proxy.config import TableConfig
 from proxy.errors import ConfigError
+from proxy.route_config import RouteConfig
 
 __all__ = ["CompiledRoute", "Finding", "RouteTable"]
 

@@ -13,9 +13,10 @@ from typing import Any
 
 from aiohttp import web
 
-from proxy.app import STATE, build_app
+from proxy.app import build_app
 from proxy.public import PublicServer
 from proxy.settings import ProxySettings
+from proxy.state import STATE
 
 __all__ = ["c_parser_available", "run", "serve"]
 
@@ -81,9 +82,9 @@ async def serve(
     await public.stop()
 
 
-def _run_loop(main: Coroutine[Any, Any, None]) -> None:
-    """Run on uvloop (libuv) unless PROXY_EVENT_LOOP=asyncio asks for the standard loop."""
-    if os.environ.get("PROXY_EVENT_LOOP", "uvloop") == "asyncio":
+def _run_loop(main: Coroutine[Any, Any, None], settings: ProxySettings) -> None:
+    """Run on the event loop the settings name: uvloop (libuv), or asyncio's own."""
+    if settings.event_loop == "asyncio":
         asyncio.run(main)
         return
     import uvloop
@@ -94,14 +95,14 @@ def _run_loop(main: Coroutine[Any, Any, None]) -> None:
 def _worker(settings: ProxySettings, parent_pid: int) -> None:
     from proxy.logs import configure_logging
 
-    configure_logging()
-    _run_loop(serve(settings, reuse_port=True, parent_pid=parent_pid))
+    configure_logging(settings)
+    _run_loop(serve(settings, reuse_port=True, parent_pid=parent_pid), settings)
 
 
 def run(settings: ProxySettings) -> int:
     """Start ``settings.workers`` processes (or serve in this one) and wait for them."""
     if settings.workers == 1:
-        _run_loop(serve(settings, reuse_port=False))
+        _run_loop(serve(settings, reuse_port=False), settings)
         return 0
     context = multiprocessing.get_context("spawn")
     workers = [
@@ -138,7 +139,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--admin-port", type=int)
     parser.add_argument("--workers", type=int)
     args = parser.parse_args(argv)
-    configure_logging()
     if not c_parser_available():
         print("refusing to start: aiohttp's C HTTP parser is unavailable (AIOHTTP_NO_EXTENSIONS "
               "is set or the extension is not built)", file=sys.stderr)  # fmt: skip
@@ -148,6 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"refusing to start: {exc}", file=sys.stderr)
         return 2
+    configure_logging(settings)
     from dataclasses import replace
     from pathlib import Path
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from proxy.edge_limits import (
     HEADER_TIMEOUT_SECONDS,
@@ -30,7 +31,11 @@ from strangler.servicekit.secret_settings import (
     read_secrets,
 )
 
-__all__ = ["ProxySettings", "SettingsError"]
+__all__ = ["EventLoop", "ProxySettings", "SettingsError"]
+
+EventLoop = Literal["uvloop", "asyncio"]
+# The default first.
+_LOG_LEVELS = ("INFO", "DEBUG", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(ValueError):
@@ -60,6 +65,17 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
         raise SettingsError(f"{name}={raw!r}: expected a number of seconds") from None
     if value <= 0:
         raise SettingsError(f"{name}={value}: must be positive")
+    return value
+
+
+def _choice(
+    env: Mapping[str, str], name: str, choices: tuple[str, ...], *, fold_case: bool = False
+) -> str:
+    """One of ``choices`` (the first is the default); ``fold_case``: given in any case."""
+    raw = env.get(name) or choices[0]
+    value = raw.upper() if fold_case else raw
+    if value not in choices:
+        raise SettingsError(f"{name}={raw!r}: expected one of {', '.join(choices)}")
     return value
 
 
@@ -102,7 +118,12 @@ class ProxySettings:
     health_interval: float = 2.0
     # Where the proxy writes files (the request capture), shared with the other components.
     var_dir: Path = Path("var")
-    extra: dict[str, str] = field(default_factory=dict)
+    # The root logger's level, by name, as the services take it.
+    log_level: str = "INFO"
+    # One JSON line a request on the ``proxy.access`` logger; off, only warnings and worse.
+    access_log: bool = True
+    # uvloop (libuv) unless "asyncio" asks for the standard loop (to rule uvloop out).
+    event_loop: EventLoop = "uvloop"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ProxySettings:
@@ -143,6 +164,13 @@ class ProxySettings:
             workers=_int(env, "PROXY_WORKERS", 1, low=1, high=256),
             health_interval=_float(env, "PROXY_HEALTH_INTERVAL", 2.0),
             var_dir=var_dir(env),
+            log_level=_choice(env, "LOG_LEVEL", _LOG_LEVELS, fold_case=True),
+            access_log=_choice(env, "PROXY_ACCESS_LOG", ("1", "0")) == "1",
+            event_loop=(
+                "asyncio"
+                if _choice(env, "PROXY_EVENT_LOOP", ("uvloop", "asyncio")) == "asyncio"
+                else "uvloop"
+            ),
         )
         from proxy.headers import TrustedProxies
 

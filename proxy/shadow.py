@@ -21,25 +21,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from multidict import CIMultiDict
 
-from proxy.comparing import CompareJob, ComparePool, Outcome
-from proxy.config import SAFE_METHODS, Timeouts
+from proxy.comparing import CompareJob, ComparePool, Outcome, rules_text
+from proxy.config import TableConfig, Timeouts
 from proxy.errors import UpstreamError, UpstreamTimeout, UpstreamUnreachable
 from proxy.headers import decoded
-from proxy.metrics import SHADOW_RESULTS
+from proxy.route_config import SAFE_METHODS
+from proxy.shadow_job import SHADOW_TIMEOUT_SECONDS, WANT_VERSIONS, CapturedResponse, ShadowJob
+from proxy.shadow_stats import OUTCOME_OF, ShadowStats
 from proxy.upstream_client import UpstreamClient
 from strangler.compare import CandidateFailure, HttpRequest, HttpResponse, Verdict, headers_of
 
-__all__ = [
-    "OUTCOMES",
-    "WANT_VERSIONS",
-    "CapturedResponse",
-    "ShadowDispatcher",
-    "ShadowJob",
-]
+__all__ = ["ShadowDispatcher"]
 
 logger = logging.getLogger(__name__)
 
@@ -49,84 +45,10 @@ SHADOW_CONCURRENCY = 16
 # Queued jobs beyond the ones in flight; a full queue means the service is slower than the
 # traffic, and dropping is better than delaying or growing memory.
 SHADOW_QUEUE_SIZE = 256
-# A shadow answer slower than this is counted as an error, not waited for.
-SHADOW_TIMEOUT_SECONDS = 10.0
 # When the service's data was behind: the sync's lag is seconds (its gates hold it under
 # 10 s), so ask again after 2 s, then 8 s, then count the request not comparable.
 RETRY_DELAYS = (2.0, 8.0)
-# Asks a service (strangler.sync.freshness) for the versions of the rows it answered with.
-WANT_VERSIONS = (b"X-Strangler-Want-Versions", b"1")
 _SHADOW_HEADER = (b"X-Strangler-Shadow", b"1")
-
-
-@dataclass(frozen=True)
-class CapturedResponse:
-    status: int
-    headers: CIMultiDict[str]
-    body: bytes
-
-
-@dataclass(frozen=True)
-class ShadowJob:
-    route: str
-    base_url: str  # the service's
-    timeout: float
-    method: str
-    target: str
-    headers: list[tuple[bytes, bytes]]  # as they go to the service (proxy.headers)
-    body: bytes | None
-    primary: CapturedResponse | None  # None: ask the monolith again first (a retry)
-    rules: str = ""  # proxy.comparing.rules_text of the table in force
-    legacy_url: str = ""
-    legacy_timeout: float = SHADOW_TIMEOUT_SECONDS
-    primary_seconds: float | None = None
-    repeat_base: bool = False
-    repeat_candidate: bool = False
-    attempt: int = 0
-    # As they go to the monolith when it is asked again: with the client's credentials,
-    # which the service's copy goes without (proxy.credentials). None: ``headers``.
-    legacy_headers: list[tuple[bytes, bytes]] | None = None
-
-
-# What a shadowed request came to: match (equal, or only noise), mismatch (a real
-# difference), candidate_error (the service broke where the monolith answered),
-# not_comparable (the service's data was behind, or the monolith failed), or not compared:
-# dropped (a queue was full), skipped (body too large to copy), error (a bug; logged).
-OUTCOMES = (
-    "match",
-    "mismatch",
-    "candidate_error",
-    "not_comparable",
-    "dropped",
-    "skipped",
-    "error",
-)
-_OUTCOME_OF = {
-    Verdict.EQUAL: "match",
-    Verdict.NOISE_ONLY: "match",
-    Verdict.DIFFERENT: "mismatch",
-    Verdict.CANDIDATE_ERROR: "candidate_error",
-    Verdict.NOT_COMPARABLE: "not_comparable",
-}
-
-
-@dataclass
-class ShadowStats:
-    match: int = 0
-    mismatch: int = 0
-    candidate_error: int = 0
-    not_comparable: int = 0
-    dropped: int = 0
-    skipped: int = 0
-    error: int = 0
-    retried: int = 0
-    per_route: dict[str, dict[str, int]] = field(default_factory=dict)
-
-    def count(self, route: str, outcome: str) -> None:
-        setattr(self, outcome, getattr(self, outcome) + 1)
-        bucket = self.per_route.setdefault(route, {})
-        bucket[outcome] = bucket.get(outcome, 0) + 1
-        SHADOW_RESULTS.labels(route, outcome).inc()
 
 
 def _failure(exc: UpstreamError) -> CandidateFailure:
@@ -177,6 +99,15 @@ class ShadowDispatcher:
             )
             self._clients[(base_url, timeout)] = client
         return client
+
+    def rules(self, config: TableConfig) -> str:
+        """The comparison rules of the table in force, as text (serialised once a table)."""
+        return self.compare.rules_for(
+            config,
+            lambda: rules_text(
+                config.compare, {r.name: r.compare for r in config.routes if r.compare is not None}
+            ),
+        )
 
     def skip(self, route: str) -> None:
         """A request that could not be shadowed (body over the buffering limit)."""
@@ -294,7 +225,7 @@ class ShadowDispatcher:
             # Counted by its last try; the results file counts every try.
             self._retry(job)
             return
-        self.stats.count(job.route, _OUTCOME_OF[outcome.verdict])
+        self.stats.count(job.route, OUTCOME_OF[outcome.verdict])
         if outcome.verdict in (Verdict.DIFFERENT, Verdict.CANDIDATE_ERROR):
             logger.info(
                 "shadow %s on route %s: %s %s: %s%s",

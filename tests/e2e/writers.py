@@ -15,7 +15,7 @@ from decimal import Decimal
 import psycopg
 import requests
 
-from proxy.modes import BUCKETS, canary_bucket
+from proxy.cohort import BUCKETS, canary_bucket
 from tests.e2e.conftest import Stack
 
 # About ten writes a second: enough to land writes in every window of a step, little enough
@@ -83,7 +83,7 @@ def make_writers(stack: Stack, products: list[int], *, count: int = 6) -> list[W
 
 
 def in_service_cohort(user_id: str, percent: float) -> bool:
-    """The proxy's own rule (proxy.modes.canary_bucket) for the catalog's canary."""
+    """The proxy's own rule (proxy.cohort.canary_bucket) for the catalog's canary."""
     return canary_bucket(owner="catalog", key=user_id) < round(percent * BUCKETS / 100)
 
 

@@ -16,11 +16,12 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from proxy.admin import build_admin_app
-from proxy.app import STATE, build_app
+from proxy.app import build_app
 from proxy.config import Timeouts
 from proxy.health import HEALTH_USER_AGENT
 from proxy.public import PublicServer
 from proxy.settings import ProxySettings
+from proxy.state import STATE
 from proxy.upstream_client import UpstreamClient
 from tests.proxy import yaml_writer
 

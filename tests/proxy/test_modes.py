@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from proxy.config import SAFE_METHODS, parse_table_config
+from proxy.config import parse_table_config
 from proxy.errors import ConfigError
 from proxy.modes import decide
+from proxy.route_config import SAFE_METHODS
 from proxy.routing import CompiledRoute, RouteTable
 
 UPSTREAMS = {

@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from proxy.read_your_writes import WROTE_COOKIE, WroteCookies
+from proxy.read_your_writes import WROTE_COOKIE, WroteCookies, splits_reads
+from proxy.route_config import RouteConfig
 from tests.proxy.conftest import table_for
 
 SECRET = "read-your-writes-test-identity-secret-0123"
@@ -115,3 +116,50 @@ async def test_the_table_can_turn_it_off(start_upstream, start_proxy) -> None:
     async with proxy.session.post(f"{proxy.url}/api/v1/products/", json={}) as response:
         assert response.status == 200
         assert WROTE_COOKIE not in response.cookies
+
+
+def _route_config(mode: str, **fields: object) -> RouteConfig:
+    return RouteConfig(name="r", prefix="/p/", owner="catalog", mode=mode, **fields)
+
+
+@pytest.mark.parametrize(
+    ("mode", "method", "splits"),
+    [("canary", "GET", True), ("service", "HEAD", True), ("service", "POST", False),
+     ("shadow", "GET", False), ("monolith", "GET", False)],
+)  # fmt: skip
+def test_only_a_read_on_a_canary_or_service_route_may_be_answered_off_the_write_owner(
+    mode: str, method: str, splits: bool
+) -> None:
+    assert splits_reads(_route_config(mode), method) is splits
+
+
+def test_a_write_the_owner_accepted_on_a_split_route_gets_the_cookie() -> None:
+    cookies = WroteCookies(secret=SECRET)
+
+    issued = cookies.after_write(
+        _route_config("service"), method="PATCH", status=200, writer="monolith", seconds=15,
+        now=1000.0,
+    )  # fmt: skip
+
+    assert issued is not None
+    value, seconds = issued
+    assert seconds == 15
+    assert cookies.names(value, writer="monolith", now=1010.0)
+
+
+@pytest.mark.parametrize(
+    ("mode", "method", "status", "seconds", "secret"),
+    [("service", "GET", 200, 15, SECRET), ("shadow", "POST", 200, 15, SECRET),
+     ("service", "POST", 400, 15, SECRET), ("service", "POST", 200, 0, SECRET),
+     ("service", "POST", 200, 15, "")],
+    ids=["a read", "reads not split", "refused", "turned off", "no secret"],
+)  # fmt: skip
+def test_no_cookie_for_anything_but_an_accepted_write_on_a_split_route(
+    mode: str, method: str, status: int, seconds: int, secret: str
+) -> None:
+    issued = WroteCookies(secret=secret).after_write(
+        _route_config(mode), method=method, status=status, writer="monolith", seconds=seconds,
+        now=1000.0,
+    )  # fmt: skip
+
+    assert issued is None

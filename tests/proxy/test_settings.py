@@ -144,3 +144,32 @@ def test_the_edge_limits_are_read_from_the_environment() -> None:
 def test_an_unusable_edge_limit_stops_start_up_naming_the_variable(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         ProxySettings.from_env(deployment(**{name: value}))
+
+
+def test_logging_and_the_event_loop_default_to_info_access_lines_and_uvloop() -> None:
+    settings = ProxySettings.from_env(deployment())
+
+    assert (settings.log_level, settings.access_log, settings.event_loop) == (
+        "INFO", True, "uvloop",
+    )  # fmt: skip
+
+
+def test_logging_and_the_event_loop_are_read_from_the_environment() -> None:
+    settings = ProxySettings.from_env(
+        deployment(LOG_LEVEL="warning", PROXY_ACCESS_LOG="0", PROXY_EVENT_LOOP="asyncio")
+    )
+
+    assert (settings.log_level, settings.access_log, settings.event_loop) == (
+        "WARNING", False, "asyncio",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("LOG_LEVEL", "LOUD"), ("PROXY_ACCESS_LOG", "off"), ("PROXY_EVENT_LOOP", "trio")],
+)
+def test_an_unusable_logging_or_loop_setting_stops_start_up_naming_the_variable(
+    name: str, value: str
+) -> None:
+    with pytest.raises(SettingsError, match=name):
+        ProxySettings.from_env(deployment(**{name: value}))
