@@ -28,7 +28,6 @@ from django.utils import timezone
 from rest_framework import status
 
 from monolith.accounts.models import User
-from monolith.core.api.errors import error_body
 from monolith.core.errors import (
     Conflict,
     IdempotencyConflict,
@@ -50,6 +49,7 @@ from monolith.payments.gateway import (
 )
 from monolith.payments.models import Payment, Refund
 from monolith.payments.refunds import payment_refund_locked
+from strangler.servicekit.api_errors import error_body
 
 __all__ = [
     "IDEMPOTENCY_KEY_MAX_LENGTH",
