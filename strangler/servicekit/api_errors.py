@@ -29,6 +29,7 @@ __all__ = [
     "api_exception_handler_for",
     "error_body",
     "server_error_body",
+    "token_auth_messages",
 ]
 
 ExceptionHandler = Callable[[Exception, dict[str, Any]], Response | None]
@@ -68,6 +69,17 @@ def server_error_body() -> dict[str, Any]:
         "The server failed to answer; the request id in the "
         "X-Request-ID header finds the cause in the logs.",
     )
+
+
+def token_auth_messages(*, obtain_path: str) -> dict[str, str]:
+    """How a client missing or with wrong credentials is told to authenticate: a token from
+    ``obtain_path``, as ``StranglerIdentityAuthentication`` challenges (``Token``) too."""
+    return {
+        "not_authenticated": "Authentication credentials were not provided. Send "
+        f"'Authorization: Token <token>' (POST {obtain_path} to get one) or log in.",
+        "authentication_failed": f"The credentials are invalid. Get a new token with "
+        f"POST {obtain_path}.",
+    }
 
 
 def _flatten_fields(detail: Any) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from strangler.servicekit.api_errors import (
     api_exception_handler_for,
     error_body,
     server_error_body,
+    token_auth_messages,
 )
 
 
@@ -94,3 +95,15 @@ def test_validation_errors_are_flattened_into_fields(db):
 def test_a_server_error_points_at_the_request_id():
     assert server_error_body()["code"] == "server_error"
     assert "X-Request-ID" in server_error_body()["message"]
+
+
+def test_token_auth_messages_name_the_token_endpoint():
+    messages = token_auth_messages(obtain_path="/api/v1/auth/token/")
+
+    assert messages["not_authenticated"] == (
+        "Authentication credentials were not provided. Send "
+        "'Authorization: Token <token>' (POST /api/v1/auth/token/ to get one) or log in."
+    )
+    assert messages["authentication_failed"] == (
+        "The credentials are invalid. Get a new token with POST /api/v1/auth/token/."
+    )

@@ -7,17 +7,12 @@ not tell them apart.
 from __future__ import annotations
 
 from extracted.catalog.core.errors import CatalogError
-from strangler.servicekit.api_errors import api_exception_handler_for
+from strangler.servicekit.api_errors import api_exception_handler_for, token_auth_messages
 
 __all__ = ["api_exception_handler"]
 
 # The proxy authenticates clients with the monolith's token or session and vouches for
 # them; so a client missing credentials is told how to get the monolith's token.
-_MESSAGES = {
-    "not_authenticated": "Authentication credentials were not provided. Send "
-    "'Authorization: Token <token>' (POST /api/v1/auth/token/ to get one) or log in.",
-    "authentication_failed": "The credentials are invalid. Get a new token with "
-    "POST /api/v1/auth/token/.",
-}
-
-api_exception_handler = api_exception_handler_for(CatalogError, messages=_MESSAGES)
+api_exception_handler = api_exception_handler_for(
+    CatalogError, messages=token_auth_messages(obtain_path="/api/v1/auth/token/")
+)
