@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.http import Http404
 from rest_framework import exceptions
 
+from monolith.core.errors import OutOfStock, StorefrontError
 from strangler.servicekit.api_errors import (
     ServiceError,
     api_exception_handler_for,
@@ -18,20 +19,11 @@ from strangler.servicekit.api_errors import (
 )
 
 
-class _ShopError(ServiceError):
-    default_code = "shop_error"
-
-
-class _Gone(_ShopError):
-    http_status = 410
-    default_code = "gone"
-
-
 class _OtherServiceError(ServiceError):
-    pass
+    """The root of another service's errors: not the storefront's to render."""
 
 
-_handler = api_exception_handler_for(_ShopError, messages={"not_authenticated": "Log in."})
+_handler = api_exception_handler_for(StorefrontError, messages={"not_authenticated": "Log in."})
 
 
 def test_an_error_body_leaves_out_empty_extras():
@@ -43,11 +35,15 @@ def test_an_error_body_leaves_out_empty_extras():
 
 
 def test_a_domain_error_under_the_root_renders_its_status_code_and_details():
-    response = _handler(_Gone("It went.", product_id=7), {})
+    response = _handler(OutOfStock("None left.", product_id=7), {})
 
     assert response is not None
-    assert response.status_code == 410
-    assert response.data == {"code": "gone", "message": "It went.", "details": {"product_id": 7}}
+    assert response.status_code == 409
+    assert response.data == {
+        "code": "out_of_stock",
+        "message": "None left.",
+        "details": {"product_id": 7},
+    }
 
 
 def test_an_error_outside_the_root_is_not_rendered(db):
@@ -55,7 +51,7 @@ def test_an_error_outside_the_root_is_not_rendered(db):
 
 
 def test_a_raisers_code_overrides_the_default():
-    error = _ShopError("Busy.", code="category_in_use", product_count=1)
+    error = StorefrontError("Busy.", code="category_in_use", product_count=1)
 
     assert (error.code, error.http_status, error.details) == (
         "category_in_use",
