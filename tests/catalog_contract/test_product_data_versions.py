@@ -9,8 +9,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 WANT = {"HTTP_X_STRANGLER_WANT_VERSIONS": "1"}
-
-
 HEADER = "X-Strangler-Data-Versions"
 
 
