@@ -44,11 +44,12 @@ typecheck: venv
 typecheck-catalog: venv
 	$(BIN)/mypy --config-file extracted/catalog/mypy.ini extracted
 
+# The catalog's contract suite (tests/catalog_contract) runs in both: each against its own side.
 test-monolith: venv
-	$(PYTEST) --ds=monolith.settings tests/monolith
+	$(PYTEST) --ds=monolith.settings tests/monolith tests/catalog_contract
 
 test-catalog: venv
-	$(PYTEST) --ds=extracted.catalog.settings tests/extracted
+	$(PYTEST) --ds=extracted.catalog.settings tests/extracted tests/catalog_contract
 
 test-proxy: venv
 	$(PYTEST) tests/proxy

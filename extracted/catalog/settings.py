@@ -133,7 +133,7 @@ REST_FRAMEWORK = {
     # DRF's default anonymous user lives in django.contrib.auth, which the service lacks.
     "UNAUTHENTICATED_USER": "strangler.servicekit.identity.AnonymousIdentityUser",
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "extracted.catalog.core.api.pagination.StandardPagination",
+    "DEFAULT_PAGINATION_CLASS": "strangler.servicekit.pagination.StandardPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",

@@ -1,6 +1,6 @@
 """The storefront's error tree. Services raise these; the API and HTML edges render them.
 
-StorefrontError                 400  storefront_error
+StorefrontError                 400  storefront_error   (a servicekit ServiceError)
 ├── NotFound                    404  not_found
 ├── Conflict                    409  conflict
 │   ├── OutOfStock              409  out_of_stock
@@ -12,7 +12,7 @@ StorefrontError                 400  storefront_error
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from strangler.servicekit.api_errors import ServiceError
 
 __all__ = [
     "Conflict",
@@ -26,15 +26,8 @@ __all__ = [
 ]
 
 
-class StorefrontError(Exception):
-    http_status: ClassVar[int] = 400
-    default_code: ClassVar[str] = "storefront_error"
-
-    def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.default_code
-        self.details = details
+class StorefrontError(ServiceError):
+    default_code = "storefront_error"
 
 
 class NotFound(StorefrontError):

@@ -35,13 +35,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from rest_framework.authtoken.models import Token
 
-from monolith.core.api.errors import error_body
 from strangler.identity import (
     INTERNAL_AUTH_HEADER,
     INTERNAL_TIMESTAMP_HEADER,
     IdentityInvalid,
     verify_internal_request,
 )
+from strangler.servicekit.api_errors import error_body
 
 __all__ = ["identity_resolve", "user_for_session", "user_for_token"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from monolith.core.api.errors import error_body
+from strangler.servicekit.api_errors import error_body, server_error_body
 
 __all__ = ["page_not_found", "server_error"]
 
@@ -25,12 +25,5 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if _wants_json(request):
-        return JsonResponse(
-            error_body(
-                "server_error",
-                "The server failed to answer; the request id in the "
-                "X-Request-ID header finds the cause in the logs.",
-            ),
-            status=500,
-        )
+        return JsonResponse(server_error_body(), status=500)
     return render(request, "500.html", status=500)

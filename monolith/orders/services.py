@@ -27,6 +27,7 @@ from monolith.core.errors import Conflict, OrderStateConflict, StorefrontError
 from monolith.inventory.services import stock_fulfil, stock_release, stock_reserve
 from monolith.orders.models import Order, OrderLine, OrderStatusChange
 from monolith.payments.models import Payment
+from monolith.payments.refunds import payment_refund_for_order
 
 __all__ = [
     "ALLOWED_TRANSITIONS",
@@ -224,9 +225,6 @@ def order_cancel(*, order: Order, actor: User, note: str = "") -> Order:
 
     ``note`` goes into the history and, for a paid order, becomes the refund's reason.
     """
-    # Payments depend on orders; importing at call time keeps that cycle out of import time.
-    from monolith.payments.services import payment_refund_for_order
-
     locked = _order_lock(order_id=order.pk)
     if Payment.objects.filter(order=locked, status=Payment.Status.PROCESSING).exists():
         raise Conflict(

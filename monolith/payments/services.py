@@ -28,7 +28,6 @@ from django.utils import timezone
 from rest_framework import status
 
 from monolith.accounts.models import User
-from monolith.core.api.errors import error_body
 from monolith.core.errors import (
     Conflict,
     IdempotencyConflict,
@@ -46,10 +45,11 @@ from monolith.payments.gateway import (
     CardInvalid,
     Charge,
     GatewayTimeout,
-    RefundRejected,
     gateway_get,
 )
 from monolith.payments.models import Payment, Refund
+from monolith.payments.refunds import payment_refund_locked
+from strangler.servicekit.api_errors import error_body
 
 __all__ = [
     "IDEMPOTENCY_KEY_MAX_LENGTH",
@@ -57,7 +57,6 @@ __all__ = [
     "payment_create",
     "payment_fingerprint",
     "payment_refund",
-    "payment_refund_for_order",
 ]
 
 IDEMPOTENCY_KEY_MAX_LENGTH: Final = 255
@@ -244,40 +243,6 @@ def payment_create(
     return _payment_settle_succeeded(payment=payment, charge=charge, user=user)
 
 
-def _refund(*, payment: Payment, reason: str) -> Refund:
-    """Refund a locked payment. The gateway call runs under the row lock on purpose:
-    refunds are rare, and a lock held a little longer is cheaper than a double refund."""
-    if payment.status == Payment.Status.REFUNDED:
-        raise Conflict(f"Payment {payment.pk} is refunded already.", code="already_refunded")
-    if payment.status != Payment.Status.SUCCEEDED:
-        raise Conflict(
-            f"Payment {payment.pk} is {payment.status}; only a succeeded payment is refunded.",
-            code="payment_not_refundable",
-        )
-    try:
-        reference = gateway_get().refund(reference=payment.gateway_reference)
-    except RefundRejected as rejected:
-        raise Conflict(str(rejected), code="already_refunded") from rejected
-    refund = Refund.objects.create(
-        payment=payment, amount=payment.amount, reason=reason, gateway_reference=reference
-    )
-    payment.status = Payment.Status.REFUNDED
-    payment.save(update_fields=["status", "updated_at"])
-    return refund
-
-
-def payment_refund_for_order(*, order: Order, reason: str) -> Refund | None:
-    """Refund the order's succeeded payment, if any; runs in the caller's transaction."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("payment_refund_for_order must run inside a transaction")
-    payment = (
-        Payment.objects.select_for_update()
-        .filter(order=order, status=Payment.Status.SUCCEEDED)
-        .first()
-    )
-    return _refund(payment=payment, reason=reason) if payment is not None else None
-
-
 @transaction.atomic
 def payment_refund(*, payment: Payment, actor: User, reason: str = "") -> Refund:
     """Refund a payment in full. If its order has not shipped, the order is cancelled too
@@ -287,4 +252,4 @@ def payment_refund(*, payment: Payment, actor: User, reason: str = "") -> Refund
     if locked.status == Payment.Status.SUCCEEDED and order.status == Order.Status.PAID:
         order_cancel(order=order, actor=actor, note=reason)
         return Refund.objects.get(payment=locked)
-    return _refund(payment=locked, reason=reason)
+    return payment_refund_locked(payment=locked, reason=reason)

@@ -131,11 +131,3 @@ class FieldStats:
     lower_bound: float | None
     real: bool
     reason: str
-
-    @property
-    def candidate_rate(self) -> float:
-        return self.candidate_diffs / self.comparisons if self.comparisons else 0.0
-
-    @property
-    def base_rate(self) -> float:
-        return self.base_diffs / self.base_samples if self.base_samples else 0.0

@@ -1,25 +1,16 @@
 from __future__ import annotations
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from monolith.accounts.models import User
-from tests.monolith.factories import make_user
+from tests.monolith.clients import client_for
+from tests.monolith.factories import FAST_PASSWORD_HASHERS, make_user
 
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:
-    # The production hasher takes ~0.3 s a password by design; tests create hundreds of users.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-def _client_for(user: User | None) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
 
 
 @pytest.fixture
@@ -39,19 +30,19 @@ def staff(db: None) -> User:
 
 @pytest.fixture
 def anon_api(db: None) -> APIClient:
-    return _client_for(None)
+    return client_for(None)
 
 
 @pytest.fixture
 def customer_api(customer: User) -> APIClient:
-    return _client_for(customer)
+    return client_for(customer)
 
 
 @pytest.fixture
 def other_api(other_customer: User) -> APIClient:
-    return _client_for(other_customer)
+    return client_for(other_customer)
 
 
 @pytest.fixture
 def staff_api(staff: User) -> APIClient:
-    return _client_for(staff)
+    return client_for(staff)

@@ -11,6 +11,8 @@ from monolith.catalog.models import Category, Product
 from monolith.inventory.models import StockLevel
 
 PASSWORD = "correct-horse-battery-staple"
+# The production hasher takes ~0.3 s a password by design; tests create hundreds of users.
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 _seq = itertools.count(1)
 
 
@@ -50,6 +52,7 @@ def make_product(
     name: str | None = None,
     price: Decimal | str = "10.00",
     stock: int = 10,
+    reserved: int = 0,
     category: Category | None = None,
     **fields: Any,
 ) -> Product:
@@ -58,5 +61,5 @@ def make_product(
     fields.setdefault("slug", f"product-{n}")
     fields.setdefault("sku", f"SKU-{n:06d}")
     product = Product.objects.create(name=name, price=Decimal(price), category=category, **fields)
-    StockLevel.objects.create(product=product, on_hand=stock)
+    StockLevel.objects.create(product=product, on_hand=stock, reserved=reserved)
     return product

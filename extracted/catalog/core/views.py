@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from extracted.catalog.core.api.errors import error_body
+from strangler.servicekit.api_errors import error_body, server_error_body
 
 __all__ = ["page_not_found", "server_error"]
 
@@ -20,11 +20,4 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return JsonResponse(
-        error_body(
-            "server_error",
-            "The server failed to answer; the request id in the "
-            "X-Request-ID header finds the cause in the logs.",
-        ),
-        status=500,
-    )
+    return JsonResponse(server_error_body(), status=500)

@@ -30,25 +30,3 @@ def other_api(db: None) -> APIClient:
 @pytest.fixture
 def staff_api(db: None) -> APIClient:
     return client_for(STELLA)
-
-
-@pytest.fixture(params=["anon_api", "customer_api", "other_api"])
-def shopper_api(request: pytest.FixtureRequest) -> APIClient:
-    """Each client that is not staff: anonymous, a customer, another customer."""
-    client: APIClient = request.getfixturevalue(request.param)
-    return client
-
-
-@pytest.fixture(
-    params=[
-        ("anon_api", 401, "not_authenticated"),
-        ("customer_api", 403, "permission_denied"),
-        ("other_api", 403, "permission_denied"),
-    ],
-    ids=["anonymous", "customer", "other-customer"],
-)
-def refused_writer(request: pytest.FixtureRequest) -> tuple[APIClient, int, str]:
-    """A non-staff client with the status and code a write of theirs is refused with
-    (the monolith's answers to the same callers)."""
-    name, status, code = request.param
-    return request.getfixturevalue(name), status, code

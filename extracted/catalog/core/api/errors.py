@@ -1,83 +1,18 @@
-"""The one place where an exception becomes an API error response.
+"""The catalog service's API errors: ``strangler.servicekit.api_errors`` keyed by its root.
 
-Every error body has the monolith's shape: ``{"code": str, "message": str}``, plus ``fields``
-(field name to list of messages) for validation errors and ``details`` where a domain error
-carries some. Messages are the monolith's word for word: clients reach either through the
-proxy and must not tell them apart.
+Messages are the monolith's word for word: clients reach either through the proxy and must
+not tell them apart.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
-from rest_framework import exceptions, status
-from rest_framework.response import Response
-from rest_framework.views import exception_handler
-
 from extracted.catalog.core.errors import CatalogError
+from strangler.servicekit.api_errors import api_exception_handler_for, token_auth_messages
 
-__all__ = ["api_exception_handler", "error_body"]
+__all__ = ["api_exception_handler"]
 
 # The proxy authenticates clients with the monolith's token or session and vouches for
 # them; so a client missing credentials is told how to get the monolith's token.
-_MESSAGES = {
-    "not_authenticated": "Authentication credentials were not provided. Send "
-    "'Authorization: Token <token>' (POST /api/v1/auth/token/ to get one) or log in.",
-    "authentication_failed": "The credentials are invalid. Get a new token with "
-    "POST /api/v1/auth/token/.",
-    "permission_denied": "You do not have permission to perform this action.",
-    "not_found": "Not found.",
-    "unsupported_media_type": "Send the body as JSON, with 'Content-Type: application/json'.",
-}
-
-
-def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    return {"code": code, "message": message, **{k: v for k, v in extra.items() if v}}
-
-
-def _flatten_fields(detail: Any) -> dict[str, Any]:
-    if isinstance(detail, dict):
-        return {
-            str(k): _flatten_fields(v) if isinstance(v, dict) else _as_list(v)
-            for k, v in detail.items()
-        }
-    return {"non_field_errors": _as_list(detail)}
-
-
-def _as_list(value: Any) -> list[Any]:
-    if isinstance(value, list):
-        return [item if isinstance(item, dict) else str(item) for item in value]
-    return [str(value)]
-
-
-def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, CatalogError):
-        return Response(
-            error_body(exc.code, exc.message, details=exc.details), status=exc.http_status
-        )
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
-
-    response = exception_handler(exc, context)
-    if response is None or not isinstance(exc, exceptions.APIException):
-        return response
-
-    if isinstance(exc, exceptions.ValidationError):
-        response.data = error_body(
-            "validation_error",
-            "The request has invalid fields; see 'fields' for what to fix.",
-            fields=_flatten_fields(exc.detail),
-        )
-        response.status_code = status.HTTP_400_BAD_REQUEST
-        return response
-
-    codes = exc.get_codes()
-    code = codes if isinstance(codes, str) else exc.default_code
-    detail = exc.detail if isinstance(exc.detail, str) else str(exc.default_detail)
-    message = _MESSAGES.get(code, detail) if code != "not_found" else detail
-    response.data = error_body(code, message)
-    return response
+api_exception_handler = api_exception_handler_for(
+    CatalogError, messages=token_auth_messages(obtain_path="/api/v1/auth/token/")
+)

@@ -13,9 +13,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 
 from extracted.catalog.catalog.models import Product, StockLevel
 from extracted.catalog.catalog.services import product_update
@@ -44,15 +42,6 @@ def test_a_product_detail_names_its_stock_level_by_the_monolith_table(anon_api):
     )
 
 
-def test_the_product_version_goes_up_after_a_price_update(anon_api):
-    product = make_product(name="Kettle", price="10.00")
-    product_update(product=product, price=Decimal("12.50"))
-
-    response = anon_api.get(f"/api/v1/products/{product.pk}/", **WANT)
-
-    assert response[HEADER].startswith(f"catalog_product:{product.pk}=2,")
-
-
 def test_a_list_page_lists_every_row_on_the_page(anon_api):
     products = [make_product(name=f"Kettle {n}") for n in range(3)]
     product_update(product=products[2], price=Decimal("3.00"))
@@ -73,19 +62,6 @@ def test_a_product_without_a_stock_level_yet_lists_only_itself(anon_api):
     response = anon_api.get(f"/api/v1/products/{product.pk}/", **WANT)
 
     assert response[HEADER] == f"catalog_product:{product.pk}=1"
-
-
-def test_without_the_request_header_there_is_no_header_and_no_extra_query(anon_api):
-    product = make_product(name="Kettle")
-    path = f"/api/v1/products/{product.pk}/"
-
-    with CaptureQueriesContext(connection) as plain:
-        response = anon_api.get(path)
-    with CaptureQueriesContext(connection) as asked:
-        anon_api.get(path, **WANT)
-
-    assert HEADER not in response
-    assert len(asked.captured_queries) == len(plain.captured_queries) + 1
 
 
 # The monolith's side, run as its own process on a fresh database: a product written and

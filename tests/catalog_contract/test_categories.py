@@ -1,15 +1,12 @@
-"""The categories API: /api/v1/categories/."""
+"""The categories API, /api/v1/categories/, as both sides answer it."""
 
 from __future__ import annotations
-
-from monolith.catalog.models import Category
-from tests.monolith.factories import make_category, make_product
 
 CATEGORY_FIELDS = {"id", "name", "slug", "description", "parent", "created_at", "updated_at"}
 
 
-def test_anyone_can_list_categories_as_a_page(anon_api):
-    make_category(name="Shoes")
+def test_anyone_can_list_categories_as_a_page(side, anon_api):
+    side.make_category(name="Shoes")
 
     response = anon_api.get("/api/v1/categories/")
 
@@ -19,9 +16,9 @@ def test_anyone_can_list_categories_as_a_page(anon_api):
     assert [c["name"] for c in body["results"]] == ["Shoes"]
 
 
-def test_a_category_has_exactly_the_contract_fields(anon_api):
-    parent = make_category(name="Clothing", slug="clothing")
-    child = make_category(name="Shirts", slug="shirts", parent=parent, description="Cotton")
+def test_a_category_has_exactly_the_contract_fields(side, anon_api):
+    parent = side.make_category(name="Clothing", slug="clothing")
+    child = side.make_category(name="Shirts", slug="shirts", parent=parent, description="Cotton")
 
     body = anon_api.get(f"/api/v1/categories/{child.pk}/").json()
 
@@ -32,15 +29,15 @@ def test_a_category_has_exactly_the_contract_fields(anon_api):
     assert body["parent"] == parent.pk
 
 
-def test_a_root_category_has_a_null_parent(anon_api):
-    root = make_category()
+def test_a_root_category_has_a_null_parent(side, anon_api):
+    root = side.make_category()
 
     assert anon_api.get(f"/api/v1/categories/{root.pk}/").json()["parent"] is None
 
 
-def test_categories_are_listed_by_name(customer_api):
+def test_categories_are_listed_by_name(side, customer_api):
     for name in ["Toys", "Books", "Music"]:
-        make_category(name=name)
+        side.make_category(name=name)
 
     results = customer_api.get("/api/v1/categories/").json()["results"]
 
@@ -54,8 +51,8 @@ def test_an_unknown_category_is_not_found(anon_api):
     assert response.json()["code"] == "not_found"
 
 
-def test_staff_create_a_category(staff_api):
-    parent = make_category()
+def test_staff_create_a_category(side, staff_api):
+    parent = side.make_category()
 
     response = staff_api.post(
         "/api/v1/categories/",
@@ -66,7 +63,7 @@ def test_staff_create_a_category(staff_api):
     body = response.json()
     assert set(body) == CATEGORY_FIELDS
     assert (body["name"], body["slug"], body["parent"]) == ("Running shoes", "running", parent.pk)
-    assert Category.objects.filter(pk=body["id"], parent=parent).exists()
+    assert side.Category.objects.filter(pk=body["id"], parent=parent).exists()
 
 
 def test_a_category_created_without_a_slug_gets_one_from_its_name(staff_api):
@@ -75,8 +72,8 @@ def test_a_category_created_without_a_slug_gets_one_from_its_name(staff_api):
     assert response.json()["slug"] == "garden-tools"
 
 
-def test_a_generated_category_slug_is_suffixed_to_stay_unique(staff_api):
-    make_category(name="Garden", slug="garden")
+def test_a_generated_category_slug_is_suffixed_to_stay_unique(side, staff_api):
+    side.make_category(name="Garden", slug="garden")
 
     response = staff_api.post("/api/v1/categories/", {"name": "Garden"})
 
@@ -91,8 +88,8 @@ def test_a_category_without_a_name_is_a_validation_error(staff_api):
     assert "name" in response.json()["fields"]
 
 
-def test_a_taken_category_slug_is_a_validation_error(staff_api):
-    make_category(slug="taken")
+def test_a_taken_category_slug_is_a_validation_error(side, staff_api):
+    side.make_category(slug="taken")
 
     response = staff_api.post("/api/v1/categories/", {"name": "Other", "slug": "taken"})
 
@@ -107,19 +104,19 @@ def test_an_unknown_parent_is_a_validation_error(staff_api):
     assert "parent" in response.json()["fields"]
 
 
-def test_non_staff_cannot_create_a_category(refused_writer):
+def test_non_staff_cannot_create_a_category(side, refused_writer):
     client, status, code = refused_writer
 
     response = client.post("/api/v1/categories/", {"name": "Nope"})
 
     assert response.status_code == status
     assert response.json()["code"] == code
-    assert not Category.objects.filter(name="Nope").exists()
+    assert not side.Category.objects.filter(name="Nope").exists()
 
 
-def test_non_staff_cannot_change_a_category(refused_writer):
+def test_non_staff_cannot_change_a_category(side, refused_writer):
     client, status, code = refused_writer
-    category = make_category(name="Before")
+    category = side.make_category(name="Before")
 
     response = client.patch(f"/api/v1/categories/{category.pk}/", {"name": "After"})
 
@@ -128,18 +125,18 @@ def test_non_staff_cannot_change_a_category(refused_writer):
     assert category.name == "Before"
 
 
-def test_non_staff_cannot_delete_a_category(refused_writer):
+def test_non_staff_cannot_delete_a_category(side, refused_writer):
     client, status, code = refused_writer
-    category = make_category()
+    category = side.make_category()
 
     response = client.delete(f"/api/v1/categories/{category.pk}/")
 
     assert (response.status_code, response.json()["code"]) == (status, code)
-    assert Category.objects.filter(pk=category.pk).exists()
+    assert side.Category.objects.filter(pk=category.pk).exists()
 
 
-def test_staff_rename_a_category(staff_api):
-    category = make_category(name="Shose", slug="shoes")
+def test_staff_rename_a_category(side, staff_api):
+    category = side.make_category(name="Shose", slug="shoes")
 
     response = staff_api.patch(f"/api/v1/categories/{category.pk}/", {"name": "Shoes"})
 
@@ -147,9 +144,9 @@ def test_staff_rename_a_category(staff_api):
     assert (response.json()["name"], response.json()["slug"]) == ("Shoes", "shoes")
 
 
-def test_staff_replace_a_category(staff_api):
-    category = make_category(name="Old", slug="old", description="old text")
-    parent = make_category()
+def test_staff_replace_a_category(side, staff_api):
+    category = side.make_category(name="Old", slug="old", description="old text")
+    parent = side.make_category()
 
     response = staff_api.put(
         f"/api/v1/categories/{category.pk}/",
@@ -162,8 +159,8 @@ def test_staff_replace_a_category(staff_api):
     assert category.parent == parent
 
 
-def test_staff_move_a_category_to_the_root(staff_api):
-    child = make_category(parent=make_category())
+def test_staff_move_a_category_to_the_root(side, staff_api):
+    child = side.make_category(parent=side.make_category())
 
     response = staff_api.patch(f"/api/v1/categories/{child.pk}/", {"parent": None})
 
@@ -171,8 +168,8 @@ def test_staff_move_a_category_to_the_root(staff_api):
     assert response.json()["parent"] is None
 
 
-def test_a_category_cannot_be_its_own_parent(staff_api):
-    category = make_category()
+def test_a_category_cannot_be_its_own_parent(side, staff_api):
+    category = side.make_category()
 
     response = staff_api.patch(f"/api/v1/categories/{category.pk}/", {"parent": category.pk})
 
@@ -181,10 +178,10 @@ def test_a_category_cannot_be_its_own_parent(staff_api):
     assert "parent" in response.json()["fields"]
 
 
-def test_a_category_cannot_move_below_its_own_descendant(staff_api):
-    top = make_category()
-    middle = make_category(parent=top)
-    bottom = make_category(parent=middle)
+def test_a_category_cannot_move_below_its_own_descendant(side, staff_api):
+    top = side.make_category()
+    middle = side.make_category(parent=top)
+    bottom = side.make_category(parent=middle)
 
     response = staff_api.patch(f"/api/v1/categories/{top.pk}/", {"parent": bottom.pk})
 
@@ -194,8 +191,8 @@ def test_a_category_cannot_move_below_its_own_descendant(staff_api):
     assert top.parent is None
 
 
-def test_staff_delete_an_empty_category(staff_api):
-    category = make_category()
+def test_staff_delete_an_empty_category(side, staff_api):
+    category = side.make_category()
 
     response = staff_api.delete(f"/api/v1/categories/{category.pk}/")
 
@@ -203,22 +200,57 @@ def test_staff_delete_an_empty_category(staff_api):
     assert staff_api.get(f"/api/v1/categories/{category.pk}/").status_code == 404
 
 
-def test_a_category_with_products_cannot_be_deleted(staff_api):
-    category = make_category()
-    make_product(category=category, is_active=False)
+def test_a_category_with_products_cannot_be_deleted(side, staff_api):
+    category = side.make_category()
+    side.make_product(category=category, is_active=False)
 
     response = staff_api.delete(f"/api/v1/categories/{category.pk}/")
 
     assert response.status_code == 409
     assert response.json()["code"] == "category_in_use"
-    assert Category.objects.filter(pk=category.pk).exists()
+    assert side.Category.objects.filter(pk=category.pk).exists()
 
 
-def test_a_category_with_subcategories_cannot_be_deleted(staff_api):
-    category = make_category()
-    make_category(parent=category)
+def test_a_category_with_subcategories_cannot_be_deleted(side, staff_api):
+    category = side.make_category()
+    side.make_category(parent=category)
 
     response = staff_api.delete(f"/api/v1/categories/{category.pk}/")
 
     assert response.status_code == 409
     assert response.json()["code"] == "category_in_use"
+
+
+def test_categories_page_with_the_monoliths_links(side, anon_api):
+    for name in ["A", "B", "C"]:
+        side.make_category(name=name)
+
+    first = anon_api.get("/api/v1/categories/?page_size=2").json()
+    second = anon_api.get(first["next"]).json()
+
+    assert first["next"] == "http://testserver/api/v1/categories/?page=2&page_size=2"
+    assert [c["name"] for c in second["results"]] == ["C"]
+    assert second["previous"] == "http://testserver/api/v1/categories/?page_size=2"
+
+
+def test_a_cycle_is_refused_with_the_monoliths_message(side, staff_api):
+    category = side.make_category()
+
+    response = staff_api.patch(f"/api/v1/categories/{category.pk}/", {"parent": category.pk})
+
+    assert response.json()["fields"] == {
+        "parent": ["A category cannot be its own parent or sit below one of its subcategories."]
+    }
+
+
+def test_a_category_in_use_says_what_uses_it(side, staff_api):
+    category = side.make_category(name="Busy")
+    side.make_product(category=category)
+
+    response = staff_api.delete(f"/api/v1/categories/{category.pk}/")
+
+    assert response.json() == {
+        "code": "category_in_use",
+        "message": "Category Busy still has products or subcategories; move or remove them first.",
+        "details": {"product_count": 1, "child_count": 0},
+    }
