@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Literal, get_args
 
@@ -139,15 +140,15 @@ def verify_identity(
     user_id, username, staff = payload.get("sub"), payload.get("name"), payload.get("staff")
     if not (isinstance(user_id, str) and user_id and isinstance(username, str)):
         raise IdentityMalformed("The identity names no user.")
-    flags = (staff, payload.get("su", False), payload.get("inactive", False))
-    if not all(isinstance(flag, bool) for flag in flags):
+    superuser, inactive = payload.get("su", False), payload.get("inactive", False)
+    if not (isinstance(staff, bool) and isinstance(superuser, bool) and isinstance(inactive, bool)):
         raise IdentityMalformed("The identity's staff, su and inactive flags are not booleans.")
     return Identity(
         user_id=user_id,
         username=username,
         is_staff=staff,
-        is_superuser=payload.get("su", False),
-        is_active=not payload.get("inactive", False),
+        is_superuser=superuser,
+        is_active=not inactive,
         permissions=_names(payload, "perms"),
         groups=_names(payload, "groups"),
     )
@@ -165,9 +166,13 @@ def fit_claims(identity: Identity) -> Identity:
     bare = replace(identity, permissions=frozenset(), groups=frozenset())
     if not _fits(bare):
         raise ValueError(f"The user's id and name exceed {MAX_ASSERTION_CHARS} characters.")
-    permissions = _longest_fitting(bare, sorted(identity.permissions), "permissions")
+    permissions = _longest_fitting(
+        sorted(identity.permissions), lambda kept: replace(bare, permissions=kept)
+    )
     with_permissions = replace(bare, permissions=permissions)
-    groups = _longest_fitting(with_permissions, sorted(identity.groups), "groups")
+    groups = _longest_fitting(
+        sorted(identity.groups), lambda kept: replace(with_permissions, groups=kept)
+    )
     return replace(with_permissions, groups=groups)
 
 
@@ -196,13 +201,14 @@ def _fits(identity: Identity) -> bool:
 
 
 def _longest_fitting(
-    base: Identity, names: list[str], field: Literal["permissions", "groups"]
+    names: list[str], carrying: Callable[[frozenset[str]], Identity]
 ) -> frozenset[str]:
-    """The longest prefix of ``names`` that ``base`` can carry as ``field`` (bisection)."""
+    """The longest prefix of ``names`` whose identity, ``carrying(prefix)``, still fits
+    (bisection: a few hundred names cost a handful of encodings, not one each)."""
     low, high = 0, len(names)
     while low < high:
         middle = (low + high + 1) // 2
-        if _fits(replace(base, **{field: frozenset(names[:middle])})):
+        if _fits(carrying(frozenset(names[:middle]))):
             low = middle
         else:
             high = middle - 1
