@@ -279,21 +279,5 @@ def _identity_from_answer(answer: Any) -> assertions.Identity | None:
     user_id, username = answer.get("user_id"), answer.get("username")
     if not (isinstance(user_id, str) and user_id and isinstance(username, str)):
         raise ValueError("an authenticated answer without user_id and username")
-    return assertions.fit_claims(
-        assertions.Identity(
-            user_id=user_id,
-            username=username,
-            is_staff=answer.get("is_staff") is True,
-            is_superuser=answer.get("is_superuser") is True,
-            is_active=answer.get("is_active") is not False,
-            permissions=_names(answer, "permissions"),
-            groups=_names(answer, "groups"),
-        )
-    )
-
-
-def _names(answer: dict[str, Any], key: str) -> frozenset[str]:
-    value = answer.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
-        raise ValueError(f"{key} is not a list of strings")
-    return frozenset(value)
+    identity = assertions.Identity(user_id, username, is_staff=answer.get("is_staff") is True)
+    return assertions.fit_claims(assertions.with_optional_claims(identity, answer))

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Literal, get_args
 
@@ -56,6 +56,7 @@ __all__ = [
     "IdentityInvalid",
     "IdentityMalformed",
     "fit_claims",
+    "optional_claims",
     "require_secret",
     "sign_force",
     "sign_identity",
@@ -63,6 +64,7 @@ __all__ = [
     "verify_force",
     "verify_identity",
     "verify_internal_request",
+    "with_optional_claims",
 ]
 
 IDENTITY_HEADER = "X-Strangler-Identity"
@@ -140,17 +142,40 @@ def verify_identity(
     user_id, username, staff = payload.get("sub"), payload.get("name"), payload.get("staff")
     if not (isinstance(user_id, str) and user_id and isinstance(username, str)):
         raise IdentityMalformed("The identity names no user.")
-    superuser, inactive = payload.get("su", False), payload.get("inactive", False)
-    if not (isinstance(staff, bool) and isinstance(superuser, bool) and isinstance(inactive, bool)):
-        raise IdentityMalformed("The identity's staff, su and inactive flags are not booleans.")
-    return Identity(
-        user_id=user_id,
-        username=username,
-        is_staff=staff,
+    if not isinstance(staff, bool):
+        raise IdentityMalformed("The identity's staff flag is not a boolean.")
+    return with_optional_claims(Identity(user_id, username, is_staff=staff), payload)
+
+
+def optional_claims(identity: Identity) -> dict[str, Any]:
+    """The claims beyond who the user is, each only when it says something, so that an
+    identity without them is the same few bytes it always was: ``"is_superuser": true``,
+    ``"is_active": false``, ``"permissions"`` and ``"groups"`` (sorted lists). The signed
+    assertion and the monolith's answer to the proxy carry them under the same keys."""
+    claims: dict[str, Any] = {}
+    if identity.is_superuser:
+        claims["is_superuser"] = True
+    if not identity.is_active:
+        claims["is_active"] = False
+    if identity.permissions:
+        claims["permissions"] = sorted(identity.permissions)
+    if identity.groups:
+        claims["groups"] = sorted(identity.groups)
+    return claims
+
+
+def with_optional_claims(identity: Identity, claims: Mapping[str, Any]) -> Identity:
+    """``identity`` with the optional claims found in ``claims`` (the defaults for those
+    absent); raises ``IdentityMalformed`` for one of the wrong type."""
+    superuser, active = claims.get("is_superuser", False), claims.get("is_active", True)
+    if not (isinstance(superuser, bool) and isinstance(active, bool)):
+        raise IdentityMalformed("is_superuser and is_active must be booleans.")
+    return replace(
+        identity,
         is_superuser=superuser,
-        is_active=not inactive,
-        permissions=_names(payload, "perms"),
-        groups=_names(payload, "groups"),
+        is_active=active,
+        permissions=_names(claims, "permissions"),
+        groups=_names(claims, "groups"),
     )
 
 
@@ -177,23 +202,13 @@ def fit_claims(identity: Identity) -> Identity:
 
 
 def _identity_payload(identity: Identity, expires: int) -> dict[str, Any]:
-    """The signed claims; the optional ones only when they say something, so an identity
-    without them is the same few bytes it always was."""
-    payload: dict[str, Any] = {
+    return {
         "sub": identity.user_id,
         "name": identity.username,
         "staff": identity.is_staff,
         "exp": expires,
+        **optional_claims(identity),
     }
-    if identity.is_superuser:
-        payload["su"] = True
-    if not identity.is_active:
-        payload["inactive"] = True
-    if identity.permissions:
-        payload["perms"] = sorted(identity.permissions)
-    if identity.groups:
-        payload["groups"] = sorted(identity.groups)
-    return payload
 
 
 def _fits(identity: Identity) -> bool:
@@ -215,10 +230,10 @@ def _longest_fitting(
     return frozenset(names[:low])
 
 
-def _names(payload: dict[str, Any], key: str) -> frozenset[str]:
-    value = payload.get(key, [])
+def _names(claims: Mapping[str, Any], key: str) -> frozenset[str]:
+    value = claims.get(key, [])
     if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
-        raise IdentityMalformed(f"The identity's {key} are not a list of strings.")
+        raise IdentityMalformed(f"{key} must be a list of strings.")
     return frozenset(value)
 
 

@@ -241,7 +241,7 @@ def test_the_optional_claims_are_signed_only_when_they_say_something() -> None:
         "name": "eve",
         "staff": True,
         "exp": int(NOW) + IDENTITY_TTL_SECONDS,
-        "perms": ["catalog.change_product", "catalog.view_product"],
+        "permissions": ["catalog.change_product", "catalog.view_product"],
         "groups": ["editors"],
     }
 
@@ -292,7 +292,13 @@ def test_an_identity_too_large_is_never_signed() -> None:
 
 @pytest.mark.parametrize(
     "extra",
-    [{"perms": "catalog.view_product"}, {"perms": [1]}, {"groups": {"a": 1}}, {"su": "yes"}],
+    [
+        {"permissions": "catalog.view_product"},
+        {"permissions": [1]},
+        {"groups": {"a": 1}},
+        {"is_superuser": "yes"},
+        {"is_active": None},
+    ],
 )
 def test_a_signed_identity_with_unusable_claims_is_malformed(extra: dict[str, object]) -> None:
     claims = {"sub": "7", "name": "alice", "staff": False, "exp": int(NOW) + 60, **extra}

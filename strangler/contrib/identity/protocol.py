@@ -8,9 +8,9 @@ Question: a JSON object, every key optional (what ``proxy.identity`` sends):
   the proxy sends for that scheme, and all an older proxy sends).
 
 Answer: ``{"authenticated": bool, "user_id": str | null, "username": str | null,
-"is_staff": bool}``, and for a user, only when they say something: ``"is_superuser": true``
-and ``"permissions": [...]`` (the ``permissions`` claim), ``"groups": [...]`` (the
-``groups`` claim), ``"is_active": false``.
+"is_staff": bool}``, and for a user ``strangler.identity.optional_claims``, each only when
+it says something: ``"is_superuser": true`` and ``"permissions": [...]`` (the
+``permissions`` claim), ``"groups": [...]`` (the ``groups`` claim), ``"is_active": false``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from strangler.contrib.identity.resolvers import Credentials
-from strangler.identity import Identity, fit_claims
+from strangler.identity import Identity, fit_claims, optional_claims
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -106,21 +106,13 @@ def identity_of(user: AbstractBaseUser, claims: Collection[str]) -> Identity:
 def answer_for(identity: Identity | None) -> dict[str, Any]:
     if identity is None:
         return dict(ANONYMOUS)
-    answer: dict[str, Any] = {
+    return {
         "authenticated": True,
         "user_id": identity.user_id,
         "username": identity.username,
         "is_staff": identity.is_staff,
+        **optional_claims(identity),
     }
-    if identity.is_superuser:
-        answer["is_superuser"] = True
-    if not identity.is_active:
-        answer["is_active"] = False
-    if identity.permissions:
-        answer["permissions"] = sorted(identity.permissions)
-    if identity.groups:
-        answer["groups"] = sorted(identity.groups)
-    return answer
 
 
 def _permissions(user: AbstractBaseUser) -> frozenset[str]:

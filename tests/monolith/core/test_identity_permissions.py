@@ -3,23 +3,20 @@ its staff's permissions cross to the services, which then decide as the storefro
 
 from __future__ import annotations
 
-import asyncio
-import time
-from typing import Any
-
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
-from multidict import CIMultiDict, CIMultiDictProxy
 from rest_framework.authtoken.models import Token
 
 from monolith.accounts.models import User
-from proxy.identity import MonolithIdentityResolver
 from strangler.contrib.identity import resolvers
 from strangler.contrib.identity.config import identity_settings
-from strangler.identity import Identity, sign_internal_request, verify_identity
 from tests.monolith.factories import PASSWORD, make_user
-from tests.strangler.contrib.identity.agreement import assert_service_decides_as_monolith
+from tests.strangler.contrib.identity.identity_checks import (
+    assert_service_decides_as_monolith,
+    resolved,
+    signed_question,
+)
 
 SECRET = "monolith-test-identity-secret"
 
@@ -40,20 +37,6 @@ def catalog_editor(username: str = "stella") -> User:
     return user
 
 
-def resolved(base_url: str, headers: dict[str, str]) -> Identity | None:
-    async def resolve() -> Any:
-        resolver = MonolithIdentityResolver(base_url, SECRET)
-        try:
-            return await resolver.resolve(CIMultiDictProxy(CIMultiDict(headers)))
-        finally:
-            await resolver.close()
-
-    asserted = asyncio.run(resolve())
-    if asserted is None:
-        return None
-    return verify_identity(asserted.header_value, secret=SECRET, now=time.time(), leeway=0)
-
-
 def test_with_drf_installed_the_default_resolvers_read_its_token_then_the_session(
     settings,
 ) -> None:
@@ -66,19 +49,8 @@ def test_with_drf_installed_the_default_resolvers_read_its_token_then_the_sessio
 def test_a_drf_token_resolves_as_a_whole_authorization_header_too(client: Client) -> None:
     user = make_user(username="carol")
     body = f'{{"authorization": "Token {Token.objects.create(user=user).key}"}}'.encode()
-    timestamp = int(time.time())
 
-    response = client.post(
-        "/internal/identity/resolve",
-        data=body,
-        content_type="application/json",
-        headers={
-            "X-Strangler-Internal-Auth": sign_internal_request(
-                body, secret=SECRET, timestamp=timestamp
-            ),
-            "X-Strangler-Timestamp": str(timestamp),
-        },
-    )
+    response = signed_question(client, body, secret=SECRET)
 
     assert response.json()["username"] == "carol"
 
@@ -88,7 +60,7 @@ def test_a_staff_members_permissions_and_groups_cross_with_a_token(live_server) 
     stella = catalog_editor()
     key = Token.objects.create(user=stella).key
 
-    identity = resolved(live_server.url, {"Authorization": f"Token {key}"})
+    identity = resolved(live_server.url, {"Authorization": f"Token {key}"}, secret=SECRET)
 
     assert identity is not None
     assert identity.permissions == {
@@ -109,4 +81,5 @@ def test_a_services_has_perm_agrees_with_the_storefronts(live_server) -> None:
         browser = Client()
         assert browser.login(username=user.username, password=PASSWORD)
         cookie = f"sessionid={browser.cookies['sessionid'].value}"
-        assert_service_decides_as_monolith(user, resolved(live_server.url, {"Cookie": cookie}))
+        identity = resolved(live_server.url, {"Cookie": cookie}, secret=SECRET)
+        assert_service_decides_as_monolith(user, identity)

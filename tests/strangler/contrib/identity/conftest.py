@@ -4,16 +4,14 @@ tokens through the project's own resolver (make test-strangler runs these with i
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from strangler.identity import sign_internal_request
+from tests.strangler.contrib.identity.identity_checks import signed_question
 
-URL = "/internal/identity/resolve"
 SECRET = "identity-project-test-secret"
 PASSWORD = "a-test-password"
 ANONYMOUS = {"authenticated": False, "user_id": None, "username": None, "is_staff": False}
@@ -28,18 +26,7 @@ def proxy() -> Client:
 def ask(client: Client, payload: Any = None, *, body: bytes | None = None) -> Any:
     """POST the question signed as the proxy signs it."""
     body = json.dumps(payload).encode() if body is None else body
-    timestamp = int(time.time())
-    return client.post(
-        URL,
-        data=body,
-        content_type="application/json",
-        headers={
-            "X-Strangler-Internal-Auth": sign_internal_request(
-                body, secret=SECRET, timestamp=timestamp
-            ),
-            "X-Strangler-Timestamp": str(timestamp),
-        },
-    )
+    return signed_question(client, body, secret=SECRET)
 
 
 def make_user(username: str, **fields: Any) -> User:

@@ -1,15 +1,57 @@
-"""The check both projects run: the service's ``IdentityUser`` decides as Django does."""
+"""What the identity tests of both projects (tests.identity_project, the storefront) share:
+asking the endpoint as the proxy does, and checking that a service then decides as Django
+does."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from itertools import combinations
 from typing import Any
 
 from django.contrib.auth.context_processors import PermWrapper
 from django.contrib.auth.models import Permission
+from django.test import Client
+from multidict import CIMultiDict, CIMultiDictProxy
 
-from strangler.identity import Identity
+from proxy.identity import MonolithIdentityResolver
+from strangler.identity import Identity, sign_internal_request, verify_identity
 from strangler.servicekit.identity_users import IdentityUser
+
+RESOLVE_URL = "/internal/identity/resolve"
+
+
+def signed_question(
+    client: Client, body: bytes, *, secret: str, timestamp: int | None = None
+) -> Any:
+    """POST ``body`` to the endpoint, signed as the proxy signs it."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    mac = sign_internal_request(body, secret=secret, timestamp=timestamp)
+    return client.post(
+        RESOLVE_URL,
+        data=body,
+        content_type="application/json",
+        headers={"X-Strangler-Internal-Auth": mac, "X-Strangler-Timestamp": str(timestamp)},
+    )
+
+
+def resolved(
+    base_url: str, headers: dict[str, str], *, secret: str, **options: Any
+) -> Identity | None:
+    """What a service verifies after the proxy's resolver, asking the endpoint served at
+    ``base_url``, resolved a client sending ``headers``."""
+
+    async def resolve() -> Any:
+        resolver = MonolithIdentityResolver(base_url, secret, **options)
+        try:
+            return await resolver.resolve(CIMultiDictProxy(CIMultiDict(headers)))
+        finally:
+            await resolver.close()
+
+    asserted = asyncio.run(resolve())
+    if asserted is None:
+        return None
+    return verify_identity(asserted.header_value, secret=secret, now=time.time(), leeway=0)
 
 
 def _perms_of_every_kind() -> list[str]:
