@@ -68,8 +68,10 @@ test-e2e: venv
 test-stacks: venv
 	$(PYTEST) tests/tutorials tests/e2e
 
+# The identity app runs in a project of its own without DRF (tests/identity_project).
 test-strangler: venv
-	$(PYTEST) tests/strangler tests/deploy tests/test_repository.py --ignore=tests/strangler/sync
+	$(PYTEST) tests/strangler tests/deploy tests/test_repository.py --ignore=tests/strangler/sync --ignore=tests/strangler/contrib
+	$(BIN)/python -m pytest -p no:cacheprovider --ds=tests.identity_project.settings tests/strangler/contrib
 
 # Two nodes of a test project; PostgreSQL-only tests run when DATABASE_URL is PostgreSQL.
 # `python -m pytest` puts the repository on sys.path, where the test project's settings live.

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "monolith.orders",
     "monolith.payments",
     "strangler.sync",
+    "strangler.contrib.identity",
 ]
 
 MIDDLEWARE = [
@@ -180,6 +181,16 @@ STOREFRONT_CURRENCY = env.str("STOREFRONT_CURRENCY", default="EUR")
 # The simulated gateway's "timeout" behaviour waits this long before giving up.
 PAYMENT_GATEWAY_TIMEOUT_SECONDS = env.float("PAYMENT_GATEWAY_TIMEOUT_SECONDS", default=2.0)
 STRANGLER_IDENTITY_SECRET = _secrets[IDENTITY_SECRET.name]
+# The proxy's question "who is this?" (strangler.contrib.identity): DRF's token, then the
+# session, as the API authenticates; permissions and groups go along, so that a service's
+# perms checks (staff pages) decide as ours do.
+STRANGLER_IDENTITY = {
+    "resolvers": [
+        "strangler.contrib.identity.resolvers.drf_token",
+        "strangler.contrib.identity.resolvers.session",
+    ],
+    "claims": ["permissions", "groups"],
+}
 
 # Data sync with the extracted catalog service (docs/sync.md). The catalog and its stock go
 # to the service from the start; the service's catalog comes back once the migration plan's

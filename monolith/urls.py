@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from monolith.core.internal import identity_resolve
 from strangler.servicekit.health import healthz, readyz
 
 handler404 = "monolith.core.views.page_not_found"
@@ -11,7 +10,7 @@ handler500 = "monolith.core.views.server_error"
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
-    path("internal/identity/resolve", identity_resolve, name="internal-identity-resolve"),
+    path("internal/identity/", include("strangler.contrib.identity.urls")),
     path("internal/sync/", include("strangler.sync.urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

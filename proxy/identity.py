@@ -1,8 +1,12 @@
 """Identity across the boundary, as the proxy sees it.
 
 The proxy strips every identity header a client sends (``proxy.headers``), asks the
-monolith who the client's session cookie or ``Authorization: Token`` is, and hands the
-services its own signed, short-lived ``X-Strangler-Identity`` (``strangler.identity``).
+monolith who the client's session cookie or ``Authorization`` header is, and hands the
+services its own signed, short-lived ``X-Strangler-Identity`` (``strangler.identity``),
+with the permissions and groups the monolith sends along. The monolith answers with
+``strangler.contrib.identity``; which cookie and which ``Authorization`` schemes go to it
+are the resolver's options (the session cookie's name must be the monolith's
+``SESSION_COOKIE_NAME``; schemes other than ``Token`` go only when named, or all with ``*``).
 Answers are cached briefly; a monolith that cannot answer makes the client anonymous to
 the service, never a failed request. ``X-Strangler-Force`` chooses a side only when it
 carries a valid signature.
@@ -15,7 +19,7 @@ import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -27,6 +31,8 @@ from strangler import identity as assertions
 from strangler.identity import FORCE_HEADER, IDENTITY_HEADER, IdentityInvalid
 
 __all__ = [
+    "ANY_SCHEME",
+    "DEFAULT_SCHEMES",
     "FORCE_HEADER",
     "IDENTITY_CACHE_ENTRIES",
     "IDENTITY_CACHE_SECONDS",
@@ -50,8 +56,13 @@ RESOLVE_CONNECT_TIMEOUT_SECONDS = 0.5
 # How long an answer is reused: a logout, a password change or a deleted token reaches the
 # services at most this late, and a busy user costs the monolith one lookup per period.
 IDENTITY_CACHE_SECONDS = 10.0
-# Bounded so that a flood of made-up tokens cannot grow memory (each entry is ~300 bytes);
-# the least recently used answers go first.
+# What a monolith resolves out of the box: DRF's token (strangler.contrib.identity).
+DEFAULT_SCHEMES = ("Token",)
+# In ``schemes``: every ``Authorization`` header goes to the monolith, whatever its scheme.
+ANY_SCHEME = "*"
+# Bounded so that a flood of made-up tokens cannot grow memory (each entry is ~300 bytes,
+# up to ~6 KB for a user whose permissions fill an assertion); the least recently used
+# answers go first.
 IDENTITY_CACHE_ENTRIES = 10_000
 
 
@@ -83,23 +94,36 @@ class NoIdentity:
 
     @staticmethod
     def unless_configured(
-        secret: str, *, monolith_url: str | Callable[[], str]
+        secret: str,
+        *,
+        monolith_url: str | Callable[[], str],
+        session_cookie_name: str = "sessionid",
+        schemes: Iterable[str] = DEFAULT_SCHEMES,
     ) -> IdentityResolver:
         """``NoIdentity()`` without a secret; else a resolver asking the monolith."""
         if not secret:
             return NoIdentity()
-        return MonolithIdentityResolver(monolith_url, secret)
+        return MonolithIdentityResolver(monolith_url, secret, session_cookie_name, schemes=schemes)
 
 
 @dataclass(frozen=True)
 class _Credentials:
+    """The question for the monolith (``strangler.contrib.identity.protocol``): a DRF token
+    as ``token``, which any version of the endpoint reads; another scheme's header whole."""
+
     session_id: str | None
     token: str | None
+    authorization: str | None = None
 
-    def cache_key(self) -> str:
-        # Credentials are kept only as a digest, so a memory dump or a log shows none.
-        raw = f"{self.session_id or ''}\0{self.token or ''}".encode()
-        return hashlib.sha256(raw).hexdigest()
+    @property
+    def is_empty(self) -> bool:
+        return self.session_id is None and self.token is None and self.authorization is None
+
+    def body(self) -> bytes:
+        question: dict[str, str | None] = {"session_id": self.session_id, "token": self.token}
+        if self.authorization is not None:
+            question["authorization"] = self.authorization
+        return json.dumps(question).encode()
 
 
 def _cookie(headers: CIMultiDictProxy[str], name: str) -> str | None:
@@ -113,16 +137,20 @@ def _cookie(headers: CIMultiDictProxy[str], name: str) -> str | None:
     return found
 
 
-def _token(headers: CIMultiDictProxy[str]) -> str | None:
-    """The key of ``Authorization: Token <key>``, as DRF's ``TokenAuthentication`` reads it."""
-    parts = headers.get("Authorization", "").split()
-    if len(parts) == 2 and parts[0].lower() == "token":
-        return parts[1]
-    return None
-
-
-def _credentials_from(headers: CIMultiDictProxy[str], *, session_cookie: str) -> _Credentials:
-    return _Credentials(session_id=_cookie(headers, session_cookie), token=_token(headers))
+def _credentials_from(
+    headers: CIMultiDictProxy[str], *, session_cookie: str, schemes: frozenset[str]
+) -> _Credentials:
+    """The session cookie, and the ``Authorization`` header when its scheme is one of
+    ``schemes`` (lower case): a DRF token as its key, as ``TokenAuthentication`` reads it."""
+    session_id = _cookie(headers, session_cookie)
+    header = headers.get("Authorization", "").strip()
+    scheme = header.split(maxsplit=1)[0].lower() if header else ""
+    if not scheme or not (scheme in schemes or ANY_SCHEME in schemes):
+        return _Credentials(session_id=session_id, token=None)
+    if scheme == "token":
+        parts = header.split()
+        return _Credentials(session_id=session_id, token=parts[1] if len(parts) == 2 else None)
+    return _Credentials(session_id=session_id, token=None, authorization=header)
 
 
 class MonolithIdentityResolver:
@@ -135,6 +163,7 @@ class MonolithIdentityResolver:
         session_cookie_name: str = "sessionid",
         cache_ttl: float = IDENTITY_CACHE_SECONDS,
         *,
+        schemes: Iterable[str] = DEFAULT_SCHEMES,
         cache_size: int = IDENTITY_CACHE_ENTRIES,
         timeout: float = RESOLVE_TIMEOUT_SECONDS,
         clock: Callable[[], float] = time.monotonic,
@@ -144,6 +173,7 @@ class MonolithIdentityResolver:
         self._base_url = base_url if callable(base_url) else (lambda: base_url)
         self.secret = secret
         self.session_cookie_name = session_cookie_name
+        self.schemes = frozenset(scheme.lower() for scheme in schemes)
         self.cache_ttl = cache_ttl
         self.cache_size = cache_size
         self.timeout = aiohttp.ClientTimeout(
@@ -158,10 +188,15 @@ class MonolithIdentityResolver:
         return self._base_url().rstrip("/") + RESOLVE_PATH
 
     async def resolve(self, headers: CIMultiDictProxy[str]) -> Identity | None:
-        credentials = _credentials_from(headers, session_cookie=self.session_cookie_name)
-        if credentials.session_id is None and credentials.token is None:
+        credentials = _credentials_from(
+            headers, session_cookie=self.session_cookie_name, schemes=self.schemes
+        )
+        if credentials.is_empty:
             return None
-        key = credentials.cache_key()
+        body = credentials.body()
+        # The key is exactly what the monolith is asked, kept only as a digest so that a
+        # memory dump or a log shows no credential.
+        key = hashlib.sha256(body).hexdigest()
         cached = self._cache.get(key)
         if cached is not None and cached[0] > self.clock():
             self._cache.move_to_end(key)
@@ -169,7 +204,7 @@ class MonolithIdentityResolver:
         else:
             self._cache.pop(key, None)
             try:
-                user = await self._ask(credentials)
+                user = await self._ask(body)
             except _Unresolved as exc:
                 logger.warning("Identity not resolved, forwarding as anonymous: %s", exc)
                 return None
@@ -200,11 +235,9 @@ class MonolithIdentityResolver:
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
 
-    async def _ask(self, credentials: _Credentials) -> assertions.Identity | None:
+    async def _ask(self, data: bytes) -> assertions.Identity | None:
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=self.timeout)
-        body = json.dumps({"session_id": credentials.session_id, "token": credentials.token})
-        data = body.encode()
         timestamp = int(time.time())
         headers = {
             "Content-Type": "application/json",
@@ -238,6 +271,7 @@ class _Unresolved(Exception):
 
 
 def _identity_from_answer(answer: Any) -> assertions.Identity | None:
+    """The identity the monolith answered, its claims cut to what an assertion carries."""
     if not isinstance(answer, dict) or not isinstance(answer.get("authenticated"), bool):
         raise ValueError("no 'authenticated' flag")
     if not answer["authenticated"]:
@@ -245,6 +279,5 @@ def _identity_from_answer(answer: Any) -> assertions.Identity | None:
     user_id, username = answer.get("user_id"), answer.get("username")
     if not (isinstance(user_id, str) and user_id and isinstance(username, str)):
         raise ValueError("an authenticated answer without user_id and username")
-    return assertions.Identity(
-        user_id=user_id, username=username, is_staff=answer.get("is_staff") is True
-    )
+    identity = assertions.Identity(user_id, username, is_staff=answer.get("is_staff") is True)
+    return assertions.fit_claims(assertions.with_optional_claims(identity, answer))

@@ -8,25 +8,35 @@ Everything here is an HMAC-SHA256 over ``STRANGLER_IDENTITY_SECRET``, shared by 
 - ``X-Strangler-Internal-Auth`` with ``X-Strangler-Timestamp``: the proxy's call to the
   monolith's identity endpoint.
 
-An assertion is ``base64url(JSON payload with "exp") + "." + base64url(MAC)``. The MAC
-covers a purpose label too, so an assertion made for one header never verifies as another.
+The format and its errors are ``strangler.signed_assertions`` (re-exported here).
 
-IdentityInvalid                 identity_invalid (ValueError)
-├── IdentityMalformed           malformed        (not our format, or an unusable payload)
-├── IdentityBadSignature        bad_signature    (another secret, or tampered with)
-└── IdentityExpired             expired          (past its ``exp``, or a stale timestamp)
+An identity may carry the user's permissions and group names (the monolith's identity app
+sends them when its ``claims`` ask for them), so a service can answer ``has_perm`` as the
+monolith does. They are bounded: the whole assertion stays under ``MAX_ASSERTION_CHARS``
+(``fit_claims`` drops the alphabetically last permissions, then group names, to fit).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
-import json
 import re
-from dataclasses import dataclass
-from typing import Any, ClassVar, Literal, get_args
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any, Literal, get_args
+
+from strangler.signed_assertions import (
+    MAX_ASSERTION_CHARS,
+    SECRET_SETTING,
+    IdentityBadSignature,
+    IdentityExpired,
+    IdentityInvalid,
+    IdentityMalformed,
+    payload_fits,
+    require_secret,
+    sign_assertion,
+    verify_assertion,
+)
 
 __all__ = [
     "FORCE_HEADER",
@@ -37,6 +47,7 @@ __all__ = [
     "INTERNAL_AUTH_HEADER",
     "INTERNAL_AUTH_MAX_SKEW_SECONDS",
     "INTERNAL_TIMESTAMP_HEADER",
+    "MAX_ASSERTION_CHARS",
     "SECRET_SETTING",
     "ForcedSide",
     "Identity",
@@ -44,6 +55,8 @@ __all__ = [
     "IdentityExpired",
     "IdentityInvalid",
     "IdentityMalformed",
+    "fit_claims",
+    "optional_claims",
     "require_secret",
     "sign_force",
     "sign_identity",
@@ -51,13 +64,13 @@ __all__ = [
     "verify_force",
     "verify_identity",
     "verify_internal_request",
+    "with_optional_claims",
 ]
 
 IDENTITY_HEADER = "X-Strangler-Identity"
 FORCE_HEADER = "X-Strangler-Force"
 INTERNAL_AUTH_HEADER = "X-Strangler-Internal-Auth"
 INTERNAL_TIMESTAMP_HEADER = "X-Strangler-Timestamp"
-SECRET_SETTING = "STRANGLER_IDENTITY_SECRET"  # noqa: S105 - the name of the setting
 
 # The proxy signs afresh for every request, so the assertion only has to outlive one hop and
 # the service's queue; a minute is ample for that and makes a leaked header useless soon.
@@ -71,9 +84,8 @@ IDENTITY_LEEWAY_SECONDS = 5
 # recorded call cannot be replayed later (the endpoint only reads, so a replay inside the
 # window teaches nothing the original did not).
 INTERNAL_AUTH_MAX_SKEW_SECONDS = 30
-# Far longer than any assertion we make; anything longer is refused before any decoding.
-_MAX_ASSERTION_CHARS = 2048
-_BASE64URL = re.compile(r"^[A-Za-z0-9_-]+$")
+# Measured as if expiring at the largest ten-digit time, so a later ``exp`` never overflows.
+_SIZING_EXPIRY = 9_999_999_999
 _HEX_MAC = re.compile(r"^[0-9a-f]{64}$")
 
 _PURPOSE_IDENTITY = b"strangler-identity-v1"
@@ -83,90 +95,162 @@ ForcedSide = Literal["legacy", "owner"]
 _SIDES: tuple[str, ...] = get_args(ForcedSide)
 
 
-class IdentityInvalid(ValueError):
-    """An assertion signed with the identity secret that does not verify."""
-
-    default_code: ClassVar[str] = "identity_invalid"
-
-    def __init__(self, message: str, *, code: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code or self.default_code
-
-
-class IdentityMalformed(IdentityInvalid):
-    default_code = "malformed"
-
-
-class IdentityBadSignature(IdentityInvalid):
-    default_code = "bad_signature"
-
-
-class IdentityExpired(IdentityInvalid):
-    default_code = "expired"
-
-
 @dataclass(frozen=True)
 class Identity:
-    """An authenticated user as the monolith knows them; anonymous is the absence of one."""
+    """An authenticated user as the monolith knows them; anonymous is the absence of one.
+
+    ``permissions`` are Django's ``"app_label.codename"`` strings (``get_all_permissions``)
+    and ``groups`` the group names, both empty unless the monolith's identity app sends
+    them; an active superuser's permissions are not listed, since it has them all.
+    """
 
     user_id: str
     username: str
     is_staff: bool = False
+    is_superuser: bool = False
+    is_active: bool = True
+    permissions: frozenset[str] = frozenset()
+    groups: frozenset[str] = frozenset()
 
     @property
     def is_authenticated(self) -> bool:
         return True
 
 
-def require_secret(secret: str) -> bytes:
-    """The secret as a key; an empty one stops the caller with the setting's name."""
-    if not secret:
-        raise ValueError(
-            f"{SECRET_SETTING} is empty: the proxy, the monolith and the services must share "
-            "a non-empty secret to sign and verify identity assertions."
-        )
-    return secret.encode()
-
-
 def sign_identity(
     identity: Identity, *, secret: str, now: float, ttl: int = IDENTITY_TTL_SECONDS
 ) -> str:
-    """The ``X-Strangler-Identity`` value asserting ``identity`` until ``now + ttl``."""
-    payload = {
-        "sub": identity.user_id,
-        "name": identity.username,
-        "staff": identity.is_staff,
-        "exp": int(now) + ttl,
-    }
-    return _sign(payload, purpose=_PURPOSE_IDENTITY, secret=secret)
+    """The ``X-Strangler-Identity`` value asserting ``identity`` until ``now + ttl``.
+
+    Raises ``ValueError`` for an identity too large to verify: pass it through
+    ``fit_claims`` first.
+    """
+    if not _fits(identity):
+        raise ValueError(f"The identity would exceed {MAX_ASSERTION_CHARS} characters.")
+    return sign_assertion(
+        _identity_payload(identity, int(now) + ttl), purpose=_PURPOSE_IDENTITY, secret=secret
+    )
 
 
 def verify_identity(
     value: str, *, secret: str, now: float, leeway: float = IDENTITY_LEEWAY_SECONDS
 ) -> Identity:
     """The identity ``value`` asserts; raises an ``IdentityInvalid`` saying why not."""
-    payload = _verify(value, purpose=_PURPOSE_IDENTITY, secret=secret, now=now, leeway=leeway)
+    payload = verify_assertion(
+        value, purpose=_PURPOSE_IDENTITY, secret=secret, now=now, leeway=leeway
+    )
     user_id, username, staff = payload.get("sub"), payload.get("name"), payload.get("staff")
     if not (isinstance(user_id, str) and user_id and isinstance(username, str)):
         raise IdentityMalformed("The identity names no user.")
     if not isinstance(staff, bool):
         raise IdentityMalformed("The identity's staff flag is not a boolean.")
-    return Identity(user_id=user_id, username=username, is_staff=staff)
+    return with_optional_claims(Identity(user_id, username, is_staff=staff), payload)
+
+
+def optional_claims(identity: Identity) -> dict[str, Any]:
+    """The claims beyond who the user is, each only when it says something, so that an
+    identity without them is the same few bytes it always was: ``"is_superuser": true``,
+    ``"is_active": false``, ``"permissions"`` and ``"groups"`` (sorted lists). The signed
+    assertion and the monolith's answer to the proxy carry them under the same keys."""
+    claims: dict[str, Any] = {}
+    if identity.is_superuser:
+        claims["is_superuser"] = True
+    if not identity.is_active:
+        claims["is_active"] = False
+    if identity.permissions:
+        claims["permissions"] = sorted(identity.permissions)
+    if identity.groups:
+        claims["groups"] = sorted(identity.groups)
+    return claims
+
+
+def with_optional_claims(identity: Identity, claims: Mapping[str, Any]) -> Identity:
+    """``identity`` with the optional claims found in ``claims`` (the defaults for those
+    absent); raises ``IdentityMalformed`` for one of the wrong type."""
+    superuser, active = claims.get("is_superuser", False), claims.get("is_active", True)
+    if not (isinstance(superuser, bool) and isinstance(active, bool)):
+        raise IdentityMalformed("is_superuser and is_active must be booleans.")
+    return replace(
+        identity,
+        is_superuser=superuser,
+        is_active=active,
+        permissions=_names(claims, "permissions"),
+        groups=_names(claims, "groups"),
+    )
+
+
+def fit_claims(identity: Identity) -> Identity:
+    """``identity`` with as many of its permissions, then group names, as its assertion
+    can carry (``MAX_ASSERTION_CHARS``), the alphabetically first ones kept.
+
+    A permission dropped is one the service denies: never more than the monolith grants.
+    Raises ``ValueError`` when not even the name and id fit.
+    """
+    if _fits(identity):
+        return identity
+    bare = replace(identity, permissions=frozenset(), groups=frozenset())
+    if not _fits(bare):
+        raise ValueError(f"The user's id and name exceed {MAX_ASSERTION_CHARS} characters.")
+    permissions = _longest_fitting(
+        sorted(identity.permissions), lambda kept: replace(bare, permissions=kept)
+    )
+    with_permissions = replace(bare, permissions=permissions)
+    groups = _longest_fitting(
+        sorted(identity.groups), lambda kept: replace(with_permissions, groups=kept)
+    )
+    return replace(with_permissions, groups=groups)
+
+
+def _identity_payload(identity: Identity, expires: int) -> dict[str, Any]:
+    return {
+        "sub": identity.user_id,
+        "name": identity.username,
+        "staff": identity.is_staff,
+        "exp": expires,
+        **optional_claims(identity),
+    }
+
+
+def _fits(identity: Identity) -> bool:
+    return payload_fits(_identity_payload(identity, _SIZING_EXPIRY))
+
+
+def _longest_fitting(
+    names: list[str], carrying: Callable[[frozenset[str]], Identity]
+) -> frozenset[str]:
+    """The longest prefix of ``names`` whose identity, ``carrying(prefix)``, still fits
+    (bisection: a few hundred names cost a handful of encodings, not one each)."""
+    low, high = 0, len(names)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _fits(carrying(frozenset(names[:middle]))):
+            low = middle
+        else:
+            high = middle - 1
+    return frozenset(names[:low])
+
+
+def _names(claims: Mapping[str, Any], key: str) -> frozenset[str]:
+    value = claims.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(name, str) for name in value):
+        raise IdentityMalformed(f"{key} must be a list of strings.")
+    return frozenset(value)
 
 
 def sign_force(side: ForcedSide, *, secret: str, now: float, ttl: int = FORCE_TTL_SECONDS) -> str:
     """The ``X-Strangler-Force`` value sending requests to ``side`` until ``now + ttl``."""
     if side not in _SIDES:
         raise ValueError(f"side={side!r}: expected one of {', '.join(_SIDES)}")
-    return _sign({"side": side, "exp": int(now) + ttl}, purpose=_PURPOSE_FORCE, secret=secret)
+    return sign_assertion(
+        {"side": side, "exp": int(now) + ttl}, purpose=_PURPOSE_FORCE, secret=secret
+    )
 
 
 def verify_force(
     value: str, *, secret: str, now: float, leeway: float = IDENTITY_LEEWAY_SECONDS
 ) -> ForcedSide:
     """The side ``value`` forces; raises an ``IdentityInvalid`` saying why not."""
-    payload = _verify(value, purpose=_PURPOSE_FORCE, secret=secret, now=now, leeway=leeway)
+    payload = verify_assertion(value, purpose=_PURPOSE_FORCE, secret=secret, now=now, leeway=leeway)
     side = payload.get("side")
     if side == "legacy":
         return "legacy"
@@ -208,51 +292,3 @@ def verify_internal_request(
             f"{INTERNAL_TIMESTAMP_HEADER} is more than {max_skew:g} s off.",
             code="stale_timestamp",
         )
-
-
-def _b64encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64decode(text: str) -> bytes:
-    if not _BASE64URL.match(text):
-        raise IdentityMalformed("The assertion is not base64url.")
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError):
-        raise IdentityMalformed("The assertion is not base64url.") from None
-
-
-def _mac(key: bytes, purpose: bytes, encoded_payload: str) -> bytes:
-    return hmac.new(key, purpose + b"." + encoded_payload.encode("ascii"), hashlib.sha256).digest()
-
-
-def _sign(payload: dict[str, Any], *, purpose: bytes, secret: str) -> str:
-    key = require_secret(secret)
-    encoded = _b64encode(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
-    return f"{encoded}.{_b64encode(_mac(key, purpose, encoded))}"
-
-
-def _verify(
-    value: str, *, purpose: bytes, secret: str, now: float, leeway: float
-) -> dict[str, Any]:
-    key = require_secret(secret)
-    if len(value) > _MAX_ASSERTION_CHARS or value.count(".") != 1:
-        raise IdentityMalformed("The assertion is not '<payload>.<signature>'.")
-    encoded, signature = value.split(".")
-    given = _b64decode(signature)
-    # The MAC is checked before the payload is parsed: unsigned input is never decoded.
-    if not hmac.compare_digest(given, _mac(key, purpose, encoded)):
-        raise IdentityBadSignature("The assertion's signature does not match.")
-    try:
-        payload = json.loads(_b64decode(encoded))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise IdentityMalformed("The assertion's payload is not JSON.") from None
-    if not isinstance(payload, dict):
-        raise IdentityMalformed("The assertion's payload is not an object.")
-    expires = payload.get("exp")
-    if isinstance(expires, bool) or not isinstance(expires, int):
-        raise IdentityMalformed("The assertion has no expiry.")
-    if now > expires + leeway:
-        raise IdentityExpired("The assertion has expired.")
-    return payload

@@ -6,7 +6,8 @@ expired one makes the request anonymous (and logs why): it never fails the reque
 
 ``identity_middleware`` sets ``request.strangler_identity`` (an ``Identity`` or ``None``)
 and, for a valid one, ``request.user`` to an ``IdentityUser`` (no database row behind it).
-``StranglerIdentityAuthentication`` gives DRF views the same user.
+``StranglerIdentityAuthentication`` gives DRF views the same user. The user classes, and
+how they answer ``has_perm``, are ``strangler.servicekit.identity_users`` (re-exported here).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from strangler.identity import (
     require_secret,
     verify_identity,
 )
+from strangler.servicekit.identity_users import AnonymousIdentityUser, IdentityUser
 
 __all__ = [
     "AnonymousIdentityUser",
@@ -43,58 +45,6 @@ logger = logging.getLogger(__name__)
 
 _META_KEY = "HTTP_X_STRANGLER_IDENTITY"
 _ATTRIBUTE = "strangler_identity"
-
-
-class IdentityUser:
-    """The asserted user, shaped enough like ``User`` for DRF permissions and templates.
-
-    ``pk`` and ``id`` are the monolith's user id as a string: ORM lookups on an integer
-    column accept it, but compare with ``str(obj.user_id)`` in Python.
-    """
-
-    is_authenticated = True
-    is_anonymous = False
-    is_active = True
-    is_superuser = False
-
-    def __init__(self, identity: Identity) -> None:
-        self.identity = identity
-        self.pk = self.id = identity.user_id
-        self.username = identity.username
-        self.is_staff = identity.is_staff
-
-    def get_username(self) -> str:
-        return self.username
-
-    def __str__(self) -> str:
-        return self.username
-
-    def __repr__(self) -> str:
-        return f"<IdentityUser {self.pk} {self.username!r}>"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, IdentityUser) and other.identity == self.identity
-
-    def __hash__(self) -> int:
-        return hash(self.identity)
-
-
-class AnonymousIdentityUser:
-    """No identity asserted; needs no ``django.contrib.auth`` in the service."""
-
-    is_authenticated = False
-    is_anonymous = True
-    is_active = False
-    is_staff = False
-    is_superuser = False
-    pk = id = None
-    username = ""
-
-    def get_username(self) -> str:
-        return self.username
-
-    def __str__(self) -> str:
-        return "AnonymousUser"
 
 
 def _secret() -> str:

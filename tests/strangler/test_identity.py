@@ -11,11 +11,13 @@ import pytest
 
 from strangler.identity import (
     IDENTITY_TTL_SECONDS,
+    MAX_ASSERTION_CHARS,
     Identity,
     IdentityBadSignature,
     IdentityExpired,
     IdentityInvalid,
     IdentityMalformed,
+    fit_claims,
     sign_force,
     sign_identity,
     sign_internal_request,
@@ -212,3 +214,96 @@ def test_an_internal_request_without_usable_headers_is_malformed(
 ) -> None:
     with pytest.raises(IdentityMalformed):
         verify_internal_request(b"{}", mac=mac, timestamp=timestamp, secret=SECRET, now=NOW)
+
+
+EDITOR = Identity(
+    user_id="8",
+    username="eve",
+    is_staff=True,
+    permissions=frozenset({"catalog.change_product", "catalog.view_product"}),
+    groups=frozenset({"editors"}),
+)
+
+
+def test_permissions_groups_and_flags_survive_the_round_trip() -> None:
+    root = Identity(user_id="1", username="root", is_superuser=True, is_active=False)
+
+    for identity in (EDITOR, root):
+        value = sign_identity(identity, secret=SECRET, now=NOW)
+        assert verify_identity(value, secret=SECRET, now=NOW, leeway=0) == identity
+
+
+def test_the_optional_claims_are_signed_only_when_they_say_something() -> None:
+    payload, _ = sign_identity(EDITOR, secret=SECRET, now=NOW).split(".")
+
+    assert json.loads(_unb64(payload)) == {
+        "sub": "8",
+        "name": "eve",
+        "staff": True,
+        "exp": int(NOW) + IDENTITY_TTL_SECONDS,
+        "permissions": ["catalog.change_product", "catalog.view_product"],
+        "groups": ["editors"],
+    }
+
+
+def _many(count: int, prefix: str) -> frozenset[str]:
+    return frozenset(f"{prefix}.permission_number_{i:04d}" for i in range(count))
+
+
+def test_fit_claims_keeps_an_identity_that_fits_as_it_is() -> None:
+    assert fit_claims(EDITOR) is EDITOR
+
+
+def test_fit_claims_keeps_the_alphabetically_first_permissions_then_groups() -> None:
+    crowded = Identity(
+        user_id="8", username="eve", permissions=_many(1000, "app"), groups=_many(50, "group")
+    )
+
+    fitted = fit_claims(crowded)
+
+    kept = sorted(fitted.permissions)
+    assert 100 < len(kept) < 1000
+    assert kept == sorted(crowded.permissions)[: len(kept)]
+    assert fitted.groups == frozenset()  # the permissions filled the room first
+    value = sign_identity(fitted, secret=SECRET, now=NOW)
+    assert len(value) <= MAX_ASSERTION_CHARS
+    assert verify_identity(value, secret=SECRET, now=NOW, leeway=0) == fitted
+
+
+def test_fit_claims_fits_groups_into_the_room_the_permissions_leave() -> None:
+    identity = Identity(
+        user_id="8", username="eve", permissions=_many(150, "app"), groups=_many(100, "group")
+    )
+
+    fitted = fit_claims(identity)
+
+    assert fitted.permissions == identity.permissions
+    assert 0 < len(fitted.groups) < 100
+
+
+def test_an_identity_too_large_is_never_signed() -> None:
+    crowded = Identity(user_id="8", username="eve", permissions=_many(1000, "app"))
+
+    with pytest.raises(ValueError, match=str(MAX_ASSERTION_CHARS)):
+        sign_identity(crowded, secret=SECRET, now=NOW)
+    with pytest.raises(ValueError, match="id and name"):
+        fit_claims(Identity(user_id="8", username="e" * MAX_ASSERTION_CHARS))
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        {"permissions": "catalog.view_product"},
+        {"permissions": [1]},
+        {"groups": {"a": 1}},
+        {"is_superuser": "yes"},
+        {"is_active": None},
+    ],
+)
+def test_a_signed_identity_with_unusable_claims_is_malformed(extra: dict[str, object]) -> None:
+    claims = {"sub": "7", "name": "alice", "staff": False, "exp": int(NOW) + 60, **extra}
+    payload = _b64(json.dumps(claims).encode())
+    mac = hmac.new(SECRET.encode(), b"strangler-identity-v1." + payload.encode(), hashlib.sha256)
+
+    with pytest.raises(IdentityMalformed):
+        verify_identity(f"{payload}.{_b64(mac.digest())}", secret=SECRET, now=NOW, leeway=0)

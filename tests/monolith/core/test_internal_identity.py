@@ -16,6 +16,7 @@ from monolith.accounts.models import User
 from proxy.identity import MonolithIdentityResolver
 from strangler.identity import Identity, sign_internal_request, verify_identity
 from tests.monolith.factories import PASSWORD, make_user
+from tests.strangler.contrib.identity.identity_checks import signed_question
 
 URL = "/internal/identity/resolve"
 SECRET = "monolith-test-identity-secret"
@@ -42,14 +43,7 @@ def ask(
     body: bytes | None = None,
 ) -> Any:
     body = json.dumps(payload).encode() if body is None else body
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    mac = sign_internal_request(body, secret=secret, timestamp=timestamp)
-    return client.post(
-        URL,
-        data=body,
-        content_type="application/json",
-        headers={"X-Strangler-Internal-Auth": mac, "X-Strangler-Timestamp": str(timestamp)},
-    )
+    return signed_question(client, body, secret=secret, timestamp=timestamp)
 
 
 def session_of(user: User) -> str:

@@ -1,0 +1,1 @@
+"""Django apps a team installs into its own monolith (``strangler.contrib.identity``)."""

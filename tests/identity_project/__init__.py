@@ -1,0 +1,1 @@
+"""A project without DRF that installs ``strangler.contrib.identity`` (make test-strangler)."""

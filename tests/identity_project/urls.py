@@ -1,0 +1,3 @@
+from django.urls import include, path
+
+urlpatterns = [path("internal/identity/", include("strangler.contrib.identity.urls"))]
