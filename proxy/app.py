@@ -251,6 +251,8 @@ def build_app(
             or NoIdentity.unless_configured(
                 settings.identity_secret,
                 monolith_url=lambda: store.current.config.upstreams[store.current.legacy].url,
+                session_cookie_name=settings.identity_session_cookie,
+                schemes=settings.identity_schemes,
             ),
             shadow=dispatcher,
             health=health,

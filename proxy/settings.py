@@ -10,6 +10,7 @@ stops start-up.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,31 @@ def _choice(
     return value
 
 
+# RFC 7230's token: what a cookie's name and an auth scheme may be.
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
+
+
+def _token(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name) or default
+    if not _TOKEN.match(value):
+        raise SettingsError(f"{name}={value!r}: expected a cookie name (letters, digits, -_.)")
+    return value
+
+
+def _schemes(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Comma-separated ``Authorization`` schemes, or ``*`` for every one."""
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    schemes = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for scheme in schemes:
+        if scheme != "*" and not _TOKEN.match(scheme):
+            raise SettingsError(
+                f"{name}={raw!r}: {scheme!r} is not a scheme name; expected e.g. Token,Bearer or *"
+            )
+    return schemes
+
+
 @dataclass(frozen=True)
 class ProxySettings:
     routes_path: Path = Path("routes.yaml")
@@ -91,6 +117,11 @@ class ProxySettings:
     # Shared with the services (they verify the identity header) and with the monolith's
     # internal identity endpoint (it authenticates the proxy). Empty: no identity is passed.
     identity_secret: str = ""
+    # What the proxy asks the monolith's identity endpoint about: the session cookie under
+    # the monolith's SESSION_COOKIE_NAME, and the Authorization schemes its resolvers read
+    # (strangler.contrib.identity); "*" sends every scheme.
+    identity_session_cookie: str = "sessionid"
+    identity_schemes: tuple[str, ...] = ("Token",)
     # Signs the proxy's reads of the sync nodes' status, which decide whether a route may give
     # its writes to an extracted service (proxy.write_guard). Empty: no route may.
     sync_secret: str = ""
@@ -143,6 +174,8 @@ class ProxySettings:
             admin_token=secrets[PROXY_ADMIN_TOKEN.name],
             identity_secret=secrets[IDENTITY_SECRET.name],
             sync_secret=secrets[PROXY_SYNC_SECRET.name],
+            identity_session_cookie=_token(env, "PROXY_IDENTITY_SESSION_COOKIE", "sessionid"),
+            identity_schemes=_schemes(env, "PROXY_IDENTITY_SCHEMES", ("Token",)),
             trusted_proxies=trusted,
             max_body_bytes=_int(env, "PROXY_MAX_BODY_BYTES", 10 * 1024 * 1024, low=0, high=2**40),
             client_body_timeout=_float(env, "PROXY_CLIENT_BODY_TIMEOUT", 30.0),

@@ -173,3 +173,34 @@ def test_an_unusable_logging_or_loop_setting_stops_start_up_naming_the_variable(
 ) -> None:
     with pytest.raises(SettingsError, match=name):
         ProxySettings.from_env(deployment(**{name: value}))
+
+
+def test_the_identity_credentials_follow_the_monoliths_names() -> None:
+    settings = ProxySettings.from_env(
+        deployment(
+            PROXY_IDENTITY_SESSION_COOKIE="shop_session", PROXY_IDENTITY_SCHEMES="Token, Bearer"
+        )
+    )
+
+    assert settings.identity_session_cookie == "shop_session"
+    assert settings.identity_schemes == ("Token", "Bearer")
+
+
+def test_by_default_the_session_cookie_and_drf_tokens_are_asked_about() -> None:
+    settings = ProxySettings.from_env(deployment())
+
+    assert (settings.identity_session_cookie, settings.identity_schemes) == (
+        "sessionid",
+        ("Token",),
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("PROXY_IDENTITY_SESSION_COOKIE", "session id"), ("PROXY_IDENTITY_SCHEMES", "Token,Be arer")],
+)
+def test_an_unusable_identity_name_stops_start_up_naming_the_variable(
+    name: str, value: str
+) -> None:
+    with pytest.raises(SettingsError, match=name):
+        ProxySettings.from_env(deployment(**{name: value}))
