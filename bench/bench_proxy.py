@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_proxy.py [--duration 10] [--rounds 1] [--json PATH] [--profile]
 
 wrk measures one path through: the backend directly (the baseline), nginx as a reverse proxy
-(the reference: keep-alive upstream, access log off) and our proxy (``python -m proxy``,
+(the reference: keep-alive upstream, access log off) and our proxy (``python -m strangler.proxy``,
 access log off), with 1 worker each at concurrency 1 and 50; aiohttp's low-level server
 alone, and two client fetch loops alone (aiohttp's, and the proxy's own upstream client):
 the floor of the proxy's design; both proxies with 2 workers at concurrency 50;
@@ -293,7 +293,7 @@ def median_of(rounds: list[Run]) -> Run:
 
 
 def shadow_counts(target: Target) -> dict[str, int]:
-    """Shadow outcomes so far, from the proxy's Prometheus counter (proxy/metrics.py)."""
+    """Shadow outcomes so far, from the proxy's Prometheus counter (strangler/proxy/metrics.py)."""
     _, raw = fetch(f"{target.admin_url}/metrics")
     counts: dict[str, int] = {}
     for line in raw.decode().splitlines():
@@ -403,7 +403,7 @@ def ensure_tools(install: bool) -> None:
 class Results:
     runs: list[Run]
     client_alone: dict[str, float]  # aiohttp's client
-    lean_alone: dict[str, float]  # ours (proxy/upstream_client.py)
+    lean_alone: dict[str, float]  # ours (strangler/proxy/upstream_client.py)
     pinning: str
     profiled: Run | None = None
 
@@ -620,7 +620,7 @@ def cost_table(
         ("aiohttp's low-level server alone (answers itself)", server_us),
         ("aiohttp's client alone (a fetch loop; what the proxy used before)",
          client_alone["cpu_us_per_request"]),
-        ("our upstream client alone (a fetch loop, proxy/upstream_client.py)", lean_us),
+        ("our upstream client alone (a fetch loop, strangler/proxy/upstream_client.py)", lean_us),
         ("aiohttp server + our client: the floor of this design", server_us + lean_us),
     ]  # fmt: skip
     nginx_us = costs[0][1]
@@ -770,7 +770,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--python",
         default=str(venv_python) if venv_python.exists() else sys.executable,
-        help="the interpreter that runs `-m proxy` (default: the repo's .venv)",
+        help="the interpreter that runs `-m strangler.proxy` (default: the repo's .venv)",
     )
     parser.add_argument("--no-install", action="store_true", help="fail if nginx or wrk is missing")
     parser.add_argument("--profile", action="store_true", help="also run ours under cProfile")

@@ -145,7 +145,7 @@ def reference_proxy_servers(
 def routes_yaml(
     monolith_port: int, *, catalog_port: int | None = None, shadow_rate: float | None = None
 ) -> str:
-    """Our route table (schema: ``proxy/config.py``): everything to the monolith, or, with
+    """Our route table (schema: ``strangler/proxy/config.py``): everything to the monolith, or, with
     ``shadow_rate``, a catch-all route owned by ``catalog`` in mode ``shadow``."""
     lines = [
         "version: 1",
@@ -177,7 +177,7 @@ START_DEADLINE_SECONDS = 30.0
 POLL_SECONDS = 0.05
 # Our proxy drains in-flight requests on SIGTERM for up to 20 s (server.py).
 STOP_TIMEOUT_SECONDS = 25.0
-# `python -m proxy` with cProfile switched on by SIGUSR1 and written out by SIGUSR2, so the
+# `python -m strangler.proxy` with cProfile switched on by SIGUSR1 and written out by SIGUSR2, so the
 # profile holds requests and not the start-up (imports, the table's validation). Wall-clock
 # timed: a CPU-time timer costs a system call per event and slowed the proxy 10-fold here.
 _PROFILED_PROXY = """
@@ -189,7 +189,7 @@ def dump(*_):
     profiler.dump_stats(out)
 signal.signal(signal.SIGUSR1, lambda *_: profiler.enable())
 signal.signal(signal.SIGUSR2, dump)
-runpy.run_module("proxy", run_name="__main__", alter_sys=True)
+runpy.run_module("strangler.proxy", run_name="__main__", alter_sys=True)
 """
 
 
@@ -243,14 +243,14 @@ asyncio.run(main())
 """
 
 
-# The other half of the ceiling: the proxy's own upstream client (proxy/upstream_client.py)
+# The other half of the ceiling: the proxy's own upstream client (strangler/proxy/upstream_client.py)
 # alone, on uvloop as the proxy runs, sending the headers the proxy sends, in the same loop.
 LEAN_CLIENT_ALONE = """
 import asyncio, json, sys, time
 from urllib.parse import urlsplit
 import uvloop
-from proxy.config import Timeouts
-from proxy.upstream_client import UpstreamClient
+from strangler.proxy.config import Timeouts
+from strangler.proxy.upstream_client import UpstreamClient
 url, seconds, concurrency = urlsplit(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3])
 headers = [(b"Host", b"127.0.0.1:8000"), (b"X-Forwarded-For", b"127.0.0.1"),
            (b"X-Forwarded-Proto", b"http"), (b"X-Forwarded-Host", b"127.0.0.1:8000"),
@@ -473,7 +473,7 @@ class Servers:
         if workers > 1:
             (self.tmp / f"{name}-metrics").mkdir()
             env["PROMETHEUS_MULTIPROC_DIR"] = str(self.tmp / f"{name}-metrics")
-        runner = ["-c", _PROFILED_PROXY, str(profile)] if profile else ["-m", "proxy"]
+        runner = ["-c", _PROFILED_PROXY, str(profile)] if profile else ["-m", "strangler.proxy"]
         argv = [self.python, *runner, "--config", str(routes)]
         argv += ["--port", str(port), "--admin-port", str(admin), "--workers", str(workers)]
         log = self.tmp / f"{name}.log"

@@ -1,4 +1,6 @@
-"""The reusable strangler toolkit: sync, compare, plans and the CLI.
+"""The strangler toolkit: the proxy, sync, compare, plans, the service kit and the CLI.
 
-It never imports ``monolith``, ``extracted`` or ``proxy``; it starts them as processes.
+It never imports a project's own code (``monolith`` and ``extracted`` are the repository's
+example); the proxy (``strangler.proxy``) runs as a process of its own, and the rest of the
+toolkit talks to it over its admin API, never by import (docs/architecture.md).
 """

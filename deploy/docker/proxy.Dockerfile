@@ -13,4 +13,4 @@ RUN pip install --no-cache-dir . && useradd --system --uid 10001 app \
 COPY routes.yaml ./
 USER app
 EXPOSE 8000 8001
-CMD ["python", "-m", "proxy", "--config", "/app/routes.yaml", "--host", "0.0.0.0"]
+CMD ["python", "-m", "strangler.proxy", "--config", "/app/routes.yaml", "--host", "0.0.0.0"]

@@ -72,7 +72,7 @@ def test_the_route_table_config_map_is_a_table_the_proxy_accepts(tmp_path):
     table = tmp_path / "routes.yaml"
     table.write_text(config["data"]["routes.yaml"], encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "proxy.check", str(table)],
+        [sys.executable, "-m", "strangler.proxy.check", str(table)],
         capture_output=True,
         text=True,
         timeout=60,

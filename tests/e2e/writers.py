@@ -15,7 +15,7 @@ from decimal import Decimal
 import psycopg
 import requests
 
-from proxy.cohort import BUCKETS, canary_bucket
+from strangler.proxy.cohort import BUCKETS, canary_bucket
 from tests.e2e.conftest import Stack
 
 # About ten writes a second: enough to land writes in every window of a step, little enough

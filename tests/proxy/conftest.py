@@ -15,14 +15,14 @@ import uvloop
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from proxy.admin import build_admin_app
-from proxy.app import build_app
-from proxy.config import Timeouts
-from proxy.health import HEALTH_USER_AGENT
-from proxy.public import PublicServer
-from proxy.settings import ProxySettings
-from proxy.state import STATE
-from proxy.upstream_client import UpstreamClient
+from strangler.proxy.admin import build_admin_app
+from strangler.proxy.app import build_app
+from strangler.proxy.config import Timeouts
+from strangler.proxy.health import HEALTH_USER_AGENT
+from strangler.proxy.public import PublicServer
+from strangler.proxy.settings import ProxySettings
+from strangler.proxy.state import STATE
+from strangler.proxy.upstream_client import UpstreamClient
 from tests.proxy import yaml_writer
 
 # A test's proxy drains in-flight requests this long when the test ends.

@@ -1,5 +1,5 @@
 """An in-process stand-in for the monolith's identity endpoint, and what the tests of
-``proxy.identity`` do with it (tests/proxy/test_identity*.py import the fixtures)."""
+``strangler.proxy.identity`` do with it (tests/proxy/test_identity*.py import the fixtures)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from proxy.identity import RESOLVE_PATH, MonolithIdentityResolver
+from strangler.proxy.identity import RESOLVE_PATH, MonolithIdentityResolver
 from strangler.identity import Identity, verify_identity
 from tests.proxy.conftest import Upstream
 

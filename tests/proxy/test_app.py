@@ -321,7 +321,7 @@ async def test_a_slow_shadow_does_not_slow_the_primary(start_upstream, start_pro
 
 
 async def test_a_full_shadow_queue_drops_and_counts(start_upstream, start_proxy) -> None:
-    from proxy.shadow import ShadowDispatcher
+    from strangler.proxy.shadow import ShadowDispatcher
 
     release = asyncio.Event()
 

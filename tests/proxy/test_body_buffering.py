@@ -9,7 +9,7 @@ import asyncio
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from proxy.health import HEALTH_USER_AGENT
+from strangler.proxy.health import HEALTH_USER_AGENT
 from tests.proxy.conftest import table_for
 
 PRODUCTS = {"name": "products", "prefix": "/api/v1/products/", "owner": "catalog"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any
 
-from proxy.body_plan import plan_body
-from proxy.config import parse_table_config
-from proxy.routing import CompiledRoute, RouteTable
+from strangler.proxy.body_plan import plan_body
+from strangler.proxy.config import parse_table_config
+from strangler.proxy.routing import CompiledRoute, RouteTable
 
 BUFFER = 1024
 

@@ -10,10 +10,10 @@ import django
 import pytest
 from django.urls import Resolver404, resolve
 
-from proxy.config import parse_table_config
-from proxy.errors import PathRejected
-from proxy.normalise import decoded_path, normalise_path
-from proxy.routing import RouteTable
+from strangler.proxy.config import parse_table_config
+from strangler.proxy.errors import PathRejected
+from strangler.proxy.normalise import decoded_path, normalise_path
+from strangler.proxy.routing import RouteTable
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "monolith.settings")
 django.setup()

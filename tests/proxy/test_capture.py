@@ -14,9 +14,9 @@ from typing import Any
 
 from prometheus_client import REGISTRY
 
-from proxy.capture import RequestCapture
-from proxy.config import parse_table_config
-from proxy.settings import ProxySettings
+from strangler.proxy.capture import RequestCapture
+from strangler.proxy.config import parse_table_config
+from strangler.proxy.settings import ProxySettings
 from strangler.compare.captures import CaptureRecord, read_requests
 from tests.proxy.conftest import table_for, wait_for
 

@@ -1,4 +1,4 @@
-"""``python -m proxy.check``: a route table validated without starting anything."""
+"""``python -m strangler.proxy.check``: a route table validated without starting anything."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from proxy.check import main
+from strangler.proxy.check import main
 from tests.proxy import yaml_writer
 
 UPSTREAMS = {
@@ -138,7 +138,7 @@ def test_it_runs_as_a_module(tmp_path: Path) -> None:
     path = write(tmp_path, {"name": "products", "prefix": "/p/", "owner": "catalog"})
 
     completed = subprocess.run(
-        [sys.executable, "-m", "proxy.check", str(path)],
+        [sys.executable, "-m", "strangler.proxy.check", str(path)],
         capture_output=True,
         text=True,
         check=False,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from proxy.cohort import (
+from strangler.proxy.cohort import (
     BUCKETS,
     COHORT_COOKIE,
     COHORT_COOKIE_MAX_AGE,

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from proxy.config import load_table_config, parse_table_config
-from proxy.errors import ConfigError
+from strangler.proxy.config import load_table_config, parse_table_config
+from strangler.proxy.errors import ConfigError
 
 UPSTREAMS = {
     "monolith": {"url": "http://127.0.0.1:8100"},

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.credentials import without_monolith_credentials
+from strangler.proxy.credentials import without_monolith_credentials
 from tests.proxy.conftest import table_for, wait_for
 
 PRODUCTS = {"name": "products", "prefix": "/api/v1/products/", "owner": "catalog"}

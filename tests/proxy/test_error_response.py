@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from proxy.error_response import error_response, raw_error_response
-from proxy.errors import (
+from strangler.proxy.error_response import error_response, raw_error_response
+from strangler.proxy.errors import (
     CircuitOpen,
     ClientTooSlow,
     HeadersTooLarge,

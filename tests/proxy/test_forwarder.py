@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from proxy.breaker import FAILURE_THRESHOLD
+from strangler.proxy.breaker import FAILURE_THRESHOLD
 from tests.proxy.conftest import table_for
 
 PRODUCTS = {"name": "products", "prefix": "/api/v1/products/", "owner": "catalog"}

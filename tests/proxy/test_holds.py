@@ -15,7 +15,7 @@ URL = "/api/v1/products/"
 
 def _waiting() -> int:
     """Writes of this proxy waiting for a hold, by the gauge the proxy keeps."""
-    from proxy.metrics import HELD_REQUESTS
+    from strangler.proxy.metrics import HELD_REQUESTS
 
     return int(HELD_REQUESTS.labels("products")._value.get())
 

@@ -15,7 +15,7 @@ import time
 import pytest
 from aiohttp import web
 
-from proxy.identity import MonolithIdentityResolver
+from strangler.proxy.identity import MonolithIdentityResolver
 from strangler.identity import Identity, sign_force, sign_identity
 from tests.proxy.conftest import table_for
 from tests.proxy.identity_stand_in import (  # noqa: F401 - fixtures among them
@@ -136,7 +136,7 @@ async def test_a_resolver_with_another_secret_is_refused_and_the_client_is_anony
 ) -> None:
     resolver = make_resolver(monolith.url, secret="not-the-monolith-secret")
 
-    with caplog.at_level(logging.WARNING, logger="proxy.identity"):
+    with caplog.at_level(logging.WARNING, logger="strangler.proxy.identity"):
         identity = await resolver.resolve(headers(Authorization="Token alice-token"))
 
     assert identity is None
@@ -150,7 +150,7 @@ async def test_an_unreachable_monolith_makes_the_client_anonymous(make_resolver,
         port = sock.getsockname()[1]  # closed again before the resolver calls it
     resolver = make_resolver(f"http://127.0.0.1:{port}")
 
-    with caplog.at_level(logging.WARNING, logger="proxy.identity"):
+    with caplog.at_level(logging.WARNING, logger="strangler.proxy.identity"):
         identity = await resolver.resolve(headers(Authorization="Token alice-token"))
 
     assert identity is None
@@ -170,7 +170,7 @@ async def test_a_monolith_that_does_not_answer_in_time_makes_the_client_anonymou
     monolith = await start_upstream("monolith", stuck)
     resolver = make_resolver(monolith.url, timeout=0.2)
     try:
-        with caplog.at_level(logging.WARNING, logger="proxy.identity"):
+        with caplog.at_level(logging.WARNING, logger="strangler.proxy.identity"):
             identity = await resolver.resolve(headers(Authorization="Token alice-token"))
     finally:
         release.set()

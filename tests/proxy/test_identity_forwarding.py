@@ -12,7 +12,7 @@ import logging
 import pytest
 from aiohttp import web
 
-from proxy.identity import NoIdentity
+from strangler.proxy.identity import NoIdentity
 from strangler.identity import Identity
 from tests.proxy.identity_stand_in import (  # noqa: F401 - fixtures among them
     ALICE,
@@ -141,7 +141,7 @@ async def test_an_answer_with_unusable_claims_is_anonymous_and_not_cached(
     monolith = await start_upstream("monolith", odd)
     resolver = make_resolver(monolith.url)
 
-    with caplog.at_level(logging.WARNING, logger="proxy.identity"):
+    with caplog.at_level(logging.WARNING, logger="strangler.proxy.identity"):
         for _ in range(2):
             assert await resolver.resolve(headers(Authorization="Token alice-token")) is None
 

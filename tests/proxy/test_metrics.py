@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
-from proxy.metrics import RequestTally
+from strangler.proxy.metrics import RequestTally
 
 LATENCY_BUCKETS = (0.001, 0.01, 0.1, 1.0)
 ADDED_BUCKETS = (0.0001, 0.001)

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from proxy.config import parse_table_config
-from proxy.errors import ConfigError
-from proxy.modes import decide
-from proxy.route_config import SAFE_METHODS
-from proxy.routing import CompiledRoute, RouteTable
+from strangler.proxy.config import parse_table_config
+from strangler.proxy.errors import ConfigError
+from strangler.proxy.modes import decide
+from strangler.proxy.route_config import SAFE_METHODS
+from strangler.proxy.routing import CompiledRoute, RouteTable
 
 UPSTREAMS = {
     "monolith": {"url": "http://127.0.0.1:8100"},

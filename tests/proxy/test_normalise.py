@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from proxy.errors import PathRejected
-from proxy.normalise import decoded_path, normalise_path
+from strangler.proxy.errors import PathRejected
+from strangler.proxy.normalise import decoded_path, normalise_path
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from proxy.outgoing_headers import OutgoingHeaders
+from strangler.proxy.outgoing_headers import OutgoingHeaders
 
 CLIENT = [
     (b"Authorization", b"Token t"),

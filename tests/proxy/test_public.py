@@ -9,8 +9,8 @@ from pathlib import Path
 import aiohttp
 from aiohttp.test_utils import TestServer
 
-from proxy.app import build_app
-from proxy.settings import ProxySettings
+from strangler.proxy.app import build_app
+from strangler.proxy.settings import ProxySettings
 from tests.proxy import yaml_writer
 from tests.proxy.conftest import raw_exchange, table_for
 

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from proxy.read_your_writes import WROTE_COOKIE, WroteCookies, splits_reads
-from proxy.route_config import RouteConfig
+from strangler.proxy.read_your_writes import WROTE_COOKIE, WroteCookies, splits_reads
+from strangler.proxy.route_config import RouteConfig
 from tests.proxy.conftest import table_for
 
 SECRET = "read-your-writes-test-identity-secret-0123"

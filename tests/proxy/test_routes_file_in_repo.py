@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from proxy.config import load_table_config
-from proxy.routing import RouteTable
+from strangler.proxy.config import load_table_config
+from strangler.proxy.routing import RouteTable
 
 REPO = Path(__file__).resolve().parents[2]
 

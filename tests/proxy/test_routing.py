@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.config import parse_table_config
-from proxy.errors import ConfigError
-from proxy.routing import RouteTable
+from strangler.proxy.config import parse_table_config
+from strangler.proxy.errors import ConfigError
+from strangler.proxy.routing import RouteTable
 
 UPSTREAMS = {
     "monolith": {"url": "http://127.0.0.1:8100"},

@@ -49,7 +49,7 @@ async def _answers(url: str) -> bool:
 
 
 def _proxy_command(routes: Path, port: int, admin: int) -> list[str]:
-    return [sys.executable, "-m", "proxy", "--config", str(routes),
+    return [sys.executable, "-m", "strangler.proxy", "--config", str(routes),
             "--port", str(port), "--admin-port", str(admin)]  # fmt: skip
 
 

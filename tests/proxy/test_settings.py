@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from proxy.edge_limits import HEADER_TIMEOUT_SECONDS, MAX_HEADER_BYTES
-from proxy.settings import ProxySettings, SettingsError
+from strangler.proxy.edge_limits import HEADER_TIMEOUT_SECONDS, MAX_HEADER_BYTES
+from strangler.proxy.settings import ProxySettings, SettingsError
 from tests.monolith.processes import free_port, running, url_answers
 
 REPO = Path(__file__).resolve().parents[2]
@@ -66,7 +66,7 @@ def test_demo_mode_takes_the_demo_secrets_the_services_share() -> None:
 
 
 def _proxy(port: int = 0) -> list[str]:
-    return [sys.executable, "-m", "proxy", "--config", str(REPO / "routes.yaml"),
+    return [sys.executable, "-m", "strangler.proxy", "--config", str(REPO / "routes.yaml"),
             "--port", str(port), "--admin-port", "0"]  # fmt: skip
 
 

@@ -8,8 +8,8 @@ import itertools
 
 from aiohttp import web
 
-from proxy.comparing import ComparePool
-from proxy.shadow import ShadowDispatcher
+from strangler.proxy.comparing import ComparePool
+from strangler.proxy.shadow import ShadowDispatcher
 from strangler.compare.results import ResultsStore, default_results_path, route_totals
 from tests.proxy.conftest import table_for, wait_for
 

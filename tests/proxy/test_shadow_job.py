@@ -6,10 +6,10 @@ from typing import Any
 
 from multidict import CIMultiDict
 
-from proxy.config import UpstreamConfig, parse_table_config
-from proxy.outgoing_headers import OutgoingHeaders
-from proxy.routing import CompiledRoute, RouteTable
-from proxy.shadow_job import CapturedResponse, ShadowJob, shadow_job
+from strangler.proxy.config import UpstreamConfig, parse_table_config
+from strangler.proxy.outgoing_headers import OutgoingHeaders
+from strangler.proxy.routing import CompiledRoute, RouteTable
+from strangler.proxy.shadow_job import CapturedResponse, ShadowJob, shadow_job
 
 MONOLITH = UpstreamConfig(url="http://monolith:8100", timeouts={"total": 20})
 CATALOG = UpstreamConfig(url="http://catalog:8200", timeouts={"total": 7})

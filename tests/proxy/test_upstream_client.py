@@ -16,14 +16,14 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from proxy.errors import (
+from strangler.proxy.errors import (
     RequestTooLarge,
     UpstreamBroken,
     UpstreamTimeout,
     UpstreamUnreachable,
 )
-from proxy.upstream_answer import READ_HIGH_WATER
-from proxy.upstream_response import UpstreamResponse
+from strangler.proxy.upstream_answer import READ_HIGH_WATER
+from strangler.proxy.upstream_response import UpstreamResponse
 from tests.proxy.conftest import GET, RawUpstream, read_head, wait_for
 
 

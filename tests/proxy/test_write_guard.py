@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from proxy.check import main as check_main
+from strangler.proxy.check import main as check_main
 from tests.monolith.processes import PYTHON, free_port, running, url_answers
 from tests.proxy import yaml_writer
 
@@ -79,7 +79,7 @@ def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
 
 @pytest.fixture(autouse=True)
 def _sync_secret(monkeypatch: pytest.MonkeyPatch) -> None:
-    """For ``proxy.check`` and the CLI, which read it from the environment."""
+    """For ``strangler.proxy.check`` and the CLI, which read it from the environment."""
     monkeypatch.setenv("STRANGLER_SYNC_SECRET", SYNC_SECRET)
 
 

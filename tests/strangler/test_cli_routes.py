@@ -274,12 +274,12 @@ def test_the_cli_runs_as_a_module_with_its_exit_codes(table: Path) -> None:
 
 @pytest.fixture
 def running_proxy(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    """``python -m proxy`` for real; yields its admin URL and its route table file."""
+    """``python -m strangler.proxy`` for real; yields its admin URL and its route table file."""
     config = tmp_path / "routes.yaml"
     config.write_text(TABLE)
     port, admin_port = free_port(), free_port()
     admin = f"http://127.0.0.1:{admin_port}"
-    args = [sys.executable, "-m", "proxy", "--config", str(config), "--port", str(port),
+    args = [sys.executable, "-m", "strangler.proxy", "--config", str(config), "--port", str(port),
             "--admin-port", str(admin_port)]  # fmt: skip
     env = python_env(PROXY_ADMIN_TOKEN=TOKEN, PROXY_WORKERS="1")
     with running(args, env=env, log=tmp_path / "proxy.log", ready=url_answers(f"{admin}/healthz")):

@@ -1,4 +1,4 @@
-"""The proxy's route-table checker, run as ``python -m proxy.check`` in a child process.
+"""The proxy's route-table checker, run as ``python -m strangler.proxy.check`` in a child process.
 
 The toolkit may not import the proxy (a checked package boundary), so whatever needs the
 proxy's schema (``routes check``, reading or validating the file) runs the checker and reads
@@ -25,12 +25,13 @@ CHECK_TIMEOUT_SECONDS = 60.0
 def check_command(*args: str) -> list[str]:
     """The checker's command line with ``args``; refused when the proxy is not installed."""
     # find_spec on a top-level name only looks for it; nothing of the proxy is imported here.
-    if importlib.util.find_spec("proxy") is None:
+    if importlib.util.find_spec("aiohttp") is None:
         raise CommandError(
-            "the proxy package is not installed in this environment; it checks route tables",
+            "the proxy's dependencies are not installed in this environment; it checks route "
+            "tables: pip install 'strangler-toolkit[proxy]'",
             exit_code=ExitCode.CANNOT_RUN,
         )
-    return [sys.executable, "-m", "proxy.check", *args]
+    return [sys.executable, "-m", "strangler.proxy.check", *args]
 
 
 def run_check(command: list[str], *, capture: bool) -> subprocess.CompletedProcess[str]:
@@ -40,13 +41,13 @@ def run_check(command: list[str], *, capture: bool) -> subprocess.CompletedProce
         )
     except subprocess.TimeoutExpired as exc:
         raise CommandError(
-            f"python -m proxy.check did not finish in {CHECK_TIMEOUT_SECONDS:g} s",
+            f"python -m strangler.proxy.check did not finish in {CHECK_TIMEOUT_SECONDS:g} s",
             exit_code=ExitCode.CANNOT_RUN,
         ) from exc
 
 
 def check_report(file: Path, *, source: Path) -> dict[str, Any]:
-    """``proxy.check --json`` on ``file``, its messages naming ``source``."""
+    """``strangler.proxy.check --json`` on ``file``, its messages naming ``source``."""
     completed = run_check(check_command("--json", "--source", str(source), str(file)), capture=True)
     try:
         report = json.loads(completed.stdout) if completed.returncode in (0, 1) else None
@@ -54,7 +55,7 @@ def check_report(file: Path, *, source: Path) -> dict[str, Any]:
         report = None
     if not isinstance(report, dict):
         raise CommandError(
-            f"python -m proxy.check failed (exit {completed.returncode}): "
+            f"python -m strangler.proxy.check failed (exit {completed.returncode}): "
             f"{completed.stderr.strip()}",
             exit_code=ExitCode.CANNOT_RUN,
         )

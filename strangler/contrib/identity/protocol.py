@@ -1,6 +1,6 @@
 """The endpoint's wire format, both ways: the proxy's question in, the answer out.
 
-Question: a JSON object, every key optional (what ``proxy.identity`` sends):
+Question: a JSON object, every key optional (what ``strangler.proxy.identity`` sends):
 
 - ``session_id``: the value of the session cookie;
 - ``authorization``: the ``Authorization`` header, whole, whatever its scheme;

@@ -1,4 +1,4 @@
-"""Include under the path the proxy asks (``proxy.identity.RESOLVE_PATH``)::
+"""Include under the path the proxy asks (``strangler.proxy.identity.RESOLVE_PATH``)::
 
 path("internal/identity/", include("strangler.contrib.identity.urls"))
 """

@@ -14,7 +14,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from proxy.identity import MonolithIdentityResolver
+from strangler.proxy.identity import MonolithIdentityResolver
 from strangler.identity import Identity, sign_internal_request, verify_identity
 from strangler.servicekit.identity_users import IdentityUser
 

@@ -1,5 +1,0 @@
-import sys
-
-from proxy.server import main
-
-sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from strangler.proxy.server import main
+
+sys.exit(main())

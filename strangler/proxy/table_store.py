@@ -1,0 +1,153 @@
+"""The live route table: loaded, validated, swapped whole; the old one stays on any error.
+
+A request reads ``store.current`` once when it arrives and keeps that table (and its
+upstreams' connection pools) to the end, so a reload never changes a request in flight.
+The pools of replaced upstreams are closed only after the longest request could have
+finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from strangler.proxy.config import TableConfig, load_table_config
+from strangler.proxy.errors import ConfigError
+from strangler.proxy.holds import NO_HOLDS, holds_path, read_holds
+from strangler.proxy.routing import RouteTable
+from strangler.proxy.upstreams import Upstream, UpstreamPool
+from strangler.proxy.write_guard import START_UP_PATIENCE_SECONDS, check_writes_carried, streams_to_check
+
+__all__ = ["ReloadResult", "TableStore"]
+
+logger = logging.getLogger(__name__)
+# The file is polled; half a second makes an edit live "at once" for a person and costs one
+# stat() call per poll.
+WATCH_INTERVAL_SECONDS = 0.5
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    changed: bool
+    error: str | None = None
+
+
+class TableStore:
+    def __init__(self, path: Path, pool: UpstreamPool, *, sync_secret: str = "") -> None:
+        self.path = path
+        self.pool = pool
+        self.sync_secret = sync_secret  # reads the sync's status for proxy.write_guard
+        self._current: RouteTable | None = None
+        self._signature: tuple[int, int, int] | None = None
+        self._closers: set[asyncio.Task[None]] = set()
+        # Write holds (proxy.holds), polled with the table; waiters wake on every change.
+        self.holds_path = holds_path(path)
+        self.holds: Mapping[str, float] = NO_HOLDS
+        self._holds_signature: tuple[int, int, int] | None = None
+        self._changed = asyncio.Event()
+
+    @property
+    def current(self) -> RouteTable:
+        assert self._current is not None, "load() first"
+        return self._current
+
+    def _stat(self, path: Path | None = None) -> tuple[int, int, int] | None:
+        try:
+            st = (path or self.path).stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size, st.st_ino)
+
+    async def load(self) -> RouteTable:
+        """The first load: an error stops start-up (there is no old table to keep)."""
+        signature = self._stat()
+        config = load_table_config(self.path)
+        table = RouteTable(config, source=str(self.path))
+        await _writes_carried(
+            config, str(self.path), self.sync_secret, patience=START_UP_PATIENCE_SECONDS
+        )
+        self.install(table)
+        self._signature = signature
+        self.reload_holds()
+        return table
+
+    def reload_holds(self) -> None:
+        """Re-read the holds file; an unreadable one keeps the holds already loaded."""
+        signature = self._stat(self.holds_path)
+        holds = read_holds(self.holds_path)
+        self._holds_signature = signature
+        if holds is not None and holds != self.holds:
+            self.holds = holds
+            logger.info("write holds now %s", dict(holds) or "none")
+            self._notify()
+
+    def _notify(self) -> None:
+        changed, self._changed = self._changed, asyncio.Event()
+        changed.set()
+
+    async def changed(self) -> None:
+        """Return at the next change of the table or of the holds."""
+        await self._changed.wait()
+
+    def install(self, table: RouteTable) -> None:
+        retired = self.pool.apply(table.config)
+        self._current = table
+        self._notify()
+        if retired:
+            grace = max((u.timeouts.total for u in table.config.upstreams.values()), default=60)
+            task = asyncio.get_running_loop().create_task(_close_later(retired, grace))
+            self._closers.add(task)
+            task.add_done_callback(self._closers.discard)
+
+    async def reload(self) -> ReloadResult:
+        signature = self._stat()
+        try:
+            config: TableConfig = load_table_config(self.path)
+            table = RouteTable(config, source=str(self.path))
+            await _writes_carried(config, str(self.path), self.sync_secret)
+        except ConfigError as exc:
+            self._signature = signature
+            logger.error("route table refused; the previous one keeps serving: %s", exc)
+            return ReloadResult(changed=False, error=str(exc))
+        self._signature = signature
+        if self._current is not None and config == self._current.config:
+            return ReloadResult(changed=False)
+        self.install(table)
+        logger.info("route table reloaded from %s (%d routes)", self.path, len(table.routes))
+        return ReloadResult(changed=True)
+
+    async def watch(self) -> None:
+        """Reload whenever the file changes (edits, atomic renames by `strangler routes set`)."""
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL_SECONDS)
+            if self._stat() != self._signature:
+                await self.reload()
+            if self._stat(self.holds_path) != self._holds_signature:
+                self.reload_holds()
+
+    async def close(self) -> None:
+        for task in list(self._closers):
+            task.cancel()
+        await self.pool.close()
+
+
+async def _writes_carried(
+    config: TableConfig, source: str, secret: str, *, patience: float = 0.0
+) -> None:
+    """The write-owner check (proxy.write_guard), off the event loop; no I/O at all unless a
+    route gives its writes to a side other than the legacy upstream."""
+    if streams_to_check(config):
+        await asyncio.to_thread(
+            check_writes_carried, config, source=source, secret=secret, patience=patience
+        )
+
+
+async def _close_later(upstreams: list[Upstream], grace: float) -> None:
+    try:
+        await asyncio.sleep(grace)
+    finally:
+        for upstream in upstreams:
+            await upstream.close()
