@@ -40,8 +40,10 @@ def _interpreter(version: str) -> str:
     A pyenv shim is on PATH for every version pyenv knows, but runs only the selected ones.
     """
     found = shutil.which(f"python{version}")
-    if found and subprocess.run([found, "-c", ""], capture_output=True, check=False).returncode == 0:
-        return found
+    if found:
+        probe = subprocess.run([found, "-c", ""], capture_output=True, check=False)  # noqa: S603
+        if probe.returncode == 0:
+            return found
     root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
     candidates = sorted(glob.glob(os.path.join(root, "versions", f"{version}.*", "bin", "python3")))
     return candidates[-1] if candidates else f"python{version}"
@@ -58,12 +60,26 @@ def toolkit(session: nox.Session, django: str) -> None:
     session.run("python", "-c", "import django; print('Django', django.get_version())")
     env = {"STRANGLER_DEMO": "1"}
     session.run(
-        "python", "-m", "pytest", "-p", "no:cacheprovider", "-q",
-        "--ds=tests.sync_project.settings", "tests/strangler/sync", "-m", "not postgres",
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--ds=tests.sync_project.settings",
+        "tests/strangler/sync",
+        "-m",
+        "not postgres",
         env=env,
     )
     session.run(
-        "python", "-m", "pytest", "-p", "no:cacheprovider", "-q",
-        "tests/strangler/servicekit", f"--ignore={DEMO_TESTS}",
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "tests/strangler/servicekit",
+        f"--ignore={DEMO_TESTS}",
         env=env,
     )
