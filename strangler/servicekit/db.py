@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import django
 import environ
 
 __all__ = ["SQLITE_BUSY_TIMEOUT_SECONDS", "database_from_url"]
@@ -25,6 +26,9 @@ def database_from_url(url: str, *, test_name_prefix: str, var_dir: Path) -> dict
     # The process id keeps parallel test runs on one machine from sharing a test database.
     test_suffix = f"{test_name_prefix}_{os.getpid()}"
     if engine == "django.db.backends.sqlite3":
+        if django.VERSION < (5, 1):
+            # The two options below came with Django 5.1; older Django gets them here.
+            config["ENGINE"] = "strangler.servicekit.sqlite_compat"
         config["OPTIONS"] = {
             # BEGIN IMMEDIATE takes the write lock up front: a deferred transaction that reads
             # and then writes fails at once with "database is locked" under WAL instead of

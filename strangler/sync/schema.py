@@ -141,6 +141,6 @@ def _needs_value(field: models.Field[Any, Any]) -> bool:
     return not (
         field.null
         or field.default is not NOT_PROVIDED
-        or field.db_default is not NOT_PROVIDED
+        or getattr(field, "db_default", NOT_PROVIDED) is not NOT_PROVIDED  # Django 5.0+
         or field.primary_key
     )

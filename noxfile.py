@@ -1,0 +1,85 @@
+"""The Django version matrix: the toolkit's sync and servicekit suites on every Django it supports.
+
+``pyproject.toml`` admits Django 4.2 (the last LTS many monoliths still run) to 6.1. Each
+session is a fresh virtual environment with the toolkit and one Django release; ``.ci/run``
+runs them all (``nox``), two at a time. Django 6 needs Python 3.12 or newer, so those
+sessions run there; the rest on 3.11, the oldest Python the toolkit supports.
+
+The demo storefront is not part of the matrix: it is an example project that needs Django
+5.1 or newer (``CheckConstraint(condition=...)``), so the one servicekit test that starts it
+stays in ``make test``.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import subprocess
+
+import nox
+
+nox.options.default_venv_backend = "venv"
+nox.options.reuse_existing_virtualenvs = False
+
+# (Django release, Python it is tested on): the oldest Python each release supports.
+MATRIX = [
+    ("4.2", "3.11"),
+    ("5.0", "3.11"),
+    ("5.1", "3.11"),
+    ("5.2", "3.11"),
+    ("6.0", "3.12"),
+    ("6.1", "3.12"),
+]
+DEMO_TESTS = "tests/strangler/servicekit/test_startup_refusals.py"
+
+
+def _interpreter(version: str) -> str:
+    """``python3.X`` from PATH, or from a pyenv install when PATH has none that runs.
+
+    A pyenv shim is on PATH for every version pyenv knows, but runs only the selected ones.
+    """
+    found = shutil.which(f"python{version}")
+    if found:
+        probe = subprocess.run([found, "-c", ""], capture_output=True, check=False)  # noqa: S603
+        if probe.returncode == 0:
+            return found
+    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
+    candidates = sorted(glob.glob(os.path.join(root, "versions", f"{version}.*", "bin", "python3")))
+    return candidates[-1] if candidates else f"python{version}"
+
+
+@nox.session(name="toolkit")
+@nox.parametrize(
+    ("django", "python"),
+    [nox.param(d, _interpreter(p), id=f"django-{d}") for d, p in MATRIX],
+)
+def toolkit(session: nox.Session, django: str) -> None:
+    """The sync suite (two nodes on SQLite) and the servicekit suite on one Django release."""
+    session.install("-e", ".[test]", f"django=={django}.*")
+    session.run("python", "-c", "import django; print('Django', django.get_version())")
+    env = {"STRANGLER_DEMO": "1"}
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "--ds=tests.sync_project.settings",
+        "tests/strangler/sync",
+        "-m",
+        "not postgres",
+        env=env,
+    )
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-p",
+        "no:cacheprovider",
+        "-q",
+        "tests/strangler/servicekit",
+        f"--ignore={DEMO_TESTS}",
+        env=env,
+    )
