@@ -12,12 +12,9 @@ stays in ``make test``.
 
 from __future__ import annotations
 
-import glob
-import os
-import shutil
-import subprocess
-
 import nox
+
+from tests.packaging.interpreters import find_python
 
 nox.options.default_venv_backend = "venv"
 nox.options.reuse_existing_virtualenvs = False
@@ -35,18 +32,7 @@ DEMO_TESTS = "tests/strangler/servicekit/test_startup_refusals.py"
 
 
 def _interpreter(version: str) -> str:
-    """``python3.X`` from PATH, or from a pyenv install when PATH has none that runs.
-
-    A pyenv shim is on PATH for every version pyenv knows, but runs only the selected ones.
-    """
-    found = shutil.which(f"python{version}")
-    if found:
-        probe = subprocess.run([found, "-c", ""], capture_output=True, check=False)  # noqa: S603
-        if probe.returncode == 0:
-            return found
-    root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-    candidates = sorted(glob.glob(os.path.join(root, "versions", f"{version}.*", "bin", "python3")))
-    return candidates[-1] if candidates else f"python{version}"
+    return find_python(version) or f"python{version}"
 
 
 @nox.session(name="toolkit")
@@ -56,7 +42,7 @@ def _interpreter(version: str) -> str:
 )
 def toolkit(session: nox.Session, django: str) -> None:
     """The sync suite (two nodes on SQLite) and the servicekit suite on one Django release."""
-    session.install("-e", ".[test]", f"django=={django}.*")
+    session.install("-e", ".[all,test]", f"django=={django}.*")
     session.run("python", "-c", "import django; print('Django', django.get_version())")
     env = {"STRANGLER_DEMO": "1"}
     session.run(
