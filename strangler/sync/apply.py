@@ -6,8 +6,9 @@ source's cursor row, checks ``from`` against it, applies the changes and moves t
 rules (backfill, reconcile's repair, tests): versioned, order-insensitive, never echoed, a
 failing row parked as a dead letter while the rest goes on.
 
-Both take one path: preload the keys and versions, judge each change (``fate``), write the
-winners (``writers``): these three are ``settle``; then park what failed (``deadletters``).
+Both take one path, as a dead letter's replay does: preload the keys, stored versions and
+parked letters; judge each change by the version rule (``fate``); write the winners
+(``settle``, through ``writers``); park what failed (``deadletters``).
 """
 
 from __future__ import annotations
@@ -21,12 +22,14 @@ from django.utils import timezone
 
 from strangler.sync.deadletters import deadletter_park, parked_keys, references_retry
 from strangler.sync.errors import CursorMismatch
+from strangler.sync.fate import fates_judge
 from strangler.sync.marking import applying
 from strangler.sync.models import Cursor
 from strangler.sync.position import Position
+from strangler.sync.preload import changes_preload
 from strangler.sync.rows import RowFailed
 from strangler.sync.schema import InboundTarget, inbound_targets
-from strangler.sync.settle import changes_settle
+from strangler.sync.settle import fates_settle
 from strangler.sync.wire import ApplyRequest, ApplyResult, RowChange
 
 __all__ = ["ApplyCounts", "apply_batch", "apply_changes", "cursor_get"]
@@ -106,10 +109,13 @@ def _apply(
     *,
     now: dt.datetime,
 ) -> ApplyCounts:
-    """Preload, judge and write (``settle``), park what failed, then retry waiting letters."""
     with transaction.atomic(), applying():
-        parked = parked_keys(source=source, keys={(c.table, c.pk) for c in changes})
-        settled = changes_settle(changes, targets, parked=parked, now=now)
+        loaded = changes_preload(changes, targets)
+        parked = parked_keys(source=source, keys={change.sender for change in loaded.incoming})
+        fates = fates_judge(loaded.incoming, stored=loaded.stored, parked=parked)
+        settled = fates_settle(
+            changes, targets, keys=loaded.keys, fates=fates, parked=parked, now=now
+        )
         for change, outcome in zip(changes, settled, strict=True):
             if isinstance(outcome, RowFailed):
                 deadletter_park(

@@ -1,9 +1,9 @@
-"""The receiver's one path for a set of changes: preload, judge, write.
+"""Settling judged changes: write the winners, and say what became of every change.
 
-Apply runs it on a batch and parks what failed; a dead letter's replay runs it on one letter.
 Each change ends ``"applied"``, ``"stale"`` (an older or equal version, a change superseded in
 the same batch, or one that lost a race to a newer version) or with the ``RowFailed`` to park
-it by (``parked_behind`` when its key has a parked letter already).
+it by (``parked_behind`` when its key has a parked letter already). Winners whose values the
+local fields refuse fail here; the rest go to the writers parents first (``writers.py``).
 """
 
 from __future__ import annotations
@@ -11,37 +11,39 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from django.db import models
 
-from strangler.sync.fate import RowKey, fates_judge
-from strangler.sync.preload import changes_preload
+from strangler.sync.fate import Fate, RowKey
 from strangler.sync.rows import PreparedRow, RowFailed, row_prepare
 from strangler.sync.schema import InboundTarget
 from strangler.sync.wire import RowChange
 from strangler.sync.writers import Written, rows_write
 
-__all__ = ["Settled", "changes_settle"]
+__all__ = ["Settled", "fates_settle"]
 
 Settled = Written | RowFailed
 
 
-def changes_settle(
+def fates_settle(
     changes: Sequence[RowChange],
     targets: Mapping[str, InboundTarget],
     *,
+    keys: Sequence[tuple[Any, str] | RowFailed],
+    fates: Sequence[Fate],
     parked: Mapping[RowKey, int],
     now: dt.datetime,
 ) -> list[Settled]:
-    """What became of each change, in order; ``parked`` maps sender keys to their first letter.
+    """What became of each change, in order.
 
-    Run it in a transaction marked as applying (``marking.applying``).
+    ``keys`` and ``fates`` are the preload's and the judge's answers for ``changes``; ``parked``
+    maps sender keys to their first parked letter. Run it in a transaction marked as applying
+    (``marking.applying``).
     """
-    loaded = changes_preload(changes, targets)
-    fates = fates_judge(loaded.incoming, stored=loaded.stored, parked=parked)
     settled: dict[int, Settled] = {}
     winners: dict[int, PreparedRow] = {}
-    for index, (change, fate, key) in enumerate(zip(changes, fates, loaded.keys, strict=True)):
+    for index, (change, fate, key) in enumerate(zip(changes, fates, keys, strict=True)):
         if fate == "parked_behind":
             head = parked[(change.table, change.pk)]
             message = f"an earlier change to this row is parked (dead letter #{head})"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -21,6 +24,12 @@ def test_only_a_version_above_the_stored_one_is_newer(
     incoming: int, stored: int | None, newer: bool
 ) -> None:
     assert version_is_newer(incoming, stored) is newer
+
+
+def test_the_rule_needs_no_django() -> None:
+    imports = "import sys, strangler.sync.fate; sys.exit('django' in sys.modules)"
+
+    subprocess.run([sys.executable, "-c", imports], check=True, timeout=60)
 
 
 def test_a_change_to_a_row_without_a_version_is_written() -> None:
