@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 
 import pytest
@@ -11,13 +11,20 @@ from django.db import connection, transaction
 from strangler.sync.marking import applying
 from strangler.sync.models import RowVersion
 from strangler.sync.rows import RowFailed
-from strangler.sync.writers import BatchRefused, BulkWriter, RowByRowWriter, statements_for
+from strangler.sync.writers import (
+    BatchRefused,
+    BulkWriter,
+    RowByRowWriter,
+    Statements,
+    Writer,
+    statements_for,
+)
 from tests.strangler.sync.factories import WHEN, WIDGET, part, prepared, tombstone, widget
 from tests.sync_project.widgets.models import Part, Widget
 
 pytestmark = pytest.mark.django_db
 
-WRITERS = [BulkWriter, RowByRowWriter]
+WRITERS: list[Callable[[Statements], Writer]] = [BulkWriter, RowByRowWriter]
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +39,7 @@ def _names() -> dict[int, str]:
 
 
 @pytest.mark.parametrize("writer", WRITERS)
-def test_a_writer_writes_the_row_and_its_version(writer: type[BulkWriter]) -> None:
+def test_a_writer_writes_the_row_and_its_version(writer: Callable[[Statements], Writer]) -> None:
     outcomes = writer(statements_for(connection.vendor)).write(
         [prepared(widget(1, 3, name="gear")), prepared(widget(2, 1, name="cog"))], now=WHEN
     )
@@ -44,7 +51,7 @@ def test_a_writer_writes_the_row_and_its_version(writer: type[BulkWriter]) -> No
 
 @pytest.mark.parametrize("writer", WRITERS)
 def test_a_row_whose_version_was_raised_since_it_was_judged_is_reported_stale(
-    writer: type[BulkWriter],
+    writer: Callable[[Statements], Writer],
 ) -> None:
     RowVersion.objects.create(table_name=WIDGET, row_pk="1", version=5, updated_at=WHEN)
 
@@ -58,7 +65,7 @@ def test_a_row_whose_version_was_raised_since_it_was_judged_is_reported_stale(
 
 
 @pytest.mark.parametrize("writer", WRITERS)
-def test_a_tombstone_deletes_the_row(writer: type[BulkWriter]) -> None:
+def test_a_tombstone_deletes_the_row(writer: Callable[[Statements], Writer]) -> None:
     writer(statements_for(connection.vendor)).write([prepared(widget(1, 1))], now=WHEN)
 
     outcomes = writer(statements_for(connection.vendor)).write(
