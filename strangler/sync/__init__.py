@@ -9,6 +9,7 @@ advances its cursor in one transaction. Modules:
 - ``models``, ``triggers``, ``operations``: the tables and the capture triggers.
 - ``wire``, ``transport``: the protocol's data and the HTTP client of the relay.
 - ``changelog``, ``relay``: the source side.
-- ``apply``, ``rows``, ``deadletters``, ``schema``, ``views``: the receiver side.
+- ``apply``, ``deadletters``, ``schema``, ``views``: the receiver side; its one path is
+  ``settle``: ``preload``, ``fate`` (the version rule), ``writers`` (``bulk``, ``references``).
 - ``tasks``, ``nudge``: Celery tasks and the after-commit nudge.
 """

@@ -21,10 +21,13 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from strangler.sync.errors import SchemaDrift
+from strangler.sync.fate import fates_judge
 from strangler.sync.marking import applying
 from strangler.sync.models import DeadLetter
-from strangler.sync.rows import RowFailed, VersionCache, row_apply
+from strangler.sync.preload import changes_preload
+from strangler.sync.rows import RowFailed
 from strangler.sync.schema import inbound_target
+from strangler.sync.settle import fates_settle
 from strangler.sync.wire import RowChange
 
 __all__ = [
@@ -150,7 +153,7 @@ def deadletters_drop(
 
 
 def _replay(letters: Sequence[DeadLetter], *, now: dt.datetime) -> ReplayResult:
-    versions = VersionCache.empty()
+    """Each letter's change by apply's path, in order; a key stops at its first failure."""
     stopped: set[tuple[str, str, str]] = set()
     replayed = failed = 0
     for letter in letters:
@@ -169,11 +172,17 @@ def _replay(letters: Sequence[DeadLetter], *, now: dt.datetime) -> ReplayResult:
         try:
             sent = None if letter.deleted else tuple((letter.payload or {}).keys())
             target = inbound_target(letter.source, letter.table_name, sent)
-            with transaction.atomic():
-                row_apply(change, target, versions=versions, now=now)
-        except (RowFailed, SchemaDrift) as exc:
-            letter.code = exc.code
-            letter.error = exc.message
+            targets = {change.table: target}
+            loaded = changes_preload([change], targets)
+            fates = fates_judge(loaded.incoming, stored=loaded.stored, parked=())
+            (outcome,) = fates_settle(
+                [change], targets, keys=loaded.keys, fates=fates, parked={}, now=now
+            )
+        except SchemaDrift as exc:
+            outcome = RowFailed(exc.code, exc.message)
+        if isinstance(outcome, RowFailed):
+            letter.code = outcome.code
+            letter.error = outcome.message
             stopped.add(key)
             failed += 1
         else:

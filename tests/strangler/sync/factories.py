@@ -10,6 +10,8 @@ from typing import Any
 from django.test import Client
 
 from strangler.sync.position import Position
+from strangler.sync.rows import PreparedRow, row_key, row_prepare
+from strangler.sync.schema import inbound_targets
 from strangler.sync.signing import sign_sync_call
 from strangler.sync.wire import ApplyRequest, RowChange, dumps
 
@@ -75,3 +77,10 @@ def signed_post(client: Client, path: str, payload: Any, *, secret: str,
 
 def signed_get(client: Client, path: str, *, secret: str) -> Any:
     return client.get(path, headers=sync_headers("GET", path, b"", secret=secret))
+
+
+def prepared(change: RowChange) -> PreparedRow:
+    """``change`` as apply hands it to a writer: its key and values read by alpha's fields."""
+    target = inbound_targets(SOURCE, COLUMNS)[change.table]
+    pk_value, key = row_key(target, change.pk)
+    return row_prepare(change, target, pk_value=pk_value, key=key)
