@@ -41,7 +41,7 @@ lint: venv
 	$(BIN)/lint-imports
 
 typecheck: venv
-	$(BIN)/mypy monolith strangler proxy
+	$(BIN)/mypy monolith strangler
 
 # The Django plugin binds one settings module per process: the catalog service gets its own run.
 typecheck-catalog: venv
@@ -73,7 +73,8 @@ test-stacks: venv
 
 # The identity app runs in a project of its own without DRF (tests/identity_project).
 test-strangler: venv
-	$(PYTEST) tests/strangler tests/deploy tests/test_repository.py --ignore=tests/strangler/sync --ignore=tests/strangler/contrib
+	$(PYTEST) tests/strangler tests/deploy tests/packaging tests/test_repository.py \
+		--ignore=tests/strangler/sync --ignore=tests/strangler/contrib
 	$(BIN)/python -m pytest -p no:cacheprovider --ds=tests.identity_project.settings tests/strangler/contrib
 
 # Two nodes of a test project; PostgreSQL-only tests run when DATABASE_URL is PostgreSQL.

@@ -20,7 +20,8 @@ counts as infinitely slow). A server's ramp stops after its first N over the lin
 Servers, each with 1 worker and its default limits, behind them the nginx backend of
 ``proxy_backend.py``:
 
-- ours: ``python -m strangler.proxy --workers 1`` with the edge's defaults (``strangler/proxy/edge_limits.py``:
+- ours: ``python -m strangler.proxy --workers 1`` with the edge's defaults
+  (``strangler/proxy/edge_limits.py``:
   head within 15 s of the connection's opening, 1024 client connections per worker, the
   longest-waiting evicted at the cap; a body within 30 s between reads and 60 s in all);
 - nginx with its defaults: ``worker_connections`` 512 (counting its upstream connections),
@@ -315,7 +316,7 @@ def server_connections(port: int) -> int:
 
 
 def edge_counts(target: Target) -> Counter[str]:
-    """Our proxy's count of connections closed at its edge, by reason (strangler/proxy/metrics.py)."""
+    """Our proxy's count of connections closed at its edge, by reason (proxy's metrics.py)."""
     counts: Counter[str] = Counter()
     if not target.admin_url:
         return counts

@@ -177,8 +177,8 @@ START_DEADLINE_SECONDS = 30.0
 POLL_SECONDS = 0.05
 # Our proxy drains in-flight requests on SIGTERM for up to 20 s (server.py).
 STOP_TIMEOUT_SECONDS = 25.0
-# `python -m strangler.proxy` with cProfile switched on by SIGUSR1 and written out by SIGUSR2, so the
-# profile holds requests and not the start-up (imports, the table's validation). Wall-clock
+# `python -m strangler.proxy` with cProfile switched on by SIGUSR1 and written out by SIGUSR2, so
+# the profile holds requests and not the start-up (imports, the table's validation). Wall-clock
 # timed: a CPU-time timer costs a system call per event and slowed the proxy 10-fold here.
 _PROFILED_PROXY = """
 import cProfile, runpy, signal, sys
@@ -243,8 +243,9 @@ asyncio.run(main())
 """
 
 
-# The other half of the ceiling: the proxy's own upstream client (strangler/proxy/upstream_client.py)
-# alone, on uvloop as the proxy runs, sending the headers the proxy sends, in the same loop.
+# The other half of the ceiling: the proxy's own upstream client
+# (strangler/proxy/upstream_client.py) alone, on uvloop as the proxy runs, sending the headers
+# the proxy sends, in the same loop.
 LEAN_CLIENT_ALONE = """
 import asyncio, json, sys, time
 from urllib.parse import urlsplit

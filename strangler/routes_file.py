@@ -3,7 +3,8 @@
 Shared by the proxy's admin API and ``strangler routes set`` so both change the file the same
 way. It knows only the file's shape (a ``routes`` list of mappings with a ``name``), not the
 schema: the caller validates the edited text (the proxy with its own schema, the CLI through
-``python -m strangler.proxy.check``) before :func:`write_atomically` or :func:`commit` puts it in place.
+``python -m strangler.proxy.check``) before :func:`write_atomically` or :func:`commit` puts it
+in place.
 
 Comments, quoting, key order and indentation survive (ruamel.yaml round-trip mode).
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from aiohttp import web
 from ruamel.yaml import YAML
 
+from strangler import routes_file
 from strangler.proxy.admin_counters import route_counters, route_view
 from strangler.proxy.admin_http import SETTINGS, AdminError, authorise, find_route, proxy_state
 from strangler.proxy.config import parse_table_config
@@ -20,7 +21,6 @@ from strangler.proxy.holds import MAX_HOLD_SECONDS, write_hold
 from strangler.proxy.routing import RouteTable
 from strangler.proxy.table_store import WATCH_INTERVAL_SECONDS
 from strangler.proxy.write_guard import WritesNotCarried, check_writes_carried
-from strangler import routes_file
 
 __all__ = ["hold", "patch_route", "release"]
 

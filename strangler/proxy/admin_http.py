@@ -10,10 +10,10 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from strangler import routes_file
 from strangler.proxy.routing import CompiledRoute, RouteTable
 from strangler.proxy.settings import ProxySettings
 from strangler.proxy.state import STATE, ProxyState
-from strangler import routes_file
 
 __all__ = [
     "PUBLIC_APP",

@@ -20,9 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from strangler.proxy.config import TableConfig
-from strangler.proxy.headers import decoded
-from strangler.proxy.metrics import CAPTURE_RECORDS
 from strangler.compare.capture_writer import (
     CaptureSettings,
     CaptureSettingsInvalid,
@@ -30,6 +27,9 @@ from strangler.compare.capture_writer import (
     CaptureWriter,
 )
 from strangler.compare.model import HttpRequest, headers_of
+from strangler.proxy.config import TableConfig
+from strangler.proxy.headers import decoded
+from strangler.proxy.metrics import CAPTURE_RECORDS
 
 if TYPE_CHECKING:
     from strangler.proxy.table_store import TableStore

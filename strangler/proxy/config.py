@@ -51,9 +51,9 @@ from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from strangler.compare import CompareRules, RuleBook, RuleRefused
 from strangler.proxy.errors import ConfigError
 from strangler.proxy.route_config import RouteConfig, StrictModel
-from strangler.compare import CompareRules, RuleBook, RuleRefused
 
 __all__ = [
     "CaptureConfig",

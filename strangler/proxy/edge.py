@@ -19,7 +19,8 @@ nginx's edge instead (``docs/proxy.md``, "Limits at the edge"; the defaults and 
   of a chunked body into the next request on the connection (``SCRIPT_NAME: /x`` after
   ``0\\r\\n`` became a header of the next request), so no next request is read after one.
 
-The cap lives in ``strangler.proxy.edge_connections``, the rules over a head in ``strangler.proxy.edge_refusals``.
+The cap lives in ``strangler.proxy.edge_connections``, the rules over a head in
+``strangler.proxy.edge_refusals``.
 
 Three attributes of aiohttp's handler are read: ``_request_count`` (requests parsed on the
 connection), ``_waiter`` (set while it waits for the next request) and ``_force_close``;

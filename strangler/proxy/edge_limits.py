@@ -1,5 +1,6 @@
-"""The limits of the public port's edge (``strangler.proxy.edge``), with the reasons for each default.
-Each is a setting too (``strangler.proxy.settings``); this module imports nothing so settings can."""
+"""The limits of the public port's edge (``strangler.proxy.edge``), with the reasons for each
+default. Each is a setting too (``strangler.proxy.settings``); this module imports nothing so
+settings can."""
 
 from __future__ import annotations
 

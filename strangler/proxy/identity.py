@@ -26,9 +26,9 @@ from typing import Any, Protocol
 import aiohttp
 from multidict import CIMultiDictProxy
 
-from strangler.proxy.modes import Side
 from strangler import identity as assertions
 from strangler.identity import FORCE_HEADER, IDENTITY_HEADER, IdentityInvalid
+from strangler.proxy.modes import Side
 
 __all__ = [
     "ANY_SCHEME",

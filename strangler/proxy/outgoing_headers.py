@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from strangler.identity import IDENTITY_HEADER
 from strangler.proxy.credentials import without_monolith_credentials
 from strangler.proxy.headers import TrustedProxies, request_headers
-from strangler.identity import IDENTITY_HEADER
 
 __all__ = ["OutgoingHeaders"]
 

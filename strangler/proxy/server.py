@@ -132,7 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from strangler.proxy.logs import configure_logging
     from strangler.proxy.settings import SettingsError
 
-    parser = argparse.ArgumentParser(prog="python -m strangler.proxy", description="The strangler proxy.")
+    parser = argparse.ArgumentParser(
+        prog="python -m strangler.proxy", description="The strangler proxy."
+    )
     parser.add_argument("--config", help="route table (default: $STRANGLER_ROUTES or routes.yaml)")
     parser.add_argument("--host")
     parser.add_argument("--port", type=int)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from strangler.environment import var_dir
 from strangler.proxy.edge_limits import (
     HEADER_TIMEOUT_SECONDS,
     KEEPALIVE_TIMEOUT_SECONDS,
@@ -23,7 +24,6 @@ from strangler.proxy.edge_limits import (
     MAX_HEADER_BYTES,
     MAX_HEADERS,
 )
-from strangler.environment import var_dir
 from strangler.servicekit.secret_settings import (
     IDENTITY_SECRET,
     PROXY_ADMIN_TOKEN,

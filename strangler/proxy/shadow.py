@@ -25,15 +25,20 @@ from dataclasses import replace
 
 from multidict import CIMultiDict
 
+from strangler.compare import CandidateFailure, HttpRequest, HttpResponse, Verdict, headers_of
 from strangler.proxy.comparing import CompareJob, ComparePool, Outcome, rules_text
 from strangler.proxy.config import TableConfig, Timeouts
 from strangler.proxy.errors import UpstreamError, UpstreamTimeout, UpstreamUnreachable
 from strangler.proxy.headers import decoded
 from strangler.proxy.route_config import SAFE_METHODS
-from strangler.proxy.shadow_job import SHADOW_TIMEOUT_SECONDS, WANT_VERSIONS, CapturedResponse, ShadowJob
+from strangler.proxy.shadow_job import (
+    SHADOW_TIMEOUT_SECONDS,
+    WANT_VERSIONS,
+    CapturedResponse,
+    ShadowJob,
+)
 from strangler.proxy.shadow_stats import OUTCOME_OF, ShadowStats
 from strangler.proxy.upstream_client import UpstreamClient
-from strangler.compare import CandidateFailure, HttpRequest, HttpResponse, Verdict, headers_of
 
 __all__ = ["ShadowDispatcher"]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from strangler.proxy.metrics import SHADOW_RESULTS
 from strangler.compare import Verdict
+from strangler.proxy.metrics import SHADOW_RESULTS
 
 __all__ = ["OUTCOMES", "OUTCOME_OF", "ShadowStats"]
 

@@ -19,7 +19,11 @@ from strangler.proxy.errors import ConfigError
 from strangler.proxy.holds import NO_HOLDS, holds_path, read_holds
 from strangler.proxy.routing import RouteTable
 from strangler.proxy.upstreams import Upstream, UpstreamPool
-from strangler.proxy.write_guard import START_UP_PATIENCE_SECONDS, check_writes_carried, streams_to_check
+from strangler.proxy.write_guard import (
+    START_UP_PATIENCE_SECONDS,
+    check_writes_carried,
+    streams_to_check,
+)
 
 __all__ = ["ReloadResult", "TableStore"]
 

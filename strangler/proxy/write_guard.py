@@ -24,9 +24,9 @@ from dataclasses import dataclass
 
 import requests
 
+from strangler.plans.figures import stream_state
 from strangler.proxy.config import TableConfig
 from strangler.proxy.errors import ConfigError
-from strangler.plans.figures import stream_state
 from strangler.servicekit.secret_settings import SYNC_SECRET
 
 __all__ = ["CarriedStream", "WritesNotCarried", "check_writes_carried", "streams_to_check"]

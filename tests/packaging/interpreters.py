@@ -17,7 +17,7 @@ def find_python(version: str) -> str | None:
     """
     found = shutil.which(f"python{version}")
     if found:
-        probe = subprocess.run([found, "-c", ""], capture_output=True, check=False)  # noqa: S603
+        probe = subprocess.run([found, "-c", ""], capture_output=True, check=False)
         if probe.returncode == 0:
             return found
     root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))

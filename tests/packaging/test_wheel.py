@@ -29,7 +29,7 @@ NEWEST = [("6.1", "3.13"), ("6.1", "3.12"), ("5.2", f"{sys.version_info[0]}.{sys
 def _run(
     *args: str | Path, cwd: Path | None = None, ok: bool = True
 ) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [str(a) for a in args], cwd=cwd, capture_output=True, text=True, check=False
     )
     if ok:
@@ -62,12 +62,37 @@ def _environment(tmp: Path, python: str, django: str) -> Path:
 
 
 def _django_version(python: Path) -> str:
-    return _run(python, "-c", "import django; print(django.get_version())").stdout.strip()
+    return _run(
+        python, "-c", "import django; print(django.get_version())", cwd=python.parent
+    ).stdout.strip()
+
+
+# Imports the toolkit's Django parts the way a project does: settings first, then the apps.
+_IMPORT_PROBE = """
+import django
+from django.conf import settings
+settings.configure(
+    INSTALLED_APPS={apps},
+    STRANGLER_IDENTITY_SECRET="x" * 40,
+    STRANGLER_SYNC={{
+        "node": "monolith", "secret": "y" * 40, "peers": {{}}, "outbound": [], "inbound": []
+    }},
+)
+django.setup()
+import importlib
+for name in {modules}:
+    importlib.import_module(name)
+"""
+
+
+def _imports(python: Path, apps: list[str], modules: list[str]) -> None:
+    # Run outside the checkout: ``-c`` puts the working directory first on the path.
+    _run(python, "-c", _IMPORT_PROBE.format(apps=apps, modules=modules), cwd=python.parent)
 
 
 def _has(python: Path, module: str) -> bool:
     probe = f"import importlib.util as u; print(u.find_spec({module!r}) is not None)"
-    return _run(python, "-c", probe).stdout.strip() == "True"
+    return _run(python, "-c", probe, cwd=python.parent).stdout.strip() == "True"
 
 
 def test_the_wheel_holds_the_toolkit_and_nothing_of_the_example(wheel: Path) -> None:
@@ -95,10 +120,15 @@ def test_the_base_install_sits_beside_django_4_2_without_the_proxys_dependencies
 
     assert before.startswith("4.2.")
     assert _django_version(python) == before
-    _run(
+    _imports(
         python,
-        "-c",
-        "import strangler.sync.apply, strangler.servicekit.health, strangler.contrib.identity.views",
+        [
+            "django.contrib.contenttypes",
+            "django.contrib.auth",
+            "strangler.sync",
+            "strangler.contrib.identity",
+        ],
+        ["strangler.sync.apply", "strangler.servicekit.health", "strangler.contrib.identity.views"],
     )
     assert not any(
         _has(python, name) for name in ("aiohttp", "uvloop", "httptools", "rest_framework")
@@ -121,4 +151,8 @@ def test_everything_installs_beside_the_newest_django_without_changing_it(
     assert before.startswith(f"{django}.")
     assert _django_version(interpreter) == before
     assert _run(interpreter.parent / "strangler", "--help").stdout.startswith("usage: strangler")
-    _run(interpreter, "-c", "import strangler.proxy.app, strangler.servicekit.strict_fields")
+    _imports(
+        interpreter,
+        ["django.contrib.contenttypes", "django.contrib.auth", "rest_framework"],
+        ["strangler.proxy.app", "strangler.servicekit.strict_fields", "strangler.cli.app"],
+    )

@@ -14,8 +14,8 @@ import pytest
 from aiohttp import web
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from strangler.proxy.identity import RESOLVE_PATH, MonolithIdentityResolver
 from strangler.identity import Identity, verify_identity
+from strangler.proxy.identity import RESOLVE_PATH, MonolithIdentityResolver
 from tests.proxy.conftest import Upstream
 
 SECRET = "proxy-test-identity-secret"

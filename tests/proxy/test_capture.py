@@ -14,10 +14,10 @@ from typing import Any
 
 from prometheus_client import REGISTRY
 
+from strangler.compare.captures import CaptureRecord, read_requests
 from strangler.proxy.capture import RequestCapture
 from strangler.proxy.config import parse_table_config
 from strangler.proxy.settings import ProxySettings
-from strangler.compare.captures import CaptureRecord, read_requests
 from tests.proxy.conftest import table_for, wait_for
 
 ORDERS = {"name": "orders", "prefix": "/api/v1/orders/", "owner": "monolith"}

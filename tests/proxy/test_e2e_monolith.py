@@ -50,8 +50,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "--bind",
         f"127.0.0.1:{monolith_port}",
     ]
-    proxy_args = [PYTHON, "-m", "strangler.proxy", "--config", str(routes), "--port", str(proxy_port),
-                  "--admin-port", str(admin_port)]  # fmt: skip
+    proxy_args = [PYTHON, "-m", "strangler.proxy", "--config", str(routes),
+                  "--port", str(proxy_port), "--admin-port", str(admin_port)]  # fmt: skip
     proxy = f"http://127.0.0.1:{proxy_port}"
     with (
         running(

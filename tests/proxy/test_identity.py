@@ -15,8 +15,8 @@ import time
 import pytest
 from aiohttp import web
 
-from strangler.proxy.identity import MonolithIdentityResolver
 from strangler.identity import Identity, sign_force, sign_identity
+from strangler.proxy.identity import MonolithIdentityResolver
 from tests.proxy.conftest import table_for
 from tests.proxy.identity_stand_in import (  # noqa: F401 - fixtures among them
     SECRET,

@@ -12,8 +12,8 @@ import logging
 import pytest
 from aiohttp import web
 
-from strangler.proxy.identity import NoIdentity
 from strangler.identity import Identity
+from strangler.proxy.identity import NoIdentity
 from tests.proxy.identity_stand_in import (  # noqa: F401 - fixtures among them
     ALICE,
     SECRET,

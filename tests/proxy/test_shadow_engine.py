@@ -8,9 +8,9 @@ import itertools
 
 from aiohttp import web
 
+from strangler.compare.results import ResultsStore, default_results_path, route_totals
 from strangler.proxy.comparing import ComparePool
 from strangler.proxy.shadow import ShadowDispatcher
-from strangler.compare.results import ResultsStore, default_results_path, route_totals
 from tests.proxy.conftest import table_for, wait_for
 
 PRODUCTS = {"name": "products", "prefix": "/api/v1/products/", "owner": "catalog"}

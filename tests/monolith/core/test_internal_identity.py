@@ -13,8 +13,8 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from rest_framework.authtoken.models import Token
 
 from monolith.accounts.models import User
-from strangler.proxy.identity import MonolithIdentityResolver
 from strangler.identity import Identity, sign_internal_request, verify_identity
+from strangler.proxy.identity import MonolithIdentityResolver
 from tests.monolith.factories import PASSWORD, make_user
 from tests.strangler.contrib.identity.identity_checks import signed_question
 

@@ -14,8 +14,8 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from multidict import CIMultiDict, CIMultiDictProxy
 
-from strangler.proxy.identity import MonolithIdentityResolver
 from strangler.identity import Identity, sign_internal_request, verify_identity
+from strangler.proxy.identity import MonolithIdentityResolver
 from strangler.servicekit.identity_users import IdentityUser
 
 RESOLVE_URL = "/internal/identity/resolve"
