@@ -6,9 +6,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY monolith ./monolith
 COPY extracted ./extracted
-COPY proxy ./proxy
 COPY strangler ./strangler
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 app \
+RUN pip install --no-cache-dir ".[demo]" && useradd --system --uid 10001 app \
     && mkdir -p /var/lib/strangler && chown app /var/lib/strangler
 COPY routes.yaml ./
 USER app

@@ -4,11 +4,8 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 STRANGLER_VAR_DIR=/var/lib/strangler
 WORKDIR /app
 COPY pyproject.toml README.md ./
-COPY monolith ./monolith
-COPY extracted ./extracted
-COPY proxy ./proxy
 COPY strangler ./strangler
-RUN pip install --no-cache-dir . && useradd --system --uid 10001 app \
+RUN pip install --no-cache-dir ".[proxy]" && useradd --system --uid 10001 app \
     && mkdir -p /var/lib/strangler && chown app /var/lib/strangler
 COPY routes.yaml ./
 USER app
