@@ -20,9 +20,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import io
-import itertools
 import os
-import re
 import stat
 import tempfile
 import time
@@ -33,8 +31,9 @@ from typing import ClassVar
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import CommentMark, YAMLError
-from ruamel.yaml.tokens import CommentToken
+from ruamel.yaml.error import YAMLError
+
+from strangler.yaml_layout import round_trip_yaml, set_keeping_layout
 
 __all__ = [
     "BadChange",
@@ -54,8 +53,6 @@ __all__ = [
 # seconds means the holder is stuck, and the caller should say so rather than hang.
 LOCK_TIMEOUT_SECONDS = 10.0
 _LOCK_POLL_SECONDS = 0.05
-# Long enough that ruamel never folds a long line of the file when it writes it back.
-_NO_WRAP = 4096
 
 
 class RoutesFileError(Exception):
@@ -135,91 +132,6 @@ def _tidy_number(value: float) -> float | int:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def _round_trip_yaml(text: str) -> YAML:
-    yaml = YAML()
-    yaml.preserve_quotes = True
-    yaml.width = _NO_WRAP
-    mapping, sequence, offset = _guess_indent(text)
-    yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
-    return yaml
-
-
-_KEY_OPENING_BLOCK = re.compile(r"^(?P<indent> *)[^\s#-][^#]*:\s*(#.*)?$")
-_CONTENT = re.compile(r"^(?P<indent> *)(?P<dash>- +)?\S")
-
-
-def _guess_indent(text: str) -> tuple[int, int, int]:
-    """The file's own indentation (mapping, sequence, dash offset), so writing it back does
-    not re-indent lines nobody changed. Defaults: the style of the documented example."""
-    mapping: int | None = None
-    sequence: tuple[int, int] | None = None
-    lines = [line for line in text.splitlines() if line.strip() and line.lstrip()[0] != "#"]
-    for opener, following in itertools.pairwise(lines):
-        key = _KEY_OPENING_BLOCK.match(opener)
-        content = _CONTENT.match(following)
-        if key is None or content is None:
-            continue
-        depth = len(content["indent"]) - len(key["indent"])
-        if content["dash"] and sequence is None and depth >= 0:
-            sequence = (depth + len(content["dash"]), depth)
-        elif not content["dash"] and mapping is None and depth > 0:
-            mapping = depth
-    seq, offset = sequence or (4, 2)
-    return mapping or 2, seq, offset
-
-
-def _trailing_slot(node: CommentedMap | CommentedSeq) -> tuple[list[object], int] | None:
-    """The comment slot of the last line of a block ``node``: the trailing comment there
-    carries the blank lines and comments that follow the node in the file."""
-    while True:
-        if not node or node.fa.flow_style():
-            return None
-        if isinstance(node, CommentedMap):
-            last: object = list(node)[-1]
-            index = 2
-        else:
-            last, index = len(node) - 1, 0
-        value = node[last]
-        if isinstance(value, CommentedMap | CommentedSeq) and value and not value.fa.flow_style():
-            node = value
-            continue
-        slot = node.ca.items.get(last)
-        return (slot, index) if slot is not None and len(slot) > index else None
-
-
-def _append(mapping: CommentedMap, key: str, value: object) -> None:
-    """Add ``key`` at the end of a block ``mapping``, keeping what followed the old last line
-    (blank lines, the next entry's comments) after the new one instead of above it."""
-    found = _trailing_slot(mapping)
-    mapping[key] = value
-    if found is None:
-        return
-    slot, index = found
-    token = slot[index]
-    if not isinstance(token, CommentToken) or "\n" not in token.value:
-        return
-    line_end = token.value.index("\n") + 1
-    head, rest = token.value[:line_end], token.value[line_end:]
-    if not rest:
-        return
-    if head.strip():
-        token.value = head
-    else:
-        slot[index] = None
-    # The new last line is the last key of ``value`` when that is a block mapping itself.
-    holder, last = mapping, key
-    while isinstance(holder[last], CommentedMap) and holder[last]:
-        holder, last = holder[last], list(holder[last])[-1]
-    holder.ca.items[last] = [None, None, CommentToken("\n" + rest, CommentMark(0), None), None]
-
-
-def _set(mapping: CommentedMap, key: str, value: object) -> None:
-    if key in mapping:
-        mapping[key] = value  # in place: the line keeps its position and comment
-    else:
-        _append(mapping, key, value)
-
-
 def _find_route(document: object, name: str) -> CommentedMap:
     if not isinstance(document, CommentedMap) or not isinstance(
         document.get("routes"), CommentedSeq
@@ -253,7 +165,7 @@ def _check_ramp(route: CommentedMap, name: str, change: RouteChange) -> None:
 
 def edit_route(text: str, name: str, change: RouteChange, *, force: bool = False) -> str:
     """``text`` with route ``name`` changed; unchanged text when the change is a no-op."""
-    yaml = _round_trip_yaml(text)
+    yaml = round_trip_yaml(text)
     try:
         document = yaml.load(text)
     except YAMLError as exc:
@@ -266,11 +178,11 @@ def edit_route(text: str, name: str, change: RouteChange, *, force: bool = False
         if key == "shadow_sample_rate":
             shadow = route.get("shadow")
             if isinstance(shadow, CommentedMap):
-                _set(shadow, "sample_rate", value)
+                set_keeping_layout(shadow, "sample_rate", value)
             else:
-                _set(route, "shadow", CommentedMap([("sample_rate", value)]))
+                set_keeping_layout(route, "shadow", CommentedMap([("sample_rate", value)]))
         else:
-            _set(route, key, value)
+            set_keeping_layout(route, key, value)
     out = io.StringIO()
     yaml.dump(document, out)
     edited = out.getvalue()
