@@ -177,7 +177,7 @@ def test_markdown_links_stay_inside_the_repository_and_resolve() -> None:
     ("source", "target", "expected"),
     [
         ("README.md", "docs/sync.md", "docs/sync.md"),
-        ("docs/architecture.md", "../proxy/config.py", "strangler/proxy/config.py"),
+        ("docs/architecture.md", "../proxy/config.py", "proxy/config.py"),
         ("docs/architecture.md", "./sync.md", "docs/sync.md"),
         ("docs/architecture.md", "../../shared/notes.md", None),
         ("README.md", "../elsewhere.md", None),
