@@ -11,7 +11,7 @@ from pathlib import Path
 import django_stubs_ext
 import environ
 
-from strangler.servicekit.celery_config import celery_settings
+from strangler.servicekit.celery_wiring import sync_celery_settings
 from strangler.servicekit.db import database_from_url
 from strangler.servicekit.logging import json_logging_config
 from strangler.servicekit.secret_settings import (
@@ -21,7 +21,6 @@ from strangler.servicekit.secret_settings import (
     django_secret_key,
     read_secrets_or_exit,
 )
-from strangler.sync.schedule import BROKER_VISIBILITY_TIMEOUT_SECONDS, beat_schedule
 
 # Generic Django classes (ModelAdmin[Product], ...) become subscriptable at run time.
 django_stubs_ext.monkeypatch()
@@ -225,31 +224,19 @@ STRANGLER_SYNC = {
 
 LOGGING = json_logging_config(level=env.str("LOG_LEVEL", default="INFO"), service="monolith")
 
-_celery = celery_settings(
-    broker_url=env.str("CELERY_BROKER_URL", default=""),
-    result_backend=env.str("CELERY_RESULT_BACKEND", default=""),
-    var_dir=VAR_DIR / "celery" / "monolith",
+# Every CELERY_* setting the sync needs (strangler.servicekit.celery_wiring), on its own queue:
+# the catalog service's workers may share the broker (docker-compose.yml). A heartbeat and a
+# relay pass every 2 s keep the measured lag within ~4 s when idle: the migration plan's
+# gates allow 5 s (migration_plans/catalog.yaml). Each costs one small query when idle.
+globals().update(
+    sync_celery_settings(
+        env=env.ENVIRON,
+        var_dir=VAR_DIR / "celery" / "monolith",
+        queue="monolith",
+        relay_every=2.0,
+        heartbeat_every=2.0,
+    )
 )
-CELERY_BROKER_URL = _celery.broker_url
-CELERY_BROKER_TRANSPORT = _celery.broker_transport
-CELERY_RESULT_BACKEND = _celery.result_backend
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    **_celery.broker_transport_options,
-    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT_SECONDS,
-}
-# Its own queue: the catalog service's workers may share the broker (docker-compose.yml).
-CELERY_TASK_DEFAULT_QUEUE = "monolith"
-CELERY_TASK_ACKS_LATE = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# Below the broker's visibility timeout, so a slow task is not handed to a second worker.
-CELERY_TASK_TIME_LIMIT = 300
-CELERY_TASK_SOFT_TIME_LIMIT = 240
-# A heartbeat and a relay pass every 2 s keep the measured lag within ~4 s when idle: the
-# migration plan's gates allow 5 s (migration_plans/catalog.yaml). Each costs one small
-# query when there is nothing to send.
-CELERY_BEAT_SCHEDULE = beat_schedule(relay_every=2.0, heartbeat_every=2.0)
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 if env.bool("DJANGO_SECURE", default=False):  # served over TLS in production
     SESSION_COOKIE_SECURE = True
