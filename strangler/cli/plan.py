@@ -2,13 +2,16 @@
 
 ``NAME`` is a plan file's stem under ``--plans`` (default ``migration_plans/``) or a path.
 Exit status: 0 done (or, for ``status``, the current gate passed); 1 refused (a gate not
-passed, a failed step put back, nothing to do); 2 could not run (bad plan file, ...).
+passed, a failed step put back, nothing to do); 2 could not run (bad plan file, a name of the
+plan the proxy or a sync node does not know, ...). ``next`` checks every name first
+(``strangler.plans.preflight``), ``--dry-run`` too, and changes nothing when one is wrong.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -20,6 +23,7 @@ from strangler.cli.errors import CommandError, ExitCode
 from strangler.environment import var_dir
 from strangler.plans.actions import LiveActions
 from strangler.plans.figures import Snapshot, collect
+from strangler.plans.preflight import preflight
 from strangler.plans.runner import Outcome, advance, plan_status, rollback
 from strangler.plans.schema import Plan, PlanError, load_plan
 from strangler.proxy_admin import default_admin_url
@@ -78,12 +82,15 @@ def register(groups: Any) -> None:
 
 
 def _plan(args: argparse.Namespace) -> Plan:
-    candidate = Path(args.name)
-    path = candidate if candidate.suffix in (".yaml", ".yml") else args.plans / f"{args.name}.yaml"
     try:
-        return load_plan(path)
+        return load_plan(_path(args))
     except PlanError as exc:
         raise CommandError(str(exc), exit_code=ExitCode.CANNOT_RUN) from exc
+
+
+def _path(args: argparse.Namespace) -> Path:
+    candidate = Path(args.name)
+    return candidate if candidate.suffix in (".yaml", ".yml") else args.plans / f"{args.name}.yaml"
 
 
 def _state_dir(args: argparse.Namespace) -> Path:
@@ -137,6 +144,7 @@ def _status(args: argparse.Namespace) -> int:
 def _next(args: argparse.Namespace) -> int:
     plan = _plan(args)
     with requests.Session() as session:
+        checked = _check_names(plan, args, session)
         if args.wait > 0:
             _wait_for_a_verdict(plan, args, session)
         actions = LiveActions(plan, admin_url=args.admin, session=session)
@@ -148,7 +156,28 @@ def _next(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             take_snapshot=lambda: _snapshot(plan, args.admin, session),
         )
-    return _report(outcome, args, ok=outcome.done or (args.dry_run and bool(outcome.changes)))
+    code = _report(outcome, args, ok=outcome.done or (args.dry_run and bool(outcome.changes)))
+    if args.dry_run and not args.json and checked:
+        print("names checked against the running system:")
+        for line in checked:
+            print(f"  - {line}")
+    return code
+
+
+def _check_names(plan: Plan, args: argparse.Namespace, session: requests.Session) -> list[str]:
+    """What the name check found matching; ``CommandError`` listing each name that does not."""
+    found = preflight(plan, admin_url=args.admin, session=session)
+    for note in found.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if found.problems:
+        path = _path(args)
+        lines = "\n".join(f"  {problem.render(path)}" for problem in found.problems)
+        raise CommandError(
+            f"plan {plan.name}: the running system does not know these names; nothing was "
+            f"changed:\n{lines}",
+            exit_code=ExitCode.CANNOT_RUN,
+        )
+    return found.checked
 
 
 def _wait_for_a_verdict(plan: Plan, args: argparse.Namespace, session: requests.Session) -> None:
