@@ -23,7 +23,7 @@ from strangler.cli.errors import CommandError, ExitCode
 from strangler.environment import var_dir
 from strangler.plans.actions import LiveActions
 from strangler.plans.figures import Snapshot, collect
-from strangler.plans.preflight import preflight
+from strangler.plans.preflight import Preflight, preflight
 from strangler.plans.runner import Outcome, advance, plan_status, rollback
 from strangler.plans.schema import Plan, PlanError, load_plan
 from strangler.proxy_admin import default_admin_url
@@ -144,7 +144,9 @@ def _status(args: argparse.Namespace) -> int:
 def _next(args: argparse.Namespace) -> int:
     plan = _plan(args)
     with requests.Session() as session:
-        checked = _check_names(plan, args, session)
+        names = preflight(plan, admin_url=args.admin, session=session)
+        if not args.dry_run:
+            _stop_unless_confirmed(plan, args, names)  # before anything changes
         if args.wait > 0:
             _wait_for_a_verdict(plan, args, session)
         actions = LiveActions(plan, admin_url=args.admin, session=session)
@@ -157,27 +159,28 @@ def _next(args: argparse.Namespace) -> int:
             take_snapshot=lambda: _snapshot(plan, args.admin, session),
         )
     code = _report(outcome, args, ok=outcome.done or (args.dry_run and bool(outcome.changes)))
-    if args.dry_run and not args.json and checked:
-        print("names checked against the running system:")
-        for line in checked:
-            print(f"  - {line}")
+    if args.dry_run:  # what the step would change, then whether its names would hold
+        _stop_unless_confirmed(plan, args, names)
+        if not args.json and names.checked:
+            print("names checked against the running system:")
+            for line in names.checked:
+                print(f"  - {line}")
     return code
 
 
-def _check_names(plan: Plan, args: argparse.Namespace, session: requests.Session) -> list[str]:
-    """What the name check found matching; ``CommandError`` listing each name that does not."""
-    found = preflight(plan, admin_url=args.admin, session=session)
-    for note in found.notes:
+def _stop_unless_confirmed(plan: Plan, args: argparse.Namespace, names: Preflight) -> None:
+    """``CommandError`` (could not run) listing each name the running system did not confirm."""
+    for note in names.notes:
         print(f"note: {note}", file=sys.stderr)
-    if found.problems:
+    if names.problems:
+        sys.stdout.flush()  # the step's report first, as a terminal shows it
         path = _path(args)
-        lines = "\n".join(f"  {problem.render(path)}" for problem in found.problems)
+        lines = "\n".join(f"  {problem.render(path)}" for problem in names.problems)
         raise CommandError(
-            f"plan {plan.name}: the running system does not know these names; nothing was "
-            f"changed:\n{lines}",
+            f"plan {plan.name}: {len(names.problems)} name(s) not confirmed by the running "
+            f"system; nothing was changed:\n{lines}",
             exit_code=ExitCode.CANNOT_RUN,
         )
-    return found.checked
 
 
 def _wait_for_a_verdict(plan: Plan, args: argparse.Namespace, session: requests.Session) -> None:

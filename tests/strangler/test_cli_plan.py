@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from strangler.cli import main
+from tests.monolith.processes import REPO, free_port
 from tests.strangler.plans.live_system import LiveSystem, live_system, plan_text
 
 # Imported for pytest to find it here: live_system says why it is not in conftest.
@@ -55,11 +56,12 @@ def test_a_dry_run_with_a_name_the_sync_does_not_know_fails_naming_file_field_an
 ):
     status, out, err = cli("next", "--dry-run", service="catalog", service_extra=", upstream: beta")
 
-    assert (status, out) == (2, "")
+    assert status == 2
+    assert out.splitlines()[0] == "would apply step 'backfill'"
     assert "Traceback" not in err
     lines = err.splitlines()
     assert lines[0] == (
-        "strangler: plan widgets: the running system does not know these names; nothing was "
+        "strangler: plan widgets: 3 name(s) not confirmed by the running system; nothing was "
         "changed:"
     )
     assert lines[1].startswith(
@@ -80,7 +82,40 @@ def test_a_real_next_with_a_wrong_name_changes_nothing(cli, live_system, tmp_pat
 
 
 def test_a_dry_run_in_json_prints_the_outcome_only(cli):
-    status, out, _ = cli("next", "--dry-run", "--json")
+    status, out, err = cli("next", "--dry-run", "--json")
 
-    assert status == 0
+    assert (status, err) == (0, "")
     assert json.loads(out)["message"] == "would apply step 'backfill'"
+
+
+def test_a_dry_run_with_nothing_running_shows_the_step_and_what_it_could_not_check(
+    monkeypatch, capfd, tmp_path
+):
+    monkeypatch.chdir(REPO)
+    monkeypatch.delenv("STRANGLER_SYNC_SECRET", raising=False)
+    admin = f"http://127.0.0.1:{free_port()}"
+
+    status = main(["plan", "next", "catalog", "--dry-run", "--admin", admin,
+                   "--state-dir", str(tmp_path / "state")])  # fmt: skip
+    out, err = capfd.readouterr()
+
+    assert status == 2
+    assert out.splitlines() == [
+        "would apply step 'backfill'",
+        "  - enable the sync monolith -> catalog",
+        "  - copy every row of catalog.Category, catalog.Product to catalog (backfill)",
+    ]
+    first, routes, nodes = err.splitlines()
+    assert first == (
+        "strangler: plan catalog: 2 name(s) not confirmed by the running system; nothing was "
+        "changed:"
+    )
+    assert routes.startswith(
+        "  migration_plans/catalog.yaml: routes: 'catalog-products, catalog-categories': the "
+        f"proxy's route table could not be read at {admin} ("
+    )
+    assert routes.endswith("): start the proxy, or pass --admin")
+    assert nodes == (
+        "  migration_plans/catalog.yaml: nodes: 'monolith, catalog': set STRANGLER_SYNC_SECRET "
+        "to check the nodes' sync names (their status reads are signed with it)"
+    )
