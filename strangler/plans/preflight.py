@@ -242,31 +242,23 @@ def _travels(
 
     Forwards the legacy node must send it to the service and the service accept that table;
     back the legacy node must accept it from the service and the service send that table."""
-    if not back:
-        sent = [t for t in legacy.sends if t.peer == service_peer and t.model == model]
-        if not sent:
-            return (
-                f"{legacy_peer} sends no {model} to {service_peer}: add it to {legacy_peer}'s "
-                "STRANGLER_SYNC['outbound'], or name a model it sends"
-            )
-        table = sent[0].table
-        if not any(t.peer == legacy_peer and t.table == table for t in service.receives):
-            return (
-                f"{service_peer} accepts no {table} from {legacy_peer}: add it to "
-                f"{service_peer}'s STRANGLER_SYNC['inbound']"
-            )
-        return None
-    taken = [t for t in legacy.receives if t.peer == service_peer and t.model == model]
-    if not taken:
+    own, other = (legacy.receives, service.sends) if back else (legacy.sends, service.receives)
+    way = "back (the cutover's stream back)" if back else "forwards"
+    entry, verb = ("inbound", "accepts") if back else ("outbound", "sends")
+    mine = [t for t in own if t.peer == service_peer and t.model == model]
+    if not mine:
+        direction = f"from {service_peer}" if back else f"to {service_peer}"
         return (
-            f"{legacy_peer} accepts no {model} back from {service_peer} (the cutover's stream "
-            f"back): add it to {legacy_peer}'s STRANGLER_SYNC['inbound']"
+            f"{legacy_peer} {verb} no {model} {direction} ({way}): add it to {legacy_peer}'s "
+            f"STRANGLER_SYNC['{entry}'], or name a model it {verb}"
         )
-    table = taken[0].table
-    if not any(t.peer == legacy_peer and t.table == table for t in service.sends):
+    table = mine[0].table
+    if not any(t.peer == legacy_peer and t.table == table for t in other):
+        entry, verb = ("outbound", "sends") if back else ("inbound", "accepts")
+        direction = f"to {legacy_peer}" if back else f"from {legacy_peer}"
         return (
-            f"{service_peer} sends no {table} back to {legacy_peer} (the cutover's stream "
-            f"back): add it to {service_peer}'s STRANGLER_SYNC['outbound'], enabled: false"
+            f"{service_peer} {verb} no {table} {direction} ({way}): add it to "
+            f"{service_peer}'s STRANGLER_SYNC['{entry}']"
         )
     return None
 

@@ -167,14 +167,16 @@ def rows_view(request: HttpRequest) -> dict[str, Any]:
 @sync_endpoint
 def columns_view(request: HttpRequest) -> dict[str, Any]:
     body = request_json(request)
-    source = source_parse(body)
-    columns = body.get("columns")
-    if not isinstance(columns, dict) or not all(
-        isinstance(cols, list) and all(isinstance(c, str) for c in cols)
-        for cols in columns.values()
+    columns = _columns_by_table(body.get("columns"))
+    return {"accepted": sorted(inbound_targets(source_parse(body), columns))}  # drift: 409
+
+
+def _columns_by_table(value: Any) -> dict[str, list[str]]:
+    if isinstance(value, dict) and all(
+        isinstance(cols, list) and all(isinstance(c, str) for c in cols) for cols in value.values()
     ):
-        raise BadRequest("'columns' must map the sender's table names to column lists.")
-    return {"accepted": sorted(inbound_targets(source, columns))}  # SchemaDrift: 409
+        return value
+    raise BadRequest("'columns' must map the sender's table names to column lists.")
 
 
 @require_GET
