@@ -2,13 +2,16 @@
 
 ``NAME`` is a plan file's stem under ``--plans`` (default ``migration_plans/``) or a path.
 Exit status: 0 done (or, for ``status``, the current gate passed); 1 refused (a gate not
-passed, a failed step put back, nothing to do); 2 could not run (bad plan file, ...).
+passed, a failed step put back, nothing to do); 2 could not run (bad plan file, a name of the
+plan the proxy or a sync node does not know, ...). ``next`` checks every name first
+(``strangler.plans.preflight``), ``--dry-run`` too, and changes nothing when one is wrong.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -20,6 +23,7 @@ from strangler.cli.errors import CommandError, ExitCode
 from strangler.environment import var_dir
 from strangler.plans.actions import LiveActions
 from strangler.plans.figures import Snapshot, collect
+from strangler.plans.preflight import Preflight, preflight
 from strangler.plans.runner import Outcome, advance, plan_status, rollback
 from strangler.plans.schema import Plan, PlanError, load_plan
 from strangler.proxy_admin import default_admin_url
@@ -78,12 +82,15 @@ def register(groups: Any) -> None:
 
 
 def _plan(args: argparse.Namespace) -> Plan:
-    candidate = Path(args.name)
-    path = candidate if candidate.suffix in (".yaml", ".yml") else args.plans / f"{args.name}.yaml"
     try:
-        return load_plan(path)
+        return load_plan(_path(args))
     except PlanError as exc:
         raise CommandError(str(exc), exit_code=ExitCode.CANNOT_RUN) from exc
+
+
+def _path(args: argparse.Namespace) -> Path:
+    candidate = Path(args.name)
+    return candidate if candidate.suffix in (".yaml", ".yml") else args.plans / f"{args.name}.yaml"
 
 
 def _state_dir(args: argparse.Namespace) -> Path:
@@ -137,6 +144,9 @@ def _status(args: argparse.Namespace) -> int:
 def _next(args: argparse.Namespace) -> int:
     plan = _plan(args)
     with requests.Session() as session:
+        names = preflight(plan, admin_url=args.admin, session=session)
+        if not args.dry_run:
+            _stop_unless_confirmed(plan, args, names)  # before anything changes
         if args.wait > 0:
             _wait_for_a_verdict(plan, args, session)
         actions = LiveActions(plan, admin_url=args.admin, session=session)
@@ -148,7 +158,29 @@ def _next(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             take_snapshot=lambda: _snapshot(plan, args.admin, session),
         )
-    return _report(outcome, args, ok=outcome.done or (args.dry_run and bool(outcome.changes)))
+    code = _report(outcome, args, ok=outcome.done or (args.dry_run and bool(outcome.changes)))
+    if args.dry_run:  # what the step would change, then whether its names would hold
+        _stop_unless_confirmed(plan, args, names)
+        if not args.json and names.checked:
+            print("names checked against the running system:")
+            for line in names.checked:
+                print(f"  - {line}")
+    return code
+
+
+def _stop_unless_confirmed(plan: Plan, args: argparse.Namespace, names: Preflight) -> None:
+    """``CommandError`` (could not run) listing each name the running system did not confirm."""
+    for note in names.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if names.problems:
+        sys.stdout.flush()  # the step's report first, as a terminal shows it
+        path = _path(args)
+        lines = "\n".join(f"  {problem.render(path)}" for problem in names.problems)
+        raise CommandError(
+            f"plan {plan.name}: {len(names.problems)} name(s) not confirmed by the running "
+            f"system; nothing was changed:\n{lines}",
+            exit_code=ExitCode.CANNOT_RUN,
+        )
 
 
 def _wait_for_a_verdict(plan: Plan, args: argparse.Namespace, session: requests.Session) -> None:

@@ -52,7 +52,8 @@ class LiveActions:
 
     # -- the proxy --------------------------------------------------------------------
     def set_routes(self, *, mode: str, percent: float | None, fallback: bool, writer: Side) -> None:
-        write_owner = self.plan.service if writer == "service" else self.plan.legacy
+        plan = self.plan
+        write_owner = plan.upstream_of(plan.service if writer == "service" else plan.legacy)
         change: dict[str, object] = {
             "mode": mode,
             "fallback": fallback,
@@ -94,8 +95,10 @@ class LiveActions:
 
     # -- the sync nodes ---------------------------------------------------------------
     def _ends(self, direction: Direction) -> tuple[str, str]:
+        """The sending node (its key in the plan's ``nodes``) and the receiver's sync name."""
         legacy, service = self.plan.legacy, self.plan.service
-        return (legacy, service) if direction == "forward" else (service, legacy)
+        source, receiver = (legacy, service) if direction == "forward" else (service, legacy)
+        return source, self.plan.peer_of(receiver)
 
     def set_stream(self, direction: Direction, *, enabled: bool) -> None:
         source, peer = self._ends(direction)
@@ -120,7 +123,7 @@ class LiveActions:
         the repair left: that pass is the reconcile the gates read.
         """
         source, peer = self._ends(direction)
-        found = self._reconcile(source, peer, "--repair", "--prefer", source)
+        found = self._reconcile(source, peer, "--repair", "--prefer", self.plan.peer_of(source))
         if not found:
             return 0
         self.log.append(f"{found} row(s) differed: repaired with {source}'s copy")

@@ -46,8 +46,9 @@ def collect(plan: Plan, *, admin_url: str, session: requests.Session) -> Snapsho
     errors: list[str] = []
     proxy = route_counts(plan, admin_url, session, errors)
     legacy, service = plan.nodes[plan.legacy], plan.nodes[plan.service]
-    forward = stream_state(legacy.url, plan.legacy, plan.service, session, errors)
-    reverse = stream_state(service.url, plan.service, plan.legacy, session, errors)
+    legacy_peer, service_peer = plan.peer_of(plan.legacy), plan.peer_of(plan.service)
+    forward = stream_state(legacy.url, legacy_peer, service_peer, session, errors)
+    reverse = stream_state(service.url, service_peer, legacy_peer, session, errors)
     return Snapshot(
         taken_at=time.time(),
         proxy=proxy,
@@ -110,18 +111,20 @@ def _traffic(
             mismatched / compared if compared > 0 else None, int(compared)
         )
     }
+    # The proxy counts by upstream name.
+    service, legacy = plan.upstream_of(plan.service), plan.upstream_of(plan.legacy)
     rates: dict[str, tuple[float | None, int]] = {}
     fell_back = after.fallbacks - before.fallbacks
-    for side in (plan.service, plan.legacy):
+    for side in (service, legacy):
         served = after.requests.get(side, 0.0) - before.requests.get(side, 0.0)
         failed = after.errors.get(side, 0.0) - before.errors.get(side, 0.0)
-        if side == plan.service:  # answered by the legacy side, but sent to the service first
+        if side == service:  # answered by the legacy side, but sent to the service first
             served, failed = served + fell_back, failed + fell_back
         elif fell_back:
             served -= fell_back
         rates[side] = (failed / served if served > 0 else None, int(served))
-    service_rate, service_count = rates[plan.service]
-    legacy_rate, legacy_count = rates[plan.legacy]
+    service_rate, service_count = rates[service]
+    legacy_rate, legacy_count = rates[legacy]
     out["service_error_rate"] = Measurement(service_rate, service_count)
     out["service_error_rate_excess"] = Measurement(
         max(0.0, service_rate - legacy_rate)
@@ -133,9 +136,9 @@ def _traffic(
         side: _quantile(
             before.latency_buckets.get(side, {}), after.latency_buckets.get(side, {}), 0.99
         )
-        for side in (plan.service, plan.legacy)
+        for side in (service, legacy)
     }
-    service_p99, legacy_p99 = p99[plan.service], p99[plan.legacy]
+    service_p99, legacy_p99 = p99[service], p99[legacy]
     out["service_latency_p99_ratio"] = Measurement(
         service_p99 / legacy_p99 if service_p99 is not None and legacy_p99 else None,
         min(service_count, legacy_count),

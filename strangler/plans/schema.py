@@ -65,6 +65,10 @@ Figure = Literal[
 ]
 
 
+# A sync node's name, as strangler.sync.config accepts it.
+_NODE_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$"
+
+
 class PlanError(ValueError):
     """A plan file that cannot be used; the message names the file, entry and field."""
 
@@ -111,14 +115,20 @@ class Step(_Strict):
 
 
 class Node(_Strict):
-    """A Django project taking part in the sync: how to reach it and run its commands.
+    """A Django project taking part in the sync: how to reach it, run its commands, and the
+    names the other parts know it by.
 
     ``url`` may name environment variables, ``${NAME}`` or ``${NAME:-default}``, so one plan
     serves every environment (ports and hosts differ between a laptop and production).
+    ``peer`` is its name as a sync node (its ``STRANGLER_SYNC['node']``, the name the other
+    node lists in its ``peers``) and ``upstream`` its name in the proxy's route table; each
+    defaults to the entry's key in ``nodes`` (:meth:`Plan.peer_of`, :meth:`Plan.upstream_of`).
     """
 
     url: str = Field(pattern=r"^(https?://|\$\{)")
     manage: str = Field(min_length=1, description="command prefix, e.g. 'python -m monolith'")
+    peer: str | None = Field(default=None, pattern=_NODE_NAME)
+    upstream: str | None = Field(default=None, min_length=1)
 
     @field_validator("url")
     @classmethod
@@ -146,7 +156,7 @@ class Plan(_Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,62}$")
     description: str = ""
     routes: tuple[str, ...] = Field(min_length=1)
-    service: str = Field(min_length=1, description="the upstream that takes the routes over")
+    service: str = Field(min_length=1, description="the node (in 'nodes') taking the routes over")
     legacy: Literal["monolith"] | str = "monolith"
     models: tuple[str, ...] = Field(min_length=1, description="app_label.Model that move")
     nodes: dict[str, Node]
@@ -159,6 +169,12 @@ class Plan(_Strict):
         for role in (self.legacy, self.service):
             if role not in self.nodes:
                 raise ValueError(f"nodes: no entry for {role!r} (the legacy and the service)")
+        for what, name_of in (("peer", self.peer_of), ("upstream", self.upstream_of)):
+            if name_of(self.legacy) == name_of(self.service):
+                raise ValueError(
+                    f"nodes: {self.legacy} and {self.service} have the same {what} name "
+                    f"{name_of(self.legacy)!r}; each side has its own"
+                )
         names = [step.name for step in self.steps]
         duplicated = sorted({n for n in names if names.count(n) > 1})
         if duplicated:
@@ -175,6 +191,14 @@ class Plan(_Strict):
                     f"{', '.join(STEP_KINDS)}"
                 )
         return self
+
+    def peer_of(self, node: str) -> str:
+        """The sync node name of ``node`` (a key of ``nodes``): its ``peer``, else the key."""
+        return self.nodes[node].peer or node
+
+    def upstream_of(self, node: str) -> str:
+        """The proxy upstream name of ``node``: its ``upstream``, else the key."""
+        return self.nodes[node].upstream or node
 
 
 def load_plan(path: Path) -> Plan:

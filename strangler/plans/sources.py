@@ -4,11 +4,13 @@ The proxy answers its metrics (counters of the plan's routes) and its route tabl
 answers each route); each sync node answers its status document, read through the sync's own
 signed client and typed (``strangler.sync.status_document``). What cannot be read is ``None``,
 with the reason added to ``errors``: a gate then says "inconclusive", never "passed".
+``proxy_table`` and ``node_status`` raise instead, for the names check (``preflight``).
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
@@ -23,6 +25,10 @@ from strangler.sync.status_document import SyncStatus
 __all__ = [
     "CONNECT_TIMEOUT_SECONDS",
     "READ_TIMEOUT_SECONDS",
+    "SYNC_SECRET_VARIABLE",
+    "ProxyTable",
+    "node_status",
+    "proxy_table",
     "route_counts",
     "route_sides",
     "stream_from_status",
@@ -33,7 +39,32 @@ __all__ = [
 # connect and 10 s to answer leave room for a loaded node without hanging `plan status`.
 CONNECT_TIMEOUT_SECONDS = 2.0
 READ_TIMEOUT_SECONDS = 10.0
-_SYNC_SECRET_VARIABLE = "STRANGLER_SYNC_SECRET"  # noqa: S105 - the variable's name
+SYNC_SECRET_VARIABLE = "STRANGLER_SYNC_SECRET"  # noqa: S105 - the variable's name
+
+
+@dataclass(frozen=True)
+class ProxyTable:
+    """The proxy's route table, as its admin API lists it: the legacy upstream, and the
+    owner (the upstream a route moves to) of each route by name."""
+
+    legacy: str
+    owners: dict[str, str]
+
+
+def proxy_table(admin_url: str, session: requests.Session) -> ProxyTable:
+    """The running table; ``requests.RequestException`` or ``ValueError`` if unreadable."""
+    listing = _admin_get(session, admin_url, "routes").json()
+    routes = listing.get("routes") if isinstance(listing, dict) else None
+    if not isinstance(routes, list):
+        raise ValueError(f"{admin_url}/routes answered no route listing")
+    return ProxyTable(
+        legacy=str(listing.get("legacy")),
+        owners={
+            str(row["name"]): str(row.get("owner"))
+            for row in routes
+            if isinstance(row, dict) and "name" in row
+        },
+    )
 
 
 def route_sides(
@@ -115,23 +146,31 @@ def stream_state(
     "Authentication"), and asked once: a figure nobody could read is "inconclusive" anyway.
     ``secret``: the sync secret, else ``$STRANGLER_SYNC_SECRET``."""
     if secret is None:
-        secret = os.environ.get(_SYNC_SECRET_VARIABLE, "")
+        secret = os.environ.get(SYNC_SECRET_VARIABLE, "")
     if not secret:
         errors.append(
             f"sync status of {node} at {node_url}: no sync secret to sign the read with "
-            f"(set {_SYNC_SECRET_VARIABLE})"
+            f"(set {SYNC_SECRET_VARIABLE})"
         )
         return None
-    client = SignedClient(
-        base_url=node_url, secret=secret, sender=peer, receiver=node, session=session,
-        retries=0, timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
-    )  # fmt: skip
     try:
-        status = client.status()
+        status = node_status(node_url, node, peer, session, secret=secret)
     except SyncError as exc:  # unreachable, refused, or not a status: each names the URL
         errors.append(exc.message)
         return None
     return stream_from_status(status, peer)
+
+
+def node_status(
+    node_url: str, node: str, sender: str, session: requests.Session, *, secret: str
+) -> SyncStatus:
+    """The status document of ``node`` (at ``node_url``), asked once, signed as ``sender``;
+    ``SyncError`` when unreachable, refused (``ReceiverError.code`` says why) or malformed."""
+    client = SignedClient(
+        base_url=node_url, secret=secret, sender=sender, receiver=node, session=session,
+        retries=0, timeout=(CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS),
+    )  # fmt: skip
+    return client.status()
 
 
 def stream_from_status(status: SyncStatus, peer: str) -> StreamState | None:

@@ -23,10 +23,12 @@ class StranglerSyncConfig(AppConfig):
     def ready(self) -> None:
         from strangler.sync.config import resolve_models, sync_settings
         from strangler.sync.nudge import connect_nudges
+        from strangler.sync.workers import connect_worker_signals
 
         sync_settings()  # a malformed STRANGLER_SYNC stops start-up here, naming the entry
         resolve_models()
         connect_nudges()
+        connect_worker_signals()
         post_migrate.connect(_repair_capture, sender=self, dispatch_uid="strangler_sync_repair")
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "RowVersion",
     "SeenSignature",
     "Stream",
+    "Worker",
 ]
 
 
@@ -188,3 +189,22 @@ class SeenSignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.signature[:12]}... until {self.expires_at.isoformat()}"
+
+
+class Worker(models.Model):
+    """A process running the sync's tasks, with a fingerprint of the sync settings it holds
+    (``strangler.sync.workers``): ``sync_resume`` names the ones that must restart."""
+
+    id = models.BigAutoField(primary_key=True)
+    objects: ClassVar[models.Manager[Worker]] = models.Manager()
+
+    name = models.CharField(max_length=255, unique=True)  # host:pid
+    fingerprint = models.CharField(max_length=64)
+    started_at = models.DateTimeField()
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "strangler_sync_worker"
+
+    def __str__(self) -> str:
+        return f"worker {self.name} ({self.fingerprint[:12]})"

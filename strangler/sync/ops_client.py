@@ -5,8 +5,9 @@ reconcile's repair) through the same ``apply_changes`` as a batch; ``POST
 /internal/sync/rows/resend`` asks the receiver for its own copy of rows, raised above both
 sides' versions (reconcile's repair when the receiver's copy is preferred). ``POST
 /internal/sync/checksum`` and ``POST /internal/sync/rows`` answer reconcile's questions about
-key ranges. Bodies name the sender's table and columns; the receiver maps them through its
-inbound registration, exactly as for a batch.
+key ranges; ``POST /internal/sync/columns`` whether it would take a stream's columns
+(``sync_resume``). Bodies name the sender's table and columns; the receiver maps them through
+its inbound registration, exactly as for a batch.
 
 ``OpsClient`` extends the relay's ``ReceiverClient``: same session, signature (for the call's
 endpoint, sender and receiver, used once), retries and error mapping. Its read timeout (10 s)
@@ -178,6 +179,12 @@ class OpsClient(ReceiverClient):
         except (BadRequest, TypeError):
             raise self._bad_answer("rows/resend") from None
         return RowsResent(columns=parsed.columns, changes=parsed.changes)
+
+    def columns_check(self, *, source: str, columns: Mapping[str, Sequence[str]]) -> None:
+        """Whether the receiver would apply these tables' columns from ``source``:
+        ``SchemaDrift`` when it would refuse them, as it refuses a batch."""
+        payload = {table: list(cols) for table, cols in columns.items()}
+        self._call("POST", "columns", {"source": source, "columns": payload})
 
     def bounds(self, *, source: str, table: str, columns: Sequence[str]) -> KeyBounds:
         body = self._checksum_call(source, table, columns, "keys", [])

@@ -35,6 +35,7 @@ __all__ = [
     "RelayResult",
     "relay_all",
     "relay_stream",
+    "stream_tables",
 ]
 
 # Changes read (before coalescing) per batch. Measured relaying 10,000 new rows to a receiver
@@ -113,7 +114,7 @@ def relay_stream(
     if stream.paused_reason:
         return RelayResult(peer=peer, stopped="paused", error=stream.paused_reason)
     try:
-        tables = _tables(peer)
+        tables = stream_tables(peer)
     except (SchemaDrift, CaptureMissing) as exc:
         _pause(stream, exc.message)
         return RelayResult(peer=peer, stopped="paused", error=exc.message)
@@ -132,7 +133,9 @@ def relay_stream(
     return result
 
 
-def _tables(peer: str) -> tuple[SendTable, ...]:
+def stream_tables(peer: str) -> tuple[SendTable, ...]:
+    """The stream's tables as this process's settings register them; ``SchemaDrift`` or
+    ``CaptureMissing`` (the stream pauses) when one does not fit the database."""
     tables = send_tables(peer)
     missing = [t.table for t in tables if not capture_installed(connection, table=t.table)]
     if missing:

@@ -32,7 +32,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from strangler.sync.changelog import HEARTBEAT_TABLE
-from strangler.sync.config import model_for, sync_settings
+from strangler.sync.config import SyncSettings, model_for, sync_settings
 from strangler.sync.models import Change, Cursor, DeadLetter, Stream
 from strangler.sync.position import Position
 from strangler.sync.runs import BackfillProgress, ReconcileRun
@@ -44,6 +44,8 @@ from strangler.sync.status_document import (
     CursorStatus,
     DeadLetterCounts,
     ReconcileRecord,
+    RegisteredTable,
+    Registration,
     StreamStateName,
     StreamStatus,
     SyncStatus,
@@ -114,6 +116,21 @@ def status_read(
         dead_letters=DeadLetterCounts(parked=sum(parked.values()), by_source=parked),
         backfills=tuple(backfills or ()),
         last_reconcile=tuple(reconciles or ()),
+        registration=_registration(config),
+    )
+
+
+def _registration(config: SyncSettings) -> Registration:
+    """The registration by name, for a plan to check its names against (``plans.preflight``)."""
+    return Registration(
+        peers=tuple(peer.name for peer in config.peers),
+        sends=tuple(
+            RegisteredTable(entry.peer, model_for(entry.model)._meta.db_table, entry.model)
+            for entry in config.outbound
+        ),
+        receives=tuple(
+            RegisteredTable(entry.source, entry.table, entry.model) for entry in config.inbound
+        ),
     )
 
 

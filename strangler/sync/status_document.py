@@ -6,7 +6,9 @@ mean). Field names are the JSON keys and their order is the keys' order, so
 text, positions as ``[xid, seq]``. ``SyncStatus.from_json`` reads that form back and refuses
 anything else with :class:`MalformedStatus`, naming the field (``malformed sync status:
 streams[0].lag_seconds must be a number or null, not '1.5'``). Keys it does not know are
-ignored, so a newer node's additions do not break an older reader.
+ignored, so a newer node's additions do not break an older reader; a field with a default
+(``registration``) may be missing, so an older node's document reads too, and is left out
+while ``None``, so such a document is written back as it came.
 
 No Django here: the plans read a node's status from the CLI, and the proxy's write guard from
 the proxy, neither with Django settings.
@@ -34,6 +36,8 @@ __all__ = [
     "CursorStatus",
     "DeadLetterCounts",
     "ReconcileRecord",
+    "RegisteredTable",
+    "Registration",
     "StreamStateName",
     "StreamStatus",
     "SyncStatus",
@@ -146,6 +150,25 @@ class ReconcileRecord:
 
 
 @dataclasses.dataclass(frozen=True)
+class RegisteredTable:
+    """A table sent to ``peer`` or received from it: ``table`` as it travels (the sender's
+    table name), ``model`` the local model (``app_label.Model``)."""
+
+    peer: str
+    table: str
+    model: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Registration:
+    """The node's ``STRANGLER_SYNC``, by name: its peers, what it sends and what it accepts."""
+
+    peers: tuple[str, ...]
+    sends: tuple[RegisteredTable, ...]
+    receives: tuple[RegisteredTable, ...]
+
+
+@dataclasses.dataclass(frozen=True)
 class SyncStatus:
     """A node's sync status at ``at``; ``healthy`` is false when ``problems`` are listed."""
 
@@ -159,6 +182,7 @@ class SyncStatus:
     dead_letters: DeadLetterCounts
     backfills: tuple[BackfillRecord, ...]
     last_reconcile: tuple[ReconcileRecord, ...]
+    registration: Registration | None = None  # None from a node older than the field
 
     def to_json(self) -> dict[str, Any]:
         """The document as JSON-ready data, as the status endpoint answers it."""
@@ -185,7 +209,11 @@ def _encode(value: Any) -> Any:
     if isinstance(value, Position):
         return value.as_json()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {_key(f): _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            _key(f): _encode(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if getattr(value, f.name) is not None or f.default is not None
+        }
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, tuple | list):
@@ -234,6 +262,8 @@ def _decode_record(cls: Any, value: dict[str, Any], where: str) -> Any:
     for field in dataclasses.fields(cls):
         key = _at(where, _key(field))
         if _key(field) not in value:
+            if field.default is not dataclasses.MISSING:
+                continue
             raise MalformedStatus(f"malformed sync status: {key} is missing")
         found[field.name] = _decode(hints[field.name], value[_key(field)], key)
     return cls(**found)

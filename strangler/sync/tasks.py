@@ -3,6 +3,7 @@
 A lost task loses nothing (the next nudge or beat does the work), a repeated one finds nothing
 new (the receiver's cursor says what was applied). Timings and ``beat_schedule()`` live in
 ``strangler.sync.schedule`` so a settings module can import them; they are re-exported here.
+Each task records its process and the settings it holds (``workers``), for ``sync_resume``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from strangler.sync.schedule import (
     SOFT_TIME_LIMIT_SECONDS,
     beat_schedule,
 )
+from strangler.sync.workers import worker_seen_or_log
 
 __all__ = [
     "BROKER_VISIBILITY_TIMEOUT_SECONDS",
@@ -41,6 +43,7 @@ _TASK_OPTIONS: dict[str, Any] = {
 @shared_task(name="strangler_sync.relay", **_TASK_OPTIONS)
 def relay(peer: str | None = None) -> list[dict[str, Any]]:
     """One relay pass over ``peer``'s stream, or over every stream."""
+    worker_seen_or_log()
     results = [relay_stream(peer, budget_seconds=PASS_BUDGET_SECONDS)] if peer else relay_all()
     return [
         {"peer": r.peer, "stopped": r.stopped, "sent": r.sent, "error": r.error} for r in results
@@ -49,9 +52,11 @@ def relay(peer: str | None = None) -> list[dict[str, Any]]:
 
 @shared_task(name="strangler_sync.heartbeat", **_TASK_OPTIONS)
 def heartbeat() -> None:
+    worker_seen_or_log()
     heartbeat_write()
 
 
 @shared_task(name="strangler_sync.prune", **_TASK_OPTIONS)
 def prune() -> int:
+    worker_seen_or_log()
     return changes_prune()

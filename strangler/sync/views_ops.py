@@ -5,9 +5,11 @@
   for the caller to apply (reconcile's repair preferring this node's copy).
 - ``POST checksum``: bounds of the table and checksums of the requested key ranges.
 - ``POST rows``: rows of a key range, or named rows, with versions and wire values.
+- ``POST columns``: whether batches with these tables and columns would be applied here, or
+  refused as schema drift (409), asked by ``sync_resume`` before it resumes a stream.
 - ``GET metrics``: Prometheus text, gauges read from the database at scrape time.
 
-The first three are signed like every ``/internal/sync/`` call and answer errors as
+The others are signed like every ``/internal/sync/`` call and answer errors as
 ``{code, message}`` through the same wrapper as the stream's own endpoints. ``metrics`` takes
 a signed call too, or, since Prometheus cannot sign, ``Authorization: Bearer`` with the node's
 metrics token (``STRANGLER_SYNC['metrics_token']``); without either it answers 401.
@@ -37,13 +39,20 @@ from strangler.sync.metrics import registry
 from strangler.sync.ops_client import bounds_to_json, checksum_to_json, state_to_json
 from strangler.sync.repair import rows_raise
 from strangler.sync.row_states import row_states, rows_in_range
-from strangler.sync.schema import inbound_target, send_tables
+from strangler.sync.schema import inbound_target, inbound_targets, send_tables
 from strangler.sync.sides import source_shape
 from strangler.sync.signing import SIGNATURE_HEADER
 from strangler.sync.views import authenticate, request_json, sync_endpoint
 from strangler.sync.wire import apply_request_parse, source_parse
 
-__all__ = ["checksum_view", "metrics_view", "rows_apply_view", "rows_resend_view", "rows_view"]
+__all__ = [
+    "checksum_view",
+    "columns_view",
+    "metrics_view",
+    "rows_apply_view",
+    "rows_resend_view",
+    "rows_view",
+]
 
 # One request's work stays well inside the caller's 10 s read timeout: reconcile asks for
 # at most 250,000 rows a call (ops_client), and 4,096 segments is 128 x its fan-out of 32.
@@ -152,6 +161,22 @@ def rows_view(request: HttpRequest) -> dict[str, Any]:
         if len(states) > MAX_ROWS:
             raise BadRequest(f"The range holds more than {MAX_ROWS} rows; ask for less.")
     return {"rows": [state_to_json(state) for state in states]}
+
+
+@require_POST
+@sync_endpoint
+def columns_view(request: HttpRequest) -> dict[str, Any]:
+    body = request_json(request)
+    columns = _columns_by_table(body.get("columns"))
+    return {"accepted": sorted(inbound_targets(source_parse(body), columns))}  # drift: 409
+
+
+def _columns_by_table(value: Any) -> dict[str, list[str]]:
+    if isinstance(value, dict) and all(
+        isinstance(cols, list) and all(isinstance(c, str) for c in cols) for cols in value.values()
+    ):
+        return value
+    raise BadRequest("'columns' must map the sender's table names to column lists.")
 
 
 @require_GET

@@ -63,7 +63,11 @@ DATABASES = {
     )
 }
 
-_WIDGET_COLUMNS = ["id", "sku", "name", "price", "updated_at"]
+# SYNC_WIDGET_FIELDS (comma-separated) stands for a registration not yet fixed: a worker
+# started with it holds a drifted one (tests/strangler/sync/test_resume_workers.py).
+_WIDGET_COLUMNS = env.list(
+    "SYNC_WIDGET_FIELDS", default=["id", "sku", "name", "price", "updated_at"]
+)
 _PART_COLUMNS = ["id", "widget_id", "name", "quantity"]
 _OUTBOUND_ENABLED = env.bool("SYNC_OUTBOUND_ENABLED", default=NODE == "alpha")
 STRANGLER_SYNC = {

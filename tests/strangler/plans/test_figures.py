@@ -141,3 +141,27 @@ def test_a_request_the_service_failed_and_the_monolith_answered_counts_against_t
     assert figures["service_error_rate"].value == pytest.approx(10 / 100)
     assert figures["service_error_rate"].count == 100
     assert figures["service_error_rate_excess"].value == pytest.approx(10 / 100)
+
+
+def test_the_service_s_requests_are_counted_under_its_proxy_upstream_name(tmp_path):
+    text = (REPO / "migration_plans" / "catalog.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "catalog.yaml"
+    path.write_text(
+        text.replace('manage: "python -m extracted.catalog"}',
+                     'manage: "python -m extracted.catalog", upstream: catalog-api}'),
+        encoding="utf-8",
+    )  # fmt: skip
+    renamed = load_plan(path)
+    before = RouteCounts(requests={"catalog-api": 100, "monolith": 100})
+    after = RouteCounts(
+        requests={"catalog-api": 300, "monolith": 200}, errors={"catalog-api": 4, "monolith": 1}
+    )
+
+    figures = measure(
+        renamed,
+        since=Snapshot(0.0, before, stream(), stream()),
+        now=Snapshot(1.0, after, stream(), stream()),
+    )
+
+    assert figures["service_error_rate"].value == pytest.approx(4 / 200)
+    assert figures["service_error_rate"].count == 200

@@ -66,6 +66,9 @@ def test_a_canary_step_is_named_after_its_percentage(tmp_path):
         ("  catalog: {url", "  other: {url", "nodes: no entry for 'catalog'"),
         ("name: demo", "name: Demo Plan", "name"),
         ("routes: [products]", "routes: []", "routes"),
+        ('manage: "python -m extracted.catalog"}', 'manage: "x", peer: monolith}', "same peer"),
+        ('manage: "python -m monolith"}', 'manage: "x", upstream: catalog}', "same upstream"),
+        ('manage: "python -m monolith"}', 'manage: "x", peer: "a b"}', "nodes.monolith.peer"),
     ],
 )
 def test_a_bad_plan_is_refused_naming_the_entry_and_field(tmp_path, old, new, message):
@@ -95,3 +98,18 @@ def test_a_node_url_naming_an_unset_variable_without_default_is_refused(tmp_path
     text = GOOD.replace('"http://127.0.0.1:8100"', '"${NOWHERE}"')
     with pytest.raises(PlanError, match=r"nodes.monolith.url: .*\$\{NOWHERE\} is not set"):
         load_plan(write(tmp_path, text))
+
+
+def test_a_node_s_sync_and_proxy_names_default_to_its_key(tmp_path):
+    plan = load_plan(write(tmp_path, GOOD))
+    assert (plan.peer_of("catalog"), plan.upstream_of("catalog")) == ("catalog", "catalog")
+
+
+def test_a_node_may_name_its_sync_peer_and_proxy_upstream_apart_from_its_key(tmp_path):
+    text = GOOD.replace(
+        'manage: "python -m extracted.catalog"}',
+        'manage: "python -m extracted.catalog", peer: catalog-sync, upstream: catalog-api}',
+    )
+    plan = load_plan(write(tmp_path, text))
+    assert (plan.peer_of("catalog"), plan.upstream_of("catalog")) == ("catalog-sync", "catalog-api")
+    assert plan.peer_of("monolith") == plan.upstream_of("monolith") == "monolith"

@@ -31,6 +31,7 @@ SYNC_TABLES = (
     "strangler_sync_deadletter",
     "strangler_sync_stream",
     "strangler_sync_applying",
+    "strangler_sync_worker",
 )
 DATA_TABLES = ("widgets_part", "widgets_widget")
 

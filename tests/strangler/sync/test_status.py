@@ -15,7 +15,7 @@ from strangler.sync.changelog import heartbeat_write
 from strangler.sync.models import Change, Cursor, DeadLetter, Stream
 from strangler.sync.runs import BackfillProgress, ReconcileRun
 from strangler.sync.status import Thresholds, status_document, status_lines
-from strangler.sync.status_document import SyncStatus
+from strangler.sync.status_document import RegisteredTable, Registration, SyncStatus
 from strangler.sync.wire import SyncJSONEncoder
 from tests.strangler.sync.factories import signed_get
 from tests.strangler.sync.ops_fixtures import run_tables
@@ -262,3 +262,19 @@ def test_the_metrics_endpoint_reads_the_database_at_scrape_time(
     assert 'strangler_sync_stream_state{peer="beta",state="stuck"} 1.0' in first
     assert 'strangler_sync_stream_state{peer="beta",state="idle"} 0.0' in first
     assert "strangler_sync_up 1.0" in first
+
+
+def test_the_status_names_the_registration_a_plan_checks_its_names_against() -> None:
+    registration = SyncStatus.from_json(status_document(now=NOW)).registration
+
+    assert registration == Registration(
+        peers=("beta",),
+        sends=(
+            RegisteredTable("beta", "widgets_widget", "widgets.Widget"),
+            RegisteredTable("beta", "widgets_part", "widgets.Part"),
+        ),
+        receives=(
+            RegisteredTable("beta", "widgets_widget", "widgets.Widget"),
+            RegisteredTable("beta", "widgets_part", "widgets.Part"),
+        ),
+    )

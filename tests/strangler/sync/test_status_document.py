@@ -9,7 +9,12 @@ import pytest
 
 from strangler.sync.errors import MalformedStatus, SyncError
 from strangler.sync.position import Position
-from strangler.sync.status_document import STREAM_STATES, SyncStatus
+from strangler.sync.status_document import (
+    STREAM_STATES,
+    RegisteredTable,
+    Registration,
+    SyncStatus,
+)
 from tests.strangler.sync.status_factories import (
     AT,
     cursor_status,
@@ -134,3 +139,28 @@ def test_a_malformed_document_is_refused_naming_the_field(document: Any, message
     assert refused.value.message.startswith(message)
     assert isinstance(refused.value, SyncError)
     assert refused.value.code == "malformed_status"
+
+
+def test_a_document_from_a_node_older_than_the_registration_reads_without_it():
+    document = _document()
+    assert "registration" not in document
+
+    assert SyncStatus.from_json(document).registration is None
+
+
+def test_the_registration_is_read_back_as_written():
+    registration = Registration(
+        peers=("catalog",),
+        sends=(RegisteredTable("catalog", "catalog_product", "catalog.Product"),),
+        receives=(),
+    )
+    document = {**_document(), "registration": {
+        "peers": ["catalog"],
+        "sends": [{"peer": "catalog", "table": "catalog_product", "model": "catalog.Product"}],
+        "receives": [],
+    }}  # fmt: skip
+
+    status = SyncStatus.from_json(document)
+
+    assert status.registration == registration
+    assert status.to_json() == document

@@ -1,4 +1,5 @@
-"""Real worker processes: a killed worker, both directions at once, a relay delivered twice.
+"""Real worker processes: a killed worker, both directions at once, a relay delivered twice,
+a resume that names the worker still holding old settings.
 
 Alpha is this process's test database; its workers are ``celery -A tests.sync_project worker``
 processes acting as alpha. Beta is the gunicorn receiver of ``conftest.beta_server``; for the
@@ -8,74 +9,43 @@ as beta. Every wait is on a condition with a deadline.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
-import subprocess
-import time
-import uuid
-from collections.abc import Callable, Iterator
+import socket
 from decimal import Decimal
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.db import transaction
 
 from strangler.sync import tasks
 from strangler.sync.changelog import send_table
 from strangler.sync.config import sync_settings
-from strangler.sync.models import Change
+from strangler.sync.models import Change, Stream
 from strangler.sync.reconcile import reconcile_table
-from tests.monolith.processes import PYTHON, free_port, running, url_answers, wait_until
-from tests.strangler.sync.conftest import Node, alpha_database_url, gunicorn_args, node_env
+from tests.monolith.processes import free_port, running, url_answers, wait_until
+from tests.strangler.sync.conftest import Node, gunicorn_args, node_env
+from tests.strangler.sync.worker_fixtures import (
+    ALPHA_QUEUE,
+    BETA_QUEUE,
+    DELIVERY_DEADLINE_SECONDS,
+    alpha_worker_env,
+    nudge_until,
+    worker,
+)
 from tests.sync_project.widgets.models import Widget
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-DELIVERY_DEADLINE_SECONDS = 60
+# Imported for pytest to find it here: worker_fixtures says why it is not in conftest.
+FIXTURES = (alpha_worker_env,)
+
 # Enough rows that a relay pass spans several batches (500 each): the worker is killed while
 # the stream is still on its way, not after it is done.
 KILLED_ROWS = 20_000
-# How often an idle wait queues another nudge: a pass on PostgreSQL may stop at a transaction
-# still open elsewhere on the server, and the next nudge then carries on.
-RENUDGE_SECONDS = 2.0
-ALPHA_QUEUE = settings.CELERY_TASK_DEFAULT_QUEUE
-BETA_QUEUE = f"sync-beta-{settings.RUN_ID}"
-
-
-@contextlib.contextmanager
-def _worker(env: dict[str, str], queue: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    args = [PYTHON, "-m", "celery", "-A", "tests.sync_project", "worker", "--pool=solo",
-            "--queues", queue, "--hostname", f"{queue}-{uuid.uuid4().hex[:6]}@%h",
-            "--without-mingle", "--without-gossip", "--loglevel=INFO"]  # fmt: skip
-    with running(args, env=env, log=log) as proc:
-        yield proc
-
-
-@pytest.fixture
-def alpha_worker_env(beta: Node, alpha_to: Any, django_db_blocker: Any) -> dict[str, str]:
-    """The environment of a worker acting as alpha, sending to ``beta``."""
-    alpha_to(beta.url)
-    with django_db_blocker.unblock():
-        database_url = alpha_database_url()
-    return node_env("alpha", database_url=database_url, peer_url=beta.url)
-
-
-def _nudge_until(condition: Callable[[], bool], *, queues: tuple[str, ...], what: str) -> None:
-    """Queue relay nudges on ``queues`` (every RENUDGE_SECONDS) until ``condition`` holds."""
-    last = 0.0
-
-    def nudged() -> bool:
-        nonlocal last
-        if time.monotonic() - last > RENUDGE_SECONDS:
-            for queue in queues:
-                tasks.relay.apply_async(queue=queue)
-            last = time.monotonic()
-        return condition()
-
-    wait_until(nudged, deadline=DELIVERY_DEADLINE_SECONDS, what=what)
 
 
 def _alpha_widgets() -> dict[int, tuple[Any, ...]]:
@@ -106,7 +76,7 @@ def test_a_worker_killed_mid_relay_loses_and_doubles_nothing_once_another_starts
     # given a long stream being relayed by a worker
     _write_widgets(KILLED_ROWS)  # bulk_create sends no signal: the test nudges
     tasks.relay.apply_async(queue=ALPHA_QUEUE)
-    with _worker(alpha_worker_env, ALPHA_QUEUE, tmp_path / "first.log") as first:
+    with worker(alpha_worker_env, ALPHA_QUEUE, tmp_path / "first.log") as first:
         wait_until(
             lambda: _beta_count(beta) > 0,
             deadline=DELIVERY_DEADLINE_SECONDS,
@@ -118,8 +88,8 @@ def test_a_worker_killed_mid_relay_loses_and_doubles_nothing_once_another_starts
     assert _beta_count(beta) < KILLED_ROWS, "the worker finished before it was killed"
 
     # then a new worker delivers the rest, each row applied once, and reconcile finds no drift
-    with _worker(alpha_worker_env, ALPHA_QUEUE, tmp_path / "second.log"):
-        _nudge_until(
+    with worker(alpha_worker_env, ALPHA_QUEUE, tmp_path / "second.log"):
+        nudge_until(
             lambda: _beta_count(beta) == KILLED_ROWS,
             queues=(ALPHA_QUEUE,),
             what="the second worker to deliver every widget",
@@ -154,8 +124,8 @@ def test_both_directions_at_once_converge_without_echo(
             log=tmp_path / "alpha-gunicorn.log",
             ready=url_answers(f"{alpha_url}/readyz"),
         ),
-        _worker(alpha_worker_env, ALPHA_QUEUE, tmp_path / "alpha-worker.log"),
-        _worker(beta_env, BETA_QUEUE, tmp_path / "beta-worker.log"),
+        worker(alpha_worker_env, ALPHA_QUEUE, tmp_path / "alpha-worker.log"),
+        worker(beta_env, BETA_QUEUE, tmp_path / "beta-worker.log"),
     ):
         # when each node writes its own rows at the same time
         _write_widgets(50, start=1)
@@ -171,7 +141,7 @@ def test_both_directions_at_once_converge_without_echo(
             alpha = _alpha_widgets()
             return len(alpha) == 100 and beta.db.widgets() == alpha
 
-        _nudge_until(
+        nudge_until(
             converged,
             queues=(ALPHA_QUEUE, BETA_QUEUE),
             what="both nodes to hold all hundred widgets",
@@ -195,10 +165,10 @@ def test_a_relay_delivered_twice_at_once_applies_each_row_once(
 
     # when two workers take them at once
     with (
-        _worker(alpha_worker_env, ALPHA_QUEUE, tmp_path / "one.log"),
-        _worker(alpha_worker_env, ALPHA_QUEUE, tmp_path / "two.log"),
+        worker(alpha_worker_env, ALPHA_QUEUE, tmp_path / "one.log"),
+        worker(alpha_worker_env, ALPHA_QUEUE, tmp_path / "two.log"),
     ):
-        _nudge_until(
+        nudge_until(
             lambda: _beta_count(beta) == 3000,
             queues=(ALPHA_QUEUE,),
             what="the widgets to reach beta",
@@ -211,3 +181,46 @@ def test_a_relay_delivered_twice_at_once_applies_each_row_once(
         "SELECT count(*), max(version) FROM strangler_sync_row WHERE table_name = %s",
         ["widgets_widget"],
     )[0] == (3000, 1)
+
+
+def _paused() -> str:
+    stream = Stream.objects.filter(peer="beta").first()
+    return stream.paused_reason if stream else ""
+
+
+def _resume() -> str:
+    out = StringIO()
+    call_command("sync_resume", "beta", stdout=out, stderr=StringIO())
+    return out.getvalue()
+
+
+def test_resume_names_a_worker_holding_old_settings_and_holds_once_it_restarts(
+    alpha_worker_env: dict[str, str], beta: Node, tmp_path: Path
+) -> None:
+    # given a worker started before the registration listed the widgets' 'name' column: its
+    # relay pass pauses the stream on the drift
+    unfixed = {**alpha_worker_env, "SYNC_WIDGET_FIELDS": "id,sku,price,updated_at"}
+    Widget.objects.create(id=1, sku="W-1", name="gear", price=Decimal("9.99"))
+    with worker(unfixed, ALPHA_QUEUE, tmp_path / "old.log") as old:
+        nudge_until(lambda: bool(_paused()), queues=(ALPHA_QUEUE,), what="the stream to pause")
+        assert "column(s) name in neither 'fields' nor 'exclude'" in _paused()
+
+        # when the registration is fixed (this process holds the fixed one) and resume asked
+        with pytest.raises(CommandError) as refused:
+            _resume()
+
+        # then it names the worker to restart, and the stream stays paused
+        assert f"worker {socket.gethostname()}:{old.pid} " in str(refused.value)
+        assert "restart it" in str(refused.value)
+        assert _paused()
+
+    # and once the worker runs the fixed settings, resume succeeds and the stream stays resumed
+    with worker(alpha_worker_env, ALPHA_QUEUE, tmp_path / "new.log"):
+        assert "stream to beta resumed" in _resume()
+        nudge_until(
+            lambda: set(beta.db.widgets()) == {1},
+            queues=(ALPHA_QUEUE,),
+            what="the widget to reach beta",
+        )
+        tasks.relay.apply(kwargs={"peer": "beta"})
+        assert _paused() == ""
