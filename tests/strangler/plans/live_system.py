@@ -1,7 +1,7 @@
 """The system a plan runs against, for real: the proxy and two sync nodes of the test project.
 
 ``alpha`` (the legacy side) and ``beta`` (the service) are ``tests/sync_project`` under
-gunicorn, each on its own SQLite database; ``python -m proxy`` serves a route table whose
+gunicorn, each on its own SQLite database; ``python -m strangler.proxy`` serves a route table whose
 routes ``widgets`` and ``parts`` move from upstream ``alpha`` to upstream ``beta``. Started
 once a session: every test only reads them.
 
@@ -121,7 +121,7 @@ def live_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSystem
         config = var_dir / "routes.yaml"
         config.write_text(_table(alpha_url, beta_url), encoding="utf-8")
         admin_url = f"http://127.0.0.1:{admin_port}"
-        args = [sys.executable, "-m", "proxy", "--config", str(config), "--port", str(port),
+        args = [sys.executable, "-m", "strangler.proxy", "--config", str(config), "--port", str(port),
                 "--admin-port", str(admin_port)]  # fmt: skip
         stack.enter_context(
             running(
