@@ -121,8 +121,8 @@ def live_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSystem
         config = var_dir / "routes.yaml"
         config.write_text(_table(alpha_url, beta_url), encoding="utf-8")
         admin_url = f"http://127.0.0.1:{admin_port}"
-        args = [sys.executable, "-m", "strangler.proxy", "--config", str(config), "--port", str(port),
-                "--admin-port", str(admin_port)]  # fmt: skip
+        args = [sys.executable, "-m", "strangler.proxy", "--config", str(config),
+                "--port", str(port), "--admin-port", str(admin_port)]  # fmt: skip
         stack.enter_context(
             running(
                 args,
