@@ -44,28 +44,8 @@ def toolkit(session: nox.Session, django: str) -> None:
     """The sync suite (two nodes on SQLite) and the servicekit suite on one Django release."""
     session.install("-e", ".[all,test]", f"django=={django}.*")
     session.run("python", "-c", "import django; print('Django', django.get_version())")
+    pytest = ("python", "-m", "pytest", "-p", "no:cacheprovider", "-q")
     env = {"STRANGLER_DEMO": "1"}
-    session.run(
-        "python",
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "--ds=tests.sync_project.settings",
-        "tests/strangler/sync",
-        "-m",
-        "not postgres",
-        env=env,
-    )
-    session.run(
-        "python",
-        "-m",
-        "pytest",
-        "-p",
-        "no:cacheprovider",
-        "-q",
-        "tests/strangler/servicekit",
-        f"--ignore={DEMO_TESTS}",
-        env=env,
-    )
+    sync = ("--ds=tests.sync_project.settings", "tests/strangler/sync", "-m", "not postgres")
+    session.run(*pytest, *sync, env=env)
+    session.run(*pytest, "tests/strangler/servicekit", f"--ignore={DEMO_TESTS}", env=env)

@@ -11,6 +11,7 @@ from django.conf import settings as django_settings
 from rest_framework.test import APIClient
 
 from tests.catalog_contract.sides import CatalogSide, side_for
+from tests.refused_writers import REFUSED_WRITER_IDS, REFUSED_WRITERS
 
 _SETTINGS_MODULE = django_settings.SETTINGS_MODULE
 
@@ -55,14 +56,7 @@ def shopper_api(request: pytest.FixtureRequest) -> APIClient:
     return client
 
 
-@pytest.fixture(
-    params=[
-        ("anon_api", 401, "not_authenticated"),
-        ("customer_api", 403, "permission_denied"),
-        ("other_api", 403, "permission_denied"),
-    ],
-    ids=["anonymous", "customer", "other-customer"],
-)
+@pytest.fixture(params=REFUSED_WRITERS, ids=REFUSED_WRITER_IDS)
 def refused_writer(request: pytest.FixtureRequest) -> tuple[APIClient, int, str]:
     """A non-staff client with the status and code a write of theirs is refused with."""
     name, status, code = request.param

@@ -2,15 +2,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.refused_writers import REFUSED_WRITER_IDS, REFUSED_WRITERS
 
-@pytest.fixture(
-    params=[
-        ("anon_api", 401, "not_authenticated"),
-        ("customer_api", 403, "permission_denied"),
-        ("other_api", 403, "permission_denied"),
-    ],
-    ids=["anonymous", "customer", "other-customer"],
-)
+
+@pytest.fixture(params=REFUSED_WRITERS, ids=REFUSED_WRITER_IDS)
 def non_staff(request):
     """A non-staff client with the status and code its inventory calls are refused with."""
     name, status, code = request.param
