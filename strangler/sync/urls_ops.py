@@ -17,5 +17,6 @@ urlpatterns = [
     path("rows/resend", views_ops.rows_resend_view, name="rows-resend"),
     path("rows", views_ops.rows_view, name="rows"),
     path("checksum", views_ops.checksum_view, name="checksum"),
+    path("splits", views_ops.splits_view, name="splits"),
     path("metrics", views_ops.metrics_view, name="metrics"),
 ]

@@ -32,7 +32,13 @@ SYNC_TABLES = (
     "strangler_sync_stream",
     "strangler_sync_applying",
 )
-DATA_TABLES = ("widgets_part", "widgets_widget")
+DATA_TABLES = (
+    "widgets_part",
+    "widgets_widget",
+    "widgets_voucher",
+    "widgets_label",
+    "widgets_shipment",
+)
 
 
 def is_postgres() -> bool:
