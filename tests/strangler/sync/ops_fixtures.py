@@ -7,7 +7,7 @@ can move there once the operations endpoints and tables are part of the app).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +35,7 @@ __all__ = [
     "seed_widgets",
     "version_set",
     "widget_shape",
+    "without_capture_on",
 ]
 
 OPS_SETTINGS = "tests.strangler.sync.ops_settings"
@@ -151,3 +152,19 @@ def version_set(pk: int, version: int, *, deleted: bool = False) -> None:
         row_pk=str(pk),
         defaults={"version": version, "deleted": deleted, "updated_at": WHEN},
     )
+
+
+def without_capture_on(beta: Node, sql: str, params: Sequence[Any] = ()) -> None:
+    """A write on beta that its capture does not see (as a write bypassing it would)."""
+    if beta.db.sqlite_path is None:
+        beta.db.execute("SET strangler.applying = 'on'")
+        try:
+            beta.db.execute(sql, params)
+        finally:
+            beta.db.execute("SET strangler.applying = 'off'")
+        return
+    beta.db.execute("INSERT INTO strangler_sync_applying (id) VALUES (1)")
+    try:
+        beta.db.execute(sql, params)
+    finally:
+        beta.db.execute("DELETE FROM strangler_sync_applying")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from strangler.plans.actions import LiveActions
+from strangler.plans.actions import LiveActions, StepFailed
 from strangler.plans.schema import Plan
 from strangler.sync.backfill import backfill_table
 from strangler.sync.changelog import send_table
@@ -19,7 +19,7 @@ from strangler.sync.models import RowVersion
 from strangler.sync.reconcile import ReconcileReport, reconcile_table
 from strangler.sync.relay import relay_stream
 from strangler.sync.runs import ReconcileRun
-from tests.monolith.processes import PYTHON, REPO, wait_until
+from tests.monolith.processes import PYTHON, REPO, free_port, wait_until
 from tests.strangler.sync.conftest import Node, alpha_database_url, is_postgres, node_env
 from tests.strangler.sync.ops_fixtures import (
     alpha_widgets,
@@ -29,6 +29,7 @@ from tests.strangler.sync.ops_fixtures import (
     relay_until,
     run_tables,
     seed_widgets,
+    without_capture_on,
 )
 from tests.sync_project.widgets.models import Widget
 
@@ -70,22 +71,6 @@ def _plant_on_beta(beta: Node) -> None:
     )
 
 
-def _without_capture_on_beta(beta: Node, sql: str) -> None:
-    """A write on beta that its capture does not see (as a write bypassing it would)."""
-    if is_postgres():
-        beta.db.execute("SET strangler.applying = 'on'")
-        try:
-            beta.db.execute(sql)
-        finally:
-            beta.db.execute("SET strangler.applying = 'off'")
-        return
-    beta.db.execute("INSERT INTO strangler_sync_applying (id) VALUES (1)")
-    try:
-        beta.db.execute(sql)
-    finally:
-        beta.db.execute("DELETE FROM strangler_sync_applying")
-
-
 def test_identical_tables_have_no_differences(in_step: Node) -> None:
     report = reconcile_table(_widgets_table(), peer="beta")
 
@@ -119,7 +104,7 @@ def test_planted_differences_are_found_at_row_level_and_labelled_diverged(in_ste
 
 
 def test_a_write_that_bypassed_capture_is_found_by_the_rows_level_only(in_step: Node) -> None:
-    _without_capture_on_beta(in_step, "UPDATE widgets_widget SET price = 1.5 WHERE id = 77")
+    without_capture_on(in_step, "UPDATE widgets_widget SET price = 1.5 WHERE id = 77")
 
     keys = reconcile_table(_widgets_table(), peer="beta", level="keys")
     rows = reconcile_table(_widgets_table(), peer="beta", level="rows")
@@ -309,10 +294,11 @@ def test_postgresqls_own_row_hash_finds_an_equal_version_conflict(in_step: Node)
     assert report.rows_fetched < 3000  # found by the checksums, not by reading every row
 
 
-def _plan_actions(beta: Node) -> LiveActions:
+def _plan_actions(beta: Node, *, peer_url: str | None = None) -> LiveActions:
     """The plan's live actions over alpha (legacy) and beta (service), as ``plan next`` runs
-    them: each node's command line, here ``python -m django`` acting as alpha."""
-    alpha = node_env("alpha", database_url=alpha_database_url(), peer_url=beta.url)
+    them: each node's command line, here ``python -m django`` acting as alpha, which reaches
+    beta at ``peer_url`` (beta's own by default)."""
+    alpha = node_env("alpha", database_url=alpha_database_url(), peer_url=peer_url or beta.url)
     plan = Plan.model_validate(
         {
             "name": "widgets",
@@ -352,3 +338,12 @@ def test_the_plans_reconcile_settles_an_equal_version_conflict_with_the_owners_c
         "rows", "repaired", 1, 1
     )  # fmt: skip
     assert (verify.level, verify.state, verify.diverged) == ("rows", "clean", 0)
+
+
+def test_the_plans_reconcile_fails_with_the_commands_reason_when_no_report_is_made(
+    ops_beta: Node,
+) -> None:
+    actions = _plan_actions(ops_beta, peer_url=f"http://127.0.0.1:{free_port()}")
+
+    with pytest.raises(StepFailed, match=r"(?s)exited with 2: .*Connection refused"):
+        actions.reconcile("forward")
