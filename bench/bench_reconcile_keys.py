@@ -36,13 +36,13 @@ from bench_sync import (
     PYTHON,
     REPO,
     SERVER,
-    BenchError,
     Nodes,
     _databases,
     _free_port,
     _manage,
     _process,
     _run_tables,
+    run_reporting,
 )
 
 TABLES = {"uuid": "widgets_voucher", "integer": "widgets_shipment"}
@@ -53,12 +53,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
-    options = parser.parse_args()
-    try:
-        return _run(options)
-    except BenchError as exc:
-        print(f"bench_reconcile_keys: {exc}", file=sys.stderr)
-        return 2
+    return run_reporting("bench_reconcile_keys", parser, _run)
 
 
 def _run(options: argparse.Namespace) -> int:

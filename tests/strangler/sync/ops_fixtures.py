@@ -14,11 +14,14 @@ from typing import Any
 import pytest
 from django.db import connection, transaction
 
-from strangler.sync.checksums import TableShape
+from strangler.sync.backfill import backfill_table
+from strangler.sync.changelog import SendTable, send_table
+from strangler.sync.config import sync_settings
 from strangler.sync.marking import applying
 from strangler.sync.models import RowVersion
 from strangler.sync.relay import relay_stream
 from strangler.sync.runs import BackfillProgress, ReconcileRun
+from strangler.sync.shapes import TableShape
 from tests.monolith.processes import PYTHON, free_port, running, url_answers, wait_until
 from tests.strangler.sync.conftest import Node, NodeDB, node_env
 from tests.sync_project.widgets.models import Widget
@@ -28,6 +31,7 @@ __all__ = [
     "alpha_widgets",
     "applied_widget",
     "beta_versions",
+    "in_step",
     "ops_beta",
     "ops_beta_server",
     "relay_until",
@@ -35,6 +39,7 @@ __all__ = [
     "seed_widgets",
     "version_set",
     "widget_shape",
+    "widgets_table",
     "without_capture_on",
 ]
 
@@ -84,6 +89,20 @@ def ops_beta(ops_beta_server: Node, alpha_to: Any) -> Node:
     ops_beta_server.db.clean()
     alpha_to(ops_beta_server.url)
     return ops_beta_server
+
+
+def widgets_table() -> SendTable:
+    [entry] = [e for e in sync_settings().outbound_to("beta") if e.model == "widgets.Widget"]
+    return send_table(entry)
+
+
+@pytest.fixture
+def in_step(ops_beta: Node) -> Node:
+    """3,000 widgets on both nodes, copied by a backfill."""
+    seed_widgets(3000)
+    backfill_table(widgets_table(), peer="beta")
+    assert ops_beta.db.widgets() == alpha_widgets()
+    return ops_beta
 
 
 def seed_widgets(count: int, *, start: int = 1, name: str = "gear") -> None:
