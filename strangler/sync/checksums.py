@@ -21,20 +21,20 @@ values) and the same live versions. Joining the two tables instead (the first de
 hash of every version row of the table per call: on a million rows, 0.4 s a call whatever the
 range; a reconcile of 1M identical rows took 4.2 s with the join, 0.7 s without.
 
-Each row falls in its segment by a ``CASE`` over the boundaries, the same SQL on every engine;
-at 32 segments a request that is ~2 comparisons of keys a row more than the range test itself.
+Which segment a row falls in is decided in the database too (``key_ranges``).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from strangler.sync.key_ranges import Segments
 from strangler.sync.keys import (
     KeyOrder,
     key_param,
@@ -67,6 +67,8 @@ __all__ = [
 
 # ``keys``: key and version only (cheap); ``rows``: the column values too.
 Level = Literal["keys", "rows"]
+# PostgreSQL's array type of boundaries compared to each kind of key column.
+_TABLE_ARRAYS = {"int": "bigint", "uuid": "uuid", "text": "text"}
 # A range cut into segments: keys b0 < b1 < ... < bn as sent, segment i is [b_i, b_i+1);
 # ``None`` first or last leaves that end open.
 Boundaries = Sequence[str | None]
@@ -174,35 +176,6 @@ def segment_checksums(
 
 
 @dataclass(frozen=True)
-class _Segments:
-    """SQL giving a row's segment number (``CASE`` over the interior boundaries), and the
-    range test of the whole, each with its parameters."""
-
-    bucket: str
-    bucket_params: list[Any]
-    where: str
-    where_params: list[Any]
-
-    @classmethod
-    def of(cls, boundaries: Boundaries, key: str, param: Callable[[str], Any]) -> _Segments:
-        interior = [wire for wire in boundaries[1:-1] if wire is not None]
-        case = " ".join(f"WHEN {key} < %s THEN {i}" for i in range(len(interior)))
-        where, where_params = "", []
-        if boundaries[0] is not None:
-            where += f" AND {key} >= %s"
-            where_params.append(param(boundaries[0]))
-        if boundaries[-1] is not None:
-            where += f" AND {key} < %s"
-            where_params.append(param(boundaries[-1]))
-        return cls(
-            bucket=f"CASE {case} ELSE {len(interior)} END" if interior else "0",
-            bucket_params=[param(wire) for wire in interior],
-            where=where,
-            where_params=where_params,
-        )
-
-
-@dataclass(frozen=True)
 class _How:
     """One ``segment_checksums`` call's question, as its two queries need it."""
 
@@ -219,7 +192,13 @@ def _table_query(how: _How) -> tuple[str, list[Any]]:
     shape, connection = how.shape, how.connection
     quote = connection.ops.quote_name
     key = key_sql(shape, f"t.{quote(shape.pk_column)}", how.order, connection)
-    rows = _Segments.of(how.boundaries, key, lambda wire: key_param(shape, wire, connection))
+    rows = Segments.of(
+        how.boundaries,
+        ranged=key,
+        value=key,
+        param=lambda wire: key_param(shape, wire, connection),
+        array=_TABLE_ARRAYS[shape.key] if connection.vendor == "postgresql" else None,
+    )
     sums = _table_sums(connection, shape, level=how.level, algorithm=how.algorithm)
     return (
         f"SELECT {rows.bucket} AS bucket, count(*), {sums} "  # noqa: S608
@@ -232,12 +211,18 @@ def _versions_query(how: _How) -> tuple[str, list[Any]]:
     """Per segment: the sum of the hashes of ``pk <US> version`` of live, written keys."""
     shape, connection = how.shape, how.connection
     pg = connection.vendor == "postgresql"
-    key, live = version_key_sql(shape, how.order, connection)
-    marks = _Segments.of(how.boundaries, key, lambda w: version_param(shape, w, connection))
-    total = _version_sum(shape, key, pg=pg, algorithm=how.algorithm)
+    key = version_key_sql(shape, how.order, connection)
+    marks = Segments.of(
+        how.boundaries,
+        ranged=key.ranged,
+        value=key.value,
+        param=lambda wire: version_param(shape, wire, connection),
+        array=("bigint" if shape.key == "int" else "text") if pg else None,
+    )
+    total = _version_sum(shape, key.value, pg=pg, algorithm=how.algorithm)
     return (
         f"SELECT {marks.bucket} AS bucket, {total} FROM {SYNC_ROW_TABLE} r "  # noqa: S608
-        f"WHERE r.table_name = %s AND {live}{marks.where} GROUP BY 1",
+        f"WHERE r.table_name = %s AND {key.live}{marks.where} GROUP BY 1",
         [*marks.bucket_params, shape.sync_name, *marks.where_params],
     )
 
@@ -269,7 +254,7 @@ def _version_sum(shape: TableShape, version_key: str, *, pg: bool, algorithm: Al
     """The sum of the hashes of ``pk <US> version`` of live, written keys, as text."""
     if algorithm == "pg":
         if shape.key == "int":
-            return f"sum(hashint8extended(({version_key})::bigint, r.version))::text"
+            return f"sum(hashint8extended({version_key}, r.version))::text"
         return "sum(hashtextextended(r.pk, r.version))::text"
     version_text = "r.version::text" if pg else "CAST(r.version AS TEXT)"
     key_text = key_text_sql(shape.key, "r.pk", pg=pg) if shape.key == "uuid" else "r.pk"

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.db import connections
 
+from strangler.sync.key_ranges import range_test
 from strangler.sync.keys import KeyOrder, key_param, key_sql
 from strangler.sync.shapes import TableShape
 
@@ -43,13 +44,9 @@ def key_splits(
     field = shape.pk_field
     column = f"t.{connection.ops.quote_name(shape.pk_column)}"
     key = key_sql(shape, column, order, connection)
-    where, params = "", []
-    if request.low is not None:
-        where += f" AND {key} >= %s"
-        params.append(key_param(shape, request.low, connection))
-    if request.high is not None:
-        where += f" AND {key} < %s"
-        params.append(key_param(shape, request.high, connection))
+    where, params = range_test(
+        key, request.low, request.high, lambda wire: key_param(shape, wire, connection)
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT k FROM (SELECT {column} AS k, row_number() OVER (ORDER BY {key}) AS n "  # noqa: S608

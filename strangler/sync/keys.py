@@ -28,6 +28,7 @@ capture triggers write in ``strangler_sync_row`` (``version_param``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
@@ -39,6 +40,7 @@ from strangler.sync.version_index import LIVE_VERSIONS, int_key_expression, int_
 
 __all__ = [
     "KeyOrder",
+    "VersionKey",
     "binary_collation",
     "key_param",
     "key_sql",
@@ -96,27 +98,44 @@ def binary_collation(connection: BaseDatabaseWrapper) -> str:
     return _BINARY_COLLATIONS.get(connection.vendor, "utf8mb4_bin")
 
 
+@dataclass(frozen=True)
+class VersionKey:
+    """``strangler_sync_row.pk`` (as ``r.pk``) in the key's order.
+
+    ``ranged`` is what a range's ends are compared to (the matching index of ``version_index``
+    holds it, for the rows ``live`` keeps); ``value`` is the same key, for segment numbers and
+    hashes. They differ for integer keys: the indexed expression guards its cast against other
+    tables' keys, a regular expression that cost 1.7 us a row here, while the rows it selects
+    are all integers, which a plain cast reads.
+    """
+
+    ranged: str
+    value: str
+    live: str
+
+
 def version_key_sql(
     shape: TableShape, order: KeyOrder, connection: BaseDatabaseWrapper
-) -> tuple[str, str]:
-    """``strangler_sync_row.pk`` (as ``r.pk``) in the key's order, and the filter of the live
-    versions that lets the matching index (``version_index``) serve it."""
+) -> VersionKey:
     postgresql = connection.vendor == "postgresql"
     if shape.key == "int":
-        return (
-            int_key_expression("r.pk", postgresql=postgresql),
-            int_key_filter("pk", postgresql=postgresql),
+        return VersionKey(
+            ranged=int_key_expression("r.pk", postgresql=postgresql),
+            value="r.pk::bigint" if postgresql else "CAST(r.pk AS INTEGER)",
+            live=int_key_filter("pk", postgresql=postgresql),
         )
     if shape.key == "text" and order == "native":
         # The text the triggers write is the key itself: the column's collation orders it alike.
         collation = _native_collation(shape, connection)
         collate = f" COLLATE {connection.ops.quote_name(collation)}" if collation else ""
-        return f"r.pk{collate}", LIVE_VERSIONS
-    # UUIDs as text (hyphens at fixed places) and binary-ordered text: code-point order, in
-    # which SQLite's column is already, and PostgreSQL's text index (``version_index``).
-    if connection.vendor == "sqlite":
-        return "r.pk", LIVE_VERSIONS
-    return f"r.pk COLLATE {connection.ops.quote_name(binary_collation(connection))}", LIVE_VERSIONS
+        key = f"r.pk{collate}"
+    elif connection.vendor == "sqlite":
+        key = "r.pk"  # SQLite's column is in code-point order (BINARY) already
+    else:
+        # UUIDs as text (hyphens at fixed places) and binary-ordered text: code-point order,
+        # in which PostgreSQL's text index (``version_index``) holds them.
+        key = f"r.pk COLLATE {connection.ops.quote_name(binary_collation(connection))}"
+    return VersionKey(ranged=key, value=key, live=LIVE_VERSIONS)
 
 
 def key_value(shape: TableShape, wire: str) -> Any:
