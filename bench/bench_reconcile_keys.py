@@ -4,8 +4,8 @@
 
 Two nodes of the sync test project (``tests/sync_project``), each on its own PostgreSQL
 database on this server, beta's receiver under gunicorn (2 workers), as in ``bench_sync.py``.
-Two tables of the same shape: vouchers (``id uuid``, name, amount) and shipments (``id
-bigint``, name, weight). One run:
+Two tables of the same columns but for their keys: vouchers (``id uuid``, name, amount) and
+shipments (``id bigint``, name, amount). One run:
 
 1. loads ``--rows`` random-UUID vouchers and ``--rows`` shipments (ids 1..N) into alpha with
    ``COPY``, capture off (rows from before capture: version 0), and the same rows into beta
@@ -100,9 +100,9 @@ def _load(nodes: Nodes, rows: int) -> None:
                 with cursor.copy("COPY widgets_voucher (id, name, amount) FROM STDIN") as copy:
                     for i, key in enumerate(vouchers):
                         copy.write_row((key, f"voucher {i}", Decimal(i % 10000) / 100))
-                with cursor.copy("COPY widgets_shipment (id, name, weight) FROM STDIN") as copy:
+                with cursor.copy("COPY widgets_shipment (id, name, amount) FROM STDIN") as copy:
                     for i in range(1, rows + 1):
-                        copy.write_row((i, f"shipment {i}", i % 1000))
+                        copy.write_row((i, f"shipment {i}", Decimal(i % 10000) / 100))
             if database == nodes.beta_db:
                 for table in TABLES.values():
                     conn.execute(

@@ -237,6 +237,8 @@ def _table_sums(
     pk_text = key_text_sql(shape.key, pk, pg=pg)
     if algorithm == "pg" and shape.key == "int":
         keys_sum = f"sum(hashint8extended({pk}::bigint, 0))::text"
+    elif algorithm == "pg" and shape.key == "uuid":
+        keys_sum = f"sum(uuid_hash_extended({pk}, 0))::text"  # no text: both are PostgreSQL
     else:
         keys_sum = hash_sum_sql(pk_text, pg=pg, algorithm=algorithm)
     if level != "rows":

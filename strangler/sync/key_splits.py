@@ -47,12 +47,15 @@ def key_splits(
     where, params = range_test(
         key, request.low, request.high, lambda wire: key_param(shape, wire, connection)
     )
+    step = max(1, request.step)
+    # With a limit only the rows its keys need are read: the scan stops there, not at the end.
+    rows = "" if request.limit is None else f" LIMIT {step * int(request.limit) + 1}"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT k FROM (SELECT {column} AS k, row_number() OVER (ORDER BY {key}) AS n "  # noqa: S608
-            f"FROM {connection.ops.quote_name(shape.db_table)} t WHERE 1 = 1{where}) s "
-            "WHERE n > 1 AND (n - 1) %% %s = 0 ORDER BY n"
-            + ("" if request.limit is None else f" LIMIT {int(request.limit)}"),
-            [*params, max(1, request.step)],
+            "SELECT k FROM (SELECT k, row_number() OVER (ORDER BY o) AS n FROM "  # noqa: S608
+            f"(SELECT {column} AS k, {key} AS o FROM {connection.ops.quote_name(shape.db_table)} t "
+            f"WHERE 1 = 1{where} ORDER BY {key}{rows}) a) s "
+            "WHERE n > 1 AND (n - 1) %% %s = 0 ORDER BY n",
+            [*params, step],
         )
         return [str(field.to_python(value)) for (value,) in cursor.fetchall()]

@@ -13,8 +13,9 @@ Two hash functions; both nodes must use the same one, so reconcile picks one bot
   overflows past 2**63, so an aggregate written in Python is registered on the connection
   before use; it computes exactly the same number.
 - ``pg`` (PostgreSQL only): PostgreSQL's own 64-bit hashes, stable across versions because hash
-  partitioning stores by them: ``hashint8extended`` for an integer key, ``hashtextextended``
-  for any other key and for a row's text; a version is the seed of its key's hash.
+  partitioning stores by them: ``hashint8extended`` for an integer key, ``uuid_hash_extended``
+  for a UUID, ``hashtextextended`` for a text key and for a row's text; a version is the seed
+  of its key's hash.
 """
 
 from __future__ import annotations

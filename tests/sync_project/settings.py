@@ -69,7 +69,7 @@ _PART_COLUMNS = ["id", "widget_id", "name", "quantity"]
 _KEYED = {
     "widgets.Voucher": ["id", "name", "amount"],
     "widgets.Label": ["code", "name", "position"],
-    "widgets.Shipment": ["id", "name", "weight"],
+    "widgets.Shipment": ["id", "name", "amount"],
 }
 _OUTBOUND_ENABLED = env.bool("SYNC_OUTBOUND_ENABLED", default=NODE == "alpha")
 STRANGLER_SYNC = {

@@ -131,5 +131,5 @@ def _text(value: Any) -> str:
 KEYED = {
     "uuid": Keyed(Voucher, "id", "amount", _uuids, lambda _: {"amount": Decimal("9.99")}),
     "text": Keyed(Label, "code", "position", _texts, lambda _: {"position": 3}),
-    "bigint": Keyed(Shipment, "id", "weight", _big_integers, lambda _: {"weight": 5}),
+    "bigint": Keyed(Shipment, "id", "amount", _big_integers, lambda _: {"amount": Decimal("5")}),
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection, models, transaction
 
@@ -22,7 +24,9 @@ def _shape(model: type[models.Model]) -> TableShape:
 
 def _shipments(keys: list[int]) -> None:
     with transaction.atomic(), applying():
-        Shipment.objects.bulk_create(Shipment(id=key, name=f"s{key}") for key in keys)
+        Shipment.objects.bulk_create(
+            Shipment(id=key, name=f"s{key}", amount=Decimal("1")) for key in keys
+        )
 
 
 def _labels(codes: list[str]) -> None:

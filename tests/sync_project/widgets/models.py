@@ -51,11 +51,12 @@ class Label(models.Model):
 
 
 class Shipment(models.Model):
-    """Keyed by a big integer given by the writer (snowflake-like ids, negative ones too)."""
+    """Keyed by a big integer given by the writer (snowflake-like ids, negative ones too); the
+    same columns as a voucher, so that the two compare by their keys alone."""
 
     id = models.BigIntegerField(primary_key=True)
     name = models.CharField(max_length=100)
-    weight = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=10, decimal_places=2)
 
     def __str__(self) -> str:
         return self.name
