@@ -123,7 +123,8 @@ class Keyed:
 
 
 def _text(value: Any) -> str:
-    if isinstance(value, float | Decimal):
+    """A number as the same text whatever a database returns it as (SQLite: 5 for 5.00)."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
         return f"{float(value):.2f}"
     return str(value)
 
