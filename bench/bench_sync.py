@@ -40,7 +40,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -112,11 +112,17 @@ def main() -> int:
         help="fill beta by COPY (with version-0 rows, as a backfill leaves them)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
-    options = parser.parse_args()
+    return run_reporting("bench_sync", parser, _run)
+
+
+def run_reporting(
+    name: str, parser: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int]
+) -> int:
+    """``run`` with the parsed options; exit status 2 and the reason when something is missing."""
     try:
-        return _run(options)
+        return run(parser.parse_args())
     except BenchError as exc:
-        print(f"bench_sync: {exc}", file=sys.stderr)
+        print(f"{name}: {exc}", file=sys.stderr)
         return 2
 
 

@@ -36,13 +36,13 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from strangler.sync.changelog import SendTable
-from strangler.sync.checksums import column_kind
 from strangler.sync.config import sync_settings
 from strangler.sync.errors import SyncError
 from strangler.sync.fields import column_of
 from strangler.sync.models import RowVersion, Stream
 from strangler.sync.ops_client import OpsClient, RowsApplied, peer_client
 from strangler.sync.runs import BackfillProgress
+from strangler.sync.shapes import column_kind
 from strangler.sync.wire import RowChange
 
 __all__ = [

@@ -10,6 +10,7 @@ speak of the same failures by the same names::
     ├── CursorMismatch          cursor_mismatch   409  ``from`` is not the stored cursor
     ├── SchemaDrift             schema_drift      409  columns differ from the registration
     ├── NotSent                 not_sent          409  no stream carries the table that way
+    ├── UnsupportedKey          unsupported_key   400  reconcile cannot order this key
     ├── CaptureMissing          capture_missing   500  an outbound table has no triggers
     ├── MalformedStatus         malformed_status  502  a status document that is not one
     └── TransportError          transport_error   502  the receiver did not answer usefully
@@ -37,6 +38,7 @@ __all__ = [
     "SyncError",
     "TransportError",
     "Unauthenticated",
+    "UnsupportedKey",
 ]
 
 
@@ -91,6 +93,14 @@ class NotSent(SyncError):
 
     status = 409
     default_code = "not_sent"
+
+
+class UnsupportedKey(SyncError):
+    """Reconcile cannot compare this table by key ranges: its primary key is of a kind it does
+    not order (only integer, UUID and text keys), or the two sides' keys are not comparable."""
+
+    status = 400
+    default_code = "unsupported_key"
 
 
 class CaptureMissing(SyncError):

@@ -21,7 +21,6 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
-from strangler.sync.checksums import INT_KEY_INDEX, int_key_index_statements
 from strangler.sync.triggers import (
     capture_drop_statements,
     capture_install_statements,
@@ -29,6 +28,7 @@ from strangler.sync.triggers import (
     functions_install_statements,
     validate_identifier,
 )
+from strangler.sync.version_index import version_index_drop_statements, version_index_statements
 
 __all__ = ["CaptureFunctions", "CaptureTable", "VersionKeyIndex"]
 
@@ -114,19 +114,27 @@ class CaptureFunctions(_DatabaseOnly):
 
 
 class VersionKeyIndex(_DatabaseOnly):
-    """The index reconcile's version sums read through (``checksums``, migration 0003)."""
+    """The indexes reconcile's version sums read through (``version_index``).
+
+    Migration 0003 creates them; ``rebuild=True`` (migration 0006) drops and creates them again
+    as they are defined now, and going backwards leaves them so.
+    """
+
+    def __init__(self, rebuild: bool = False) -> None:
+        self.rebuild = rebuild
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
-        return (self.__class__.__name__, [], {})
+        return (self.__class__.__name__, [], {"rebuild": True} if self.rebuild else {})
 
     def _forwards(self, vendor: str) -> list[str]:
-        return int_key_index_statements(vendor)
+        drop = version_index_drop_statements() if self.rebuild else []
+        return [*drop, *version_index_statements(vendor)]
 
     def _backwards(self, vendor: str) -> list[str]:
-        return [f"DROP INDEX IF EXISTS {INT_KEY_INDEX}"]
+        return [] if self.rebuild else version_index_drop_statements()
 
     def describe(self) -> str:
-        return "Index strangler_sync_row's live versions by table and integer key"
+        return "Index strangler_sync_row's live versions by table and key order"
 
     @property
     def migration_name_fragment(self) -> str:

@@ -19,18 +19,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-from strangler.sync.checksums import Algorithm, KeyBounds, SegmentChecksum
+from strangler.sync.checksums import Boundaries, KeyBounds, Level, SegmentChecksum
 from strangler.sync.config import sync_settings
 from strangler.sync.errors import BadRequest, ReceiverError, SyncError
+from strangler.sync.key_splits import SplitRequest
+from strangler.sync.keys import KeyOrder
+from strangler.sync.row_hash import Algorithm
 from strangler.sync.row_states import RowState
 from strangler.sync.transport import ReceiverClient
 from strangler.sync.wire import RowChange, apply_request_parse
 
 __all__ = [
+    "Level",
     "OpsClient",
-    "RangeRequest",
     "RowsApplied",
     "RowsResent",
     "bounds_from_json",
@@ -41,17 +44,6 @@ __all__ = [
     "state_from_json",
     "state_to_json",
 ]
-
-Level = Literal["keys", "rows"]
-
-
-@dataclass(frozen=True)
-class RangeRequest:
-    """``[low, high)`` cut into ``segments`` equal ranges."""
-
-    low: int
-    high: int
-    segments: int
 
 
 @dataclass(frozen=True)
@@ -70,23 +62,18 @@ class RowsResent:
 
 
 def bounds_to_json(bounds: KeyBounds) -> dict[str, Any]:
-    return {
-        "low": bounds.low,
-        "high": bounds.high,
-        "count": bounds.count,
-        "algorithms": list(bounds.algorithms),
-    }
+    return {"count": bounds.count, "algorithms": list(bounds.algorithms), "order": bounds.order}
 
 
 def bounds_from_json(value: Any) -> KeyBounds:
     if not isinstance(value, dict):
         raise BadRequest("'bounds' must be an object")
-    low, high, count = value.get("low"), value.get("high"), value.get("count")
-    if not (_int_or_none(low) and _int_or_none(high) and isinstance(count, int)):
-        raise BadRequest("'bounds' must hold integers low, high (or null) and count")
+    count, order = value.get("count"), value.get("order")
+    if not (isinstance(count, int) and isinstance(order, str)):
+        raise BadRequest("'bounds' must hold an integer count and the key's order")
     offered = value.get("algorithms", ["md5"])
     known: tuple[Algorithm, ...] = tuple(a for a in ("pg", "md5") if a in offered)
-    return KeyBounds(low=low, high=high, count=count, algorithms=known)
+    return KeyBounds(count=count, algorithms=known, order=order)
 
 
 def checksum_to_json(item: SegmentChecksum) -> list[Any]:
@@ -97,8 +84,9 @@ def checksum_from_json(value: Any) -> SegmentChecksum:
     if not (
         isinstance(value, list)
         and len(value) == 5
-        and all(isinstance(part, int) for part in value[:4])
-        and _int_or_none(value[4])
+        and all(part is None or isinstance(part, str) for part in value[:2])
+        and all(_is_int(part) for part in value[2:4])
+        and (value[4] is None or _is_int(value[4]))
     ):
         raise BadRequest("a checksum is [low, high, count, keys, rows]")
     return SegmentChecksum(
@@ -124,8 +112,8 @@ def state_from_json(value: Any) -> RowState:
     return RowState(pk=pk, version=version, deleted=deleted, data=data)
 
 
-def _int_or_none(value: Any) -> bool:
-    return value is None or (isinstance(value, int) and not isinstance(value, bool))
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def peer_client(peer: str, client: OpsClient | None = None) -> OpsClient:
@@ -187,7 +175,8 @@ class OpsClient(ReceiverClient):
         self._call("POST", "columns", {"source": source, "columns": payload})
 
     def bounds(self, *, source: str, table: str, columns: Sequence[str]) -> KeyBounds:
-        body = self._checksum_call(source, table, columns, "keys", [])
+        ask = {**_table(source, table, columns), "level": "keys", "ranges": []}
+        body = self._call("POST", "checksum", ask)
         try:
             return bounds_from_json(body["bounds"])
         except (BadRequest, KeyError, TypeError):
@@ -200,39 +189,58 @@ class OpsClient(ReceiverClient):
         table: str,
         columns: Sequence[str],
         level: Level,
-        ranges: Sequence[RangeRequest],
+        ranges: Sequence[Boundaries],
         algorithm: Algorithm = "md5",
+        order: KeyOrder = "native",
     ) -> list[list[SegmentChecksum]]:
-        body = self._checksum_call(source, table, columns, level, ranges, algorithm)
+        """Checksums of each segment of each range (``checksums.segment_checksums``)."""
+        body = self._call(
+            "POST",
+            "checksum",
+            {
+                **_table(source, table, columns),
+                "level": level,
+                "algorithm": algorithm,
+                "order": order,
+                "ranges": [list(boundaries) for boundaries in ranges],
+            },
+        )
         try:
             found = [[checksum_from_json(item) for item in items] for items in body["ranges"]]
         except (BadRequest, KeyError, TypeError):
             raise self._bad_answer("checksum") from None
-        if len(found) != len(ranges):
+        if [len(items) for items in found] != [len(b) - 1 for b in ranges]:
             raise self._bad_answer("checksum")
         return found
 
-    def _checksum_call(
+    def splits(
         self,
+        *,
         source: str,
         table: str,
         columns: Sequence[str],
-        level: Level,
-        ranges: Sequence[RangeRequest],
-        algorithm: Algorithm = "md5",
-    ) -> Any:
-        return self._call(
+        requests: Sequence[SplitRequest],
+        order: KeyOrder = "native",
+    ) -> list[list[str]]:
+        """The peer's boundary keys of each range (``key_splits``)."""
+        body = self._call(
             "POST",
-            "checksum",
+            "splits",
             {
-                "source": source,
-                "table": table,
-                "columns": list(columns),
-                "level": level,
-                "algorithm": algorithm,
-                "ranges": [[r.low, r.high, r.segments] for r in ranges],
+                **_table(source, table, columns),
+                "order": order,
+                "ranges": [[r.low, r.high, r.step, r.limit] for r in requests],
             },
         )
+        found = body.get("splits") if isinstance(body, dict) else None
+        if not (
+            isinstance(found, list)
+            and len(found) == len(requests)
+            and all(isinstance(keys, list) for keys in found)
+            and all(isinstance(key, str) for keys in found for key in keys)
+        ):
+            raise self._bad_answer("splits")
+        return found
 
     def rows(
         self,
@@ -240,15 +248,17 @@ class OpsClient(ReceiverClient):
         source: str,
         table: str,
         columns: Sequence[str],
-        low: int | None = None,
-        high: int | None = None,
+        span: tuple[str | None, str | None] | None = None,
+        order: KeyOrder = "native",
         pks: Sequence[str] | None = None,
     ) -> list[RowState]:
-        body: dict[str, Any] = {"source": source, "table": table, "columns": list(columns)}
+        """The rows of ``span`` (``[low, high)``, in ``order``) or the rows named by ``pks``."""
+        body: dict[str, Any] = _table(source, table, columns)
         if pks is not None:
             body["pks"] = list(pks)
         else:
-            body["range"] = [low, high]
+            body["range"] = list(span or (None, None))
+            body["order"] = order
         answer = self._call("POST", "rows", body)
         try:
             return [state_from_json(item) for item in answer["rows"]]
@@ -261,3 +271,8 @@ class OpsClient(ReceiverClient):
             code="bad_answer",
             http_status=200,
         )
+
+
+def _table(source: str, table: str, columns: Sequence[str]) -> dict[str, Any]:
+    """What every question about a table names: the sender, its table and its columns."""
+    return {"source": source, "table": table, "columns": list(columns)}

@@ -1,12 +1,16 @@
 """Finding the rows two sides disagree on: checksums over key ranges, bisected down to rows.
 
-The whole key span is cut into chunks of about ``CHUNK_ROWS`` rows, each checksummed in
-``FANOUT`` segments on both sides at once (the peer over HTTP in a worker thread while this
-node's database answers in the calling thread). Segments whose row count and hash sums agree
-are done; the others are cut again, until a segment holds at most ``ROW_THRESHOLD`` rows,
-whose rows are then fetched from both sides and compared value by value. With nothing
-different this is one scan of each table; with a few rows different, a few index range scans
-more per round (data-diff's method).
+The whole key span is cut into chunks of about ``CHUNK_ROWS`` rows, each in ``FANOUT``
+segments, by boundary keys read from the side holding more rows (``key_splits``: every
+``CHUNK_ROWS / FANOUT``-th key, a chunk a call). Both sides checksum every segment at once
+(the peer over HTTP in a worker thread while this node's database answers in the calling
+thread), comparing keys in the order they share (``keys``). Segments whose row count and hash
+sums agree are done; each other is cut again into ``FANOUT`` parts by the keys of the side
+that holds more of its rows, until a segment holds at most ``ROW_THRESHOLD`` rows on either
+side, whose rows are then fetched from both sides and compared value by value. With nothing
+different this is one pass along the key index and one scan of each table; with a few rows
+different, a few index range scans more per round (data-diff's method, by ranks of keys rather
+than arithmetic on them, so UUID and text keys bisect as integers do).
 """
 
 from __future__ import annotations
@@ -15,10 +19,13 @@ import math
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TypeVar
 
-from strangler.sync.checksums import Algorithm, SegmentChecksum
-from strangler.sync.ops_client import Level, RangeRequest
+from strangler.sync.checksums import Level, SegmentChecksum
+from strangler.sync.key_splits import SplitRequest
+from strangler.sync.keys import KeyOrder, shared_order
+from strangler.sync.row_compare import RowDifference, row_differences
+from strangler.sync.row_hash import Algorithm
 from strangler.sync.row_states import RowState
 from strangler.sync.sides import Side
 
@@ -26,9 +33,8 @@ __all__ = [
     "CHUNK_ROWS",
     "FANOUT",
     "ROW_THRESHOLD",
-    "RowDifference",
+    "SEGMENTS_PER_CALL",
     "Search",
-    "row_differences",
     "search",
 ]
 
@@ -41,19 +47,11 @@ ROW_THRESHOLD = 1000
 # Rows one checksum call covers: 250,000 rows took ~0.3 s on PostgreSQL (its own hash) and
 # 0.9 s (keys) to 1.7 s (rows) on SQLite here, far inside the transport's 10 s read timeout.
 CHUNK_ROWS = 250_000
+# Segments, or boundary keys, asked for in one call: the peer answers at most 4,096
+# (``views_ops.MAX_SEGMENTS``).
+SEGMENTS_PER_CALL = 2048
 
-Kind = Literal["missing", "extra", "version", "content"]
-
-
-@dataclass(frozen=True)
-class RowDifference:
-    """A key the sides disagree on: ``missing`` on the peer, ``extra`` there, or changed."""
-
-    pk: str
-    kind: Kind
-    source: RowState
-    peer: RowState
-    columns: tuple[str, ...] = ()
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -63,10 +61,30 @@ class Search:
     rows_source: int = 0
     rows_peer: int = 0
     algorithm: Algorithm = "md5"
+    order: KeyOrder = "native"
     rounds: int = 0
     segments_checked: int = 0
     rows_fetched: int = 0
     differences: list[RowDifference] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Range:
+    """Boundaries of a range's segments, and the rows expected in it (to size the calls)."""
+
+    boundaries: tuple[str | None, ...]
+    rows: int
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What both sides were asked to compare by."""
+
+    level: Level
+    algorithm: Algorithm
+    order: KeyOrder
+    fanout: int
+    chunk_rows: int
 
 
 def search(
@@ -79,6 +97,8 @@ def search(
     row_threshold: int = ROW_THRESHOLD,
     chunk_rows: int = CHUNK_ROWS,
 ) -> Search:
+    """The rows ``source`` and ``peer`` disagree on; ``UnsupportedKey`` when their keys are
+    not comparable, any ``SyncError`` of the peer's calls."""
     found = Search()
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reconcile-peer") as pool:
         peer_bounds = pool.submit(peer.bounds)
@@ -87,34 +107,22 @@ def search(
         found.rows_source, found.rows_peer = ours.count, theirs.count  # until round 1 counts
         # The cheapest hash both sides compute (PostgreSQL's own when both are PostgreSQL).
         shared = [a for a in ours.algorithms if a in theirs.algorithms]
-        algorithm: Algorithm = shared[0] if shared else "md5"
-        found.algorithm = algorithm
-        lows = [b.low for b in (ours, theirs) if b.low is not None]
-        highs = [b.high for b in (ours, theirs) if b.high is not None]
-        if not lows or not highs:
-            return found
-        low, high = min(lows), max(highs) + 1
-        chunks = max(1, math.ceil(max(ours.count, theirs.count) / chunk_rows))
-        width = math.ceil((high - low) / chunks)
-        pending = [
-            (RangeRequest(start, min(start + width, high), min(fanout, width)), chunk_rows)
-            for start in range(low, high, width)
-        ]
+        found.algorithm = shared[0] if shared else "md5"
+        found.order = shared_order(ours.order, theirs.order)
+        plan = _Plan(level, found.algorithm, found.order, fanout, chunk_rows)
+        pending = _chunks(source if ours.count >= theirs.count else peer, plan)
         to_fetch: list[tuple[SegmentChecksum, SegmentChecksum]] = []
         while pending:
             found.rounds += 1
-            differing, counted = _round(source, peer, pending, level, algorithm, pool, chunk_rows)
+            differing, counted = _round(source, peer, pending, plan, pool)
             if found.rounds == 1:  # the first round covers every key of both sides
                 found.rows_source, found.rows_peer = counted
-            found.segments_checked += sum(request.segments for request, _ in pending)
-            pending = []
-            for mine, theirs_ in differing:
-                rows = max(mine.count, theirs_.count)
-                span = mine.high - mine.low
-                if rows <= row_threshold or span <= 1:
-                    to_fetch.append((mine, theirs_))
-                else:
-                    pending.append((RangeRequest(mine.low, mine.high, min(fanout, span)), rows))
+            found.segments_checked += sum(len(r.boundaries) - 1 for r in pending)
+            large: list[tuple[SegmentChecksum, SegmentChecksum]] = []
+            for pair in differing:
+                (large if max(p.count for p in pair) > row_threshold else to_fetch).append(pair)
+            pending, whole = _cut(source, peer, large, plan, pool)
+            to_fetch.extend(whole)
             progress(
                 f"round {found.rounds}: {len(differing)} range(s) differ, "
                 f"{len(to_fetch)} to compare row by row"
@@ -122,32 +130,52 @@ def search(
         for mine, theirs_ in to_fetch:
             peer_rows: Future[list[RowState]] | None = None
             if theirs_.count:
-                peer_rows = pool.submit(peer.rows, mine.low, mine.high)
-            source_rows = source.rows(mine.low, mine.high) if mine.count else []
+                peer_rows = pool.submit(peer.rows, mine.low, mine.high, found.order)
+            source_rows = source.rows(mine.low, mine.high, found.order) if mine.count else []
             their_rows = peer_rows.result() if peer_rows is not None else []
             found.rows_fetched += len(source_rows) + len(their_rows)
             found.differences.extend(row_differences(source_rows, their_rows))
     return found
 
 
+def _chunks(side: Side, plan: _Plan) -> list[_Range]:
+    """The first round's ranges: chunks of ``fanout`` segments of ``chunk_rows / fanout`` rows
+    each, by ``side``'s keys, one chunk a call."""
+    step = max(1, plan.chunk_rows // plan.fanout)
+    ranges: list[_Range] = []
+    start: str | None = None
+    while True:
+        request = SplitRequest(low=start, high=None, step=step, limit=plan.fanout)
+        [keys] = side.splits([request], plan.order)
+        last = len(keys) < plan.fanout
+        boundaries = (start, *keys, *((None,) if last else ()))
+        if len(boundaries) > 1:
+            ranges.append(_Range(boundaries, step * (len(boundaries) - 1)))
+        if last:
+            return ranges
+        start = keys[-1]
+
+
 def _round(
     source: Side,
     peer: Side,
-    pending: Sequence[tuple[RangeRequest, int]],
-    level: Level,
-    algorithm: Algorithm,
+    pending: Sequence[_Range],
+    plan: _Plan,
     pool: ThreadPoolExecutor,
-    chunk_rows: int,
 ) -> tuple[list[tuple[SegmentChecksum, SegmentChecksum]], tuple[int, int]]:
     """Checksum every pending range on both sides: the segment pairs that differ, and the
     rows each side holds in the ranges."""
-    groups = _groups(pending, chunk_rows)
+    groups = [
+        [r.boundaries for r in group]
+        for group in _groups(pending, lambda r: (r.rows, len(r.boundaries) - 1), plan.chunk_rows)
+    ]
     # All of the peer's calls are queued first, so they run while our database works.
-    remote = [pool.submit(peer.checksums, group, level, algorithm) for group in groups]
+    how = (plan.level, plan.algorithm, plan.order)
+    remote = [pool.submit(peer.checksums, group, *how) for group in groups]
     differing = []
     ours = theirs_rows = 0
     for group, answer in zip(groups, remote, strict=True):
-        local = source.checksums(group, level, algorithm)
+        local = source.checksums(group, *how)
         for mine_list, theirs_list in zip(local, answer.result(), strict=True):
             for mine, theirs in zip(mine_list, theirs_list, strict=True):
                 ours += mine.count
@@ -157,63 +185,62 @@ def _round(
     return differing, (ours, theirs_rows)
 
 
+def _cut(
+    source: Side,
+    peer: Side,
+    differing: Sequence[tuple[SegmentChecksum, SegmentChecksum]],
+    plan: _Plan,
+    pool: ThreadPoolExecutor,
+) -> tuple[list[_Range], list[tuple[SegmentChecksum, SegmentChecksum]]]:
+    """Each differing segment cut into ``fanout`` parts by the keys of the side that holds more
+    of its rows; the ones that would not cut (rows gone meanwhile) go whole to row compare."""
+    # Per side (ours: True), the requests with the segment each cuts, packed into calls.
+    requests: dict[bool, list[tuple[SplitRequest, int]]] = {True: [], False: []}
+    for index, (mine, theirs) in enumerate(differing):
+        step = math.ceil(max(mine.count, theirs.count) / plan.fanout)
+        request = SplitRequest(low=mine.low, high=mine.high, step=step, limit=plan.fanout)
+        requests[mine.count >= theirs.count].append((request, index))
+    calls = {
+        here: _groups(items, lambda i: (i[0].step * plan.fanout, plan.fanout), plan.chunk_rows)
+        for here, items in requests.items()
+    }
+    answers = [pool.submit(peer.splits, [r for r, _ in call], plan.order) for call in calls[False]]
+    keys: dict[int, list[str]] = {}
+    for call in calls[True]:
+        answered = source.splits([r for r, _ in call], plan.order)
+        for (_, index), found in zip(call, answered, strict=True):
+            keys[index] = found
+    for call, answer in zip(calls[False], answers, strict=True):
+        for (_, index), found in zip(call, answer.result(), strict=True):
+            keys[index] = found
+    pending, whole = [], []
+    for index, (mine, theirs) in enumerate(differing):
+        if not keys[index]:
+            whole.append((mine, theirs))
+            continue
+        rows = max(mine.count, theirs.count)
+        pending.append(_Range((mine.low, *keys[index], mine.high), rows))
+    return pending, whole
+
+
 def _groups(
-    pending: Sequence[tuple[RangeRequest, int]], chunk_rows: int
-) -> list[list[RangeRequest]]:
-    """Ranges packed into calls of at most ``chunk_rows`` expected rows (at least one each)."""
-    groups: list[list[RangeRequest]] = []
-    current: list[RangeRequest] = []
-    rows = 0
-    for request, expected in pending:
-        if current and rows + expected > chunk_rows:
+    items: Sequence[_T], size: Callable[[_T], tuple[int, int]], chunk_rows: int
+) -> list[list[_T]]:
+    """Items packed into calls of at most ``chunk_rows`` expected rows and
+    ``SEGMENTS_PER_CALL`` segments (at least one item each); ``size`` gives both of an item."""
+    groups: list[list[_T]] = []
+    current: list[_T] = []
+    rows = segments = 0
+    for item in items:
+        item_rows, item_segments = size(item)
+        if current and (
+            rows + item_rows > chunk_rows or segments + item_segments > SEGMENTS_PER_CALL
+        ):
             groups.append(current)
-            current, rows = [], 0
-        current.append(request)
-        rows += expected
+            current, rows, segments = [], 0, 0
+        current.append(item)
+        rows += item_rows
+        segments += item_segments
     if current:
         groups.append(current)
     return groups
-
-
-def row_differences(
-    source_rows: Sequence[RowState], peer_rows: Sequence[RowState]
-) -> list[RowDifference]:
-    """Keys whose live rows differ: absent on one side, another version, other values."""
-    ours = {row.pk: row for row in source_rows if row.data is not None}
-    theirs = {row.pk: row for row in peer_rows if row.data is not None}
-    differences = []
-    for pk in sorted(ours.keys() | theirs.keys(), key=_key_order):
-        difference = state_difference(ours.get(pk) or _absent(pk), theirs.get(pk) or _absent(pk))
-        if difference is not None:
-            differences.append(difference)
-    return differences
-
-
-def state_difference(mine: RowState, theirs: RowState) -> RowDifference | None:
-    """How two states of one key differ, or ``None`` when they agree (both gone counts)."""
-    if mine.data is None and theirs.data is None:
-        return None
-    if theirs.data is None:
-        return RowDifference(pk=mine.pk, kind="missing", source=mine, peer=theirs)
-    if mine.data is None:
-        return RowDifference(pk=mine.pk, kind="extra", source=mine, peer=theirs)
-    columns = tuple(
-        sorted(
-            c
-            for c in mine.data.keys() | theirs.data.keys()
-            if mine.data.get(c) != theirs.data.get(c)
-        )
-    )
-    if columns:
-        return RowDifference(pk=mine.pk, kind="content", source=mine, peer=theirs, columns=columns)
-    if mine.version != theirs.version:
-        return RowDifference(pk=mine.pk, kind="version", source=mine, peer=theirs)
-    return None
-
-
-def _absent(pk: str) -> RowState:
-    return RowState(pk=pk, version=0, deleted=False, data=None)
-
-
-def _key_order(pk: str) -> tuple[int, str]:
-    return (int(pk), pk) if pk.lstrip("-").isdigit() else (0, pk)

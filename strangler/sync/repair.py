@@ -22,11 +22,12 @@ from django.utils import timezone
 
 from strangler.sync.apply import apply_changes
 from strangler.sync.changelog import SendTable
-from strangler.sync.checksums import TableShape
 from strangler.sync.config import sync_settings
+from strangler.sync.keys import key_value, version_param
 from strangler.sync.models import RowVersion
 from strangler.sync.ops_client import OpsClient
 from strangler.sync.row_states import row_states
+from strangler.sync.shapes import TableShape
 from strangler.sync.wire import RowChange
 
 __all__ = ["REPAIR_BATCH", "RepairResult", "rows_raise", "rows_repair", "rows_repair_from_peer"]
@@ -90,21 +91,23 @@ def rows_raise(
     """Give each row a version above both sides' here, and the changes that carry it."""
     pks = sorted(peer_versions)
     now = timezone.now()
+    # Keys travel as text of their Python value; the version rows hold the triggers' text.
+    texts = {pk: str(version_param(shape, pk, connection)) for pk in pks}
     with transaction.atomic():
         if connection.vendor == "postgresql":
             # Writers to these rows wait for us, then their trigger bumps past our version.
             list(
                 table.model._base_manager.select_for_update()
-                .filter(pk__in=[int(pk) for pk in pks])
+                .filter(pk__in=[key_value(shape, pk) for pk in pks])
                 .values_list("pk", flat=True)
             )
             list(
                 RowVersion.objects.select_for_update()
-                .filter(table_name=shape.sync_name, row_pk__in=pks)
+                .filter(table_name=shape.sync_name, row_pk__in=list(texts.values()))
                 .values_list("pk", flat=True)
             )
         states = {s.pk: s for s in row_states(shape, pks)}
-        data = _wire_data(table, [pk for pk in pks if states[pk].data is not None])
+        data = _wire_data(shape, table, [pk for pk in pks if states[pk].data is not None])
         changes = []
         rows = []
         for pk in pks:
@@ -114,7 +117,7 @@ def rows_raise(
             rows.append(
                 RowVersion(
                     table_name=shape.sync_name,
-                    row_pk=pk,
+                    row_pk=texts[pk],
                     version=version,
                     deleted=deleted,
                     updated_at=now,
@@ -138,12 +141,12 @@ def rows_raise(
     return changes
 
 
-def _wire_data(table: SendTable, pks: Sequence[str]) -> dict[str, dict[str, Any]]:
+def _wire_data(
+    shape: TableShape, table: SendTable, pks: Sequence[str]
+) -> dict[str, dict[str, Any]]:
     """Rows' values keyed by sent column, primary key included, as the relay sends them."""
-    shape_pk = table.model._meta.pk
-    assert shape_pk is not None
-    pk_attname = shape_pk.attname
-    rows = table.model._base_manager.filter(pk__in=[int(pk) for pk in pks]).values(
+    pk_attname = shape.pk_attname
+    rows = table.model._base_manager.filter(pk__in=[key_value(shape, pk) for pk in pks]).values(
         pk_attname, *table.attnames
     )
     return {

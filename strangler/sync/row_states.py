@@ -12,8 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, models
+from django.db.models import F
+from django.db.models.functions import Collate
 
-from strangler.sync.checksums import SYNC_ROW_TABLE, TableShape
+from strangler.sync.keys import KeyOrder, binary_collation, key_value, version_param, wire_sort_key
+from strangler.sync.shapes import TableShape
+from strangler.sync.version_index import SYNC_ROW_TABLE
 from strangler.sync.wire import SyncJSONEncoder
 
 __all__ = ["RowState", "encode_value", "row_states", "rows_in_range"]
@@ -40,25 +44,36 @@ def encode_value(value: Any) -> Any:
 
 
 def rows_in_range(
-    shape: TableShape, *, low: int, high: int, using: str = "default"
+    shape: TableShape,
+    *,
+    low: str | None,
+    high: str | None,
+    order: KeyOrder = "native",
+    using: str = "default",
 ) -> list[RowState]:
-    """Every live row of ``[low, high)`` with its version and wire values, by key."""
-    queryset = (
-        shape.model._base_manager.using(using)
-        .filter(**{f"{shape.pk_attname}__gte": low, f"{shape.pk_attname}__lt": high})
-        .order_by(shape.pk_attname)
-    )
-    return _states(shape, queryset, using=using, wanted=None)
+    """Every live row of ``[low, high)`` (``None``: that end open) with its version and wire
+    values, by key, the key compared in ``order`` (``keys``)."""
+    queryset = shape.model._base_manager.using(using).all()
+    key = shape.pk_attname
+    if shape.key == "text" and order == "binary":
+        collation = binary_collation(connections[using])
+        queryset = queryset.alias(_strangler_key=Collate(F(key), collation))
+        key = "_strangler_key"
+    if low is not None:
+        queryset = queryset.filter(**{f"{key}__gte": key_value(shape, low)})
+    if high is not None:
+        queryset = queryset.filter(**{f"{key}__lt": key_value(shape, high)})
+    return _states(shape, queryset.order_by(key), using=using, wanted=None)
 
 
 def row_states(shape: TableShape, pks: Iterable[str], *, using: str = "default") -> list[RowState]:
     """The state of each of ``pks``: live, a tombstone, or absent (version 0, no data)."""
-    wanted = sorted(set(pks), key=_key_order)
+    wanted = sorted(set(pks), key=wire_sort_key)
     states: list[RowState] = []
     for start in range(0, len(wanted), _KEYS_PER_QUERY):
         chunk = wanted[start : start + _KEYS_PER_QUERY]
         queryset = shape.model._base_manager.using(using).filter(
-            **{f"{shape.pk_attname}__in": [int(pk) for pk in chunk]}
+            **{f"{shape.pk_attname}__in": [key_value(shape, pk) for pk in chunk]}
         )
         states.extend(_states(shape, queryset, using=using, wanted=chunk))
     return states
@@ -89,25 +104,21 @@ def _states(
 
 
 def _versions(shape: TableShape, pks: Sequence[str], *, using: str) -> dict[str, tuple[int, bool]]:
+    """Version and tombstone of each wire key, read by the text the capture triggers write."""
+    connection = connections[using]
     found: dict[str, tuple[int, bool]] = {}
-    table = _quote(using, SYNC_ROW_TABLE)
+    table = connection.ops.quote_name(SYNC_ROW_TABLE)
     for start in range(0, len(pks), _KEYS_PER_QUERY):
-        chunk = list(pks[start : start + _KEYS_PER_QUERY])
-        marks = ", ".join(["%s"] * len(chunk))
-        with connections[using].cursor() as cursor:
+        # The triggers' text of each key (a UUID: hyphens on PostgreSQL, none on SQLite).
+        chunk = pks[start : start + _KEYS_PER_QUERY]
+        texts = {str(version_param(shape, pk, connection)): pk for pk in chunk}
+        marks = ", ".join(["%s"] * len(texts))
+        with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT pk, version, deleted FROM {table} "  # noqa: S608 - names are quoted
                 f"WHERE table_name = %s AND pk IN ({marks})",
-                [shape.sync_name, *(str(pk) for pk in chunk)],
+                [shape.sync_name, *texts],
             )
-            for pk, version, deleted in cursor.fetchall():
-                found[str(pk)] = (int(version), bool(deleted))
+            for text, version, deleted in cursor.fetchall():
+                found[texts[str(text)]] = (int(version), bool(deleted))
     return found
-
-
-def _key_order(pk: str) -> tuple[int, str]:
-    return (int(pk), pk) if pk.lstrip("-").isdigit() else (0, pk)
-
-
-def _quote(using: str, name: str) -> str:
-    return connections[using].ops.quote_name(name)

@@ -1,7 +1,8 @@
 """The two sides reconcile compares: this node's database, and a peer over HTTP.
 
-Both answer the same three questions about one synced table (checksums of key ranges, rows
-of a range, named rows), so the comparison in ``reconcile`` is written once against ``Side``.
+Both answer the same questions about one synced table (its bounds, boundary keys of ranges,
+checksums of ranges, rows of a range, named rows), so the comparison in ``range_search`` is
+written once against ``Side``.
 """
 
 from __future__ import annotations
@@ -13,18 +14,22 @@ from django.db import connection
 
 from strangler.sync.changelog import SendTable
 from strangler.sync.checksums import (
-    Algorithm,
+    Boundaries,
     KeyBounds,
+    Level,
     SegmentChecksum,
-    TableShape,
     key_bounds,
     segment_checksums,
 )
 from strangler.sync.config import sync_settings
 from strangler.sync.errors import CaptureMissing, SyncError
-from strangler.sync.ops_client import Level, OpsClient, RangeRequest
+from strangler.sync.key_splits import SplitRequest, key_splits
+from strangler.sync.keys import KeyOrder
+from strangler.sync.ops_client import OpsClient
+from strangler.sync.row_hash import Algorithm
 from strangler.sync.row_states import RowState, row_states, rows_in_range
 from strangler.sync.schema import send_tables
+from strangler.sync.shapes import TableShape
 from strangler.sync.triggers import capture_installed
 
 __all__ = ["LocalSide", "RemoteSide", "Side", "outbound_tables", "source_shape"]
@@ -74,11 +79,13 @@ def outbound_tables(
 class Side(Protocol):
     def bounds(self) -> KeyBounds: ...
 
+    def splits(self, requests: Sequence[SplitRequest], order: KeyOrder) -> list[list[str]]: ...
+
     def checksums(
-        self, ranges: Sequence[RangeRequest], level: Level, algorithm: Algorithm
+        self, ranges: Sequence[Boundaries], level: Level, algorithm: Algorithm, order: KeyOrder
     ) -> list[list[SegmentChecksum]]: ...
 
-    def rows(self, low: int, high: int) -> list[RowState]: ...
+    def rows(self, low: str | None, high: str | None, order: KeyOrder) -> list[RowState]: ...
 
     def states(self, pks: Sequence[str]) -> list[RowState]: ...
 
@@ -101,23 +108,21 @@ class LocalSide:
     def bounds(self) -> KeyBounds:
         return key_bounds(self.shape)
 
+    def splits(self, requests: Sequence[SplitRequest], order: KeyOrder) -> list[list[str]]:
+        return [key_splits(self.shape, request, order=order) for request in requests]
+
     def checksums(
-        self, ranges: Sequence[RangeRequest], level: Level, algorithm: Algorithm
+        self, ranges: Sequence[Boundaries], level: Level, algorithm: Algorithm, order: KeyOrder
     ) -> list[list[SegmentChecksum]]:
         return [
             segment_checksums(
-                self.shape,
-                low=r.low,
-                high=r.high,
-                segments=r.segments,
-                level=level,
-                algorithm=algorithm,
+                self.shape, boundaries=b, level=level, algorithm=algorithm, order=order
             )
-            for r in ranges
+            for b in ranges
         ]
 
-    def rows(self, low: int, high: int) -> list[RowState]:
-        return rows_in_range(self.shape, low=low, high=high)
+    def rows(self, low: str | None, high: str | None, order: KeyOrder) -> list[RowState]:
+        return rows_in_range(self.shape, low=low, high=high, order=order)
 
     def states(self, pks: Sequence[str]) -> list[RowState]:
         return row_states(self.shape, pks)
@@ -137,8 +142,17 @@ class RemoteSide:
     def bounds(self) -> KeyBounds:
         return self.client.bounds(source=self.source, table=self.table, columns=self.columns)
 
+    def splits(self, requests: Sequence[SplitRequest], order: KeyOrder) -> list[list[str]]:
+        return self.client.splits(
+            source=self.source,
+            table=self.table,
+            columns=self.columns,
+            requests=requests,
+            order=order,
+        )
+
     def checksums(
-        self, ranges: Sequence[RangeRequest], level: Level, algorithm: Algorithm
+        self, ranges: Sequence[Boundaries], level: Level, algorithm: Algorithm, order: KeyOrder
     ) -> list[list[SegmentChecksum]]:
         return self.client.checksums(
             source=self.source,
@@ -147,11 +161,16 @@ class RemoteSide:
             level=level,
             ranges=ranges,
             algorithm=algorithm,
+            order=order,
         )
 
-    def rows(self, low: int, high: int) -> list[RowState]:
+    def rows(self, low: str | None, high: str | None, order: KeyOrder) -> list[RowState]:
         return self.client.rows(
-            source=self.source, table=self.table, columns=self.columns, low=low, high=high
+            source=self.source,
+            table=self.table,
+            columns=self.columns,
+            span=(low, high),
+            order=order,
         )
 
     def states(self, pks: Sequence[str]) -> list[RowState]:

@@ -18,5 +18,6 @@ urlpatterns = [
     path("rows", views_ops.rows_view, name="rows"),
     path("checksum", views_ops.checksum_view, name="checksum"),
     path("columns", views_ops.columns_view, name="columns"),
+    path("splits", views_ops.splits_view, name="splits"),
     path("metrics", views_ops.metrics_view, name="metrics"),
 ]

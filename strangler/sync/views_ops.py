@@ -4,6 +4,7 @@
 - ``POST rows/resend``: this node's copy of named rows, versions raised above the caller's,
   for the caller to apply (reconcile's repair preferring this node's copy).
 - ``POST checksum``: bounds of the table and checksums of the requested key ranges.
+- ``POST splits``: boundary keys cutting key ranges into parts of equal rows.
 - ``POST rows``: rows of a key range, or named rows, with versions and wire values.
 - ``POST columns``: whether batches with these tables and columns would be applied here, or
   refused as schema drift (409), asked by ``sync_resume`` before it resumes a stream.
@@ -26,20 +27,17 @@ from django.views.decorators.http import require_GET, require_POST
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from strangler.sync.apply import apply_changes
-from strangler.sync.checksums import (
-    TableShape,
-    UnsupportedKey,
-    algorithms,
-    key_bounds,
-    segment_checksums,
-)
+from strangler.sync.checksums import algorithms, key_bounds, segment_checksums
 from strangler.sync.config import sync_settings
 from strangler.sync.errors import BadRequest, NotSent, SyncError, Unauthenticated
+from strangler.sync.key_splits import SplitRequest, key_splits
+from strangler.sync.keys import KeyOrder, key_value
 from strangler.sync.metrics import registry
 from strangler.sync.ops_client import bounds_to_json, checksum_to_json, state_to_json
 from strangler.sync.repair import rows_raise
 from strangler.sync.row_states import row_states, rows_in_range
 from strangler.sync.schema import inbound_target, inbound_targets, send_tables
+from strangler.sync.shapes import TableShape
 from strangler.sync.sides import source_shape
 from strangler.sync.signing import SIGNATURE_HEADER
 from strangler.sync.views import authenticate, request_json, sync_endpoint
@@ -52,6 +50,7 @@ __all__ = [
     "rows_apply_view",
     "rows_resend_view",
     "rows_view",
+    "splits_view",
 ]
 
 # One request's work stays well inside the caller's 10 s read timeout: reconcile asks for
@@ -82,16 +81,19 @@ def rows_apply_view(request: HttpRequest) -> dict[str, Any]:
 def rows_resend_view(request: HttpRequest) -> dict[str, Any]:
     body = request_json(request)
     source = source_parse(body)
-    model = _shape(body).model
+    shape = _shape(body)
+    model = shape.model
     versions = body.get("versions")
     if not (
         isinstance(versions, dict)
-        and all(isinstance(pk, str) and pk.lstrip("-").isdigit() for pk in versions)
+        and all(isinstance(pk, str) for pk in versions)
         and all(_is_int(v) for v in versions.values())
     ):
-        raise BadRequest("'versions' must map integer keys written as text to versions.")
+        raise BadRequest("'versions' must map keys written as text to versions.")
     if len(versions) > MAX_ROWS:
         raise BadRequest(f"Ask for at most {MAX_ROWS} rows a call.")
+    for pk in versions:
+        key_value(shape, pk)  # BadRequest when it is not a key of this table
     # Our copy goes back the way our own stream to the caller would carry it.
     table = next((t for t in send_tables(source) if t.model is model), None)
     if table is None:
@@ -120,10 +122,13 @@ def checksum_view(request: HttpRequest) -> dict[str, Any]:
             code="unsupported_algorithm",
         )
     ranges = body.get("ranges")
-    if not isinstance(ranges, list) or not all(_is_range(item) for item in ranges):
-        raise BadRequest("'ranges' must be a list of [low, high, segments] integers.")
-    if sum(item[2] for item in ranges) > MAX_SEGMENTS:
+    if not isinstance(ranges, list) or not all(_is_boundaries(item) for item in ranges):
+        raise BadRequest(
+            "'ranges' must be a list of boundary lists: keys as text, the ends may be null."
+        )
+    if sum(len(item) - 1 for item in ranges) > MAX_SEGMENTS:
         raise BadRequest(f"Ask for at most {MAX_SEGMENTS} segments a call.")
+    order = _order(body)
     return {
         # Asked for alone (no ranges) once per reconcile: count(*) is a scan of its own.
         "bounds": None if ranges else bounds_to_json(key_bounds(shape)),
@@ -131,12 +136,44 @@ def checksum_view(request: HttpRequest) -> dict[str, Any]:
             [
                 checksum_to_json(item)
                 for item in segment_checksums(
-                    shape, low=low, high=high, segments=segments, level=level, algorithm=algorithm
+                    shape, boundaries=item, level=level, algorithm=algorithm, order=order
                 )
             ]
-            for low, high, segments in ranges
+            for item in ranges
         ],
     }
+
+
+@require_POST
+@sync_endpoint
+def splits_view(request: HttpRequest) -> dict[str, Any]:
+    body = request_json(request)
+    shape = _shape(body)
+    order = _order(body)
+    ranges = body.get("ranges")
+    if not (
+        isinstance(ranges, list)
+        and all(
+            isinstance(item, list)
+            and len(item) == 4
+            and _is_boundaries(item[:2])
+            and _is_int(item[2])
+            and item[2] >= 1
+            and (item[3] is None or (_is_int(item[3]) and 1 <= item[3] <= MAX_SEGMENTS))
+            for item in ranges
+        )
+    ):
+        raise BadRequest(
+            "'ranges' must be a list of [low, high, step, limit]: keys as text or null, "
+            f"limit at most {MAX_SEGMENTS} or null."
+        )
+    splits = [
+        key_splits(shape, SplitRequest(low, high, step, limit or MAX_SEGMENTS + 1), order=order)
+        for low, high, step, limit in ranges
+    ]
+    if sum(len(keys) for keys in splits) > MAX_SEGMENTS:
+        raise BadRequest(f"The ranges split into more than {MAX_SEGMENTS} parts; ask for less.")
+    return {"splits": splits}
 
 
 @require_POST
@@ -150,14 +187,12 @@ def rows_view(request: HttpRequest) -> dict[str, Any]:
             raise BadRequest("'pks' must be a list of primary keys as text.")
         if len(pks) > MAX_ROWS:
             raise BadRequest(f"Ask for at most {MAX_ROWS} rows a call.")
-        if not all(pk.lstrip("-").isdigit() for pk in pks):
-            raise BadRequest("'pks' must be integer keys written as text.")
         states = row_states(shape, pks)
     else:
         span = body.get("range")
-        if not (isinstance(span, list) and len(span) == 2 and all(_is_int(v) for v in span)):
-            raise BadRequest("Send 'range': [low, high] or 'pks': [...].")
-        states = rows_in_range(shape, low=span[0], high=span[1])
+        if not (isinstance(span, list) and len(span) == 2 and _is_boundaries(span)):
+            raise BadRequest("Send 'range': [low, high] (keys as text or null) or 'pks': [...].")
+        states = rows_in_range(shape, low=span[0], high=span[1], order=_order(body))
         if len(states) > MAX_ROWS:
             raise BadRequest(f"The range holds more than {MAX_ROWS} rows; ask for less.")
     return {"rows": [state_to_json(state) for state in states]}
@@ -216,25 +251,30 @@ def _shape(body: Any) -> TableShape:
     if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
         raise BadRequest("'columns' must list the sender's column names.")
     target = inbound_target(source, table, columns)  # SchemaDrift (409) when they do not fit
-    try:
-        return TableShape.for_model(
-            target.model,
-            sync_name=target.table,
-            wire_to_attname={column: field.attname for column, field in target.fields.items()},
-        )
-    except UnsupportedKey as exc:
-        raise BadRequest(str(exc), code="unsupported_key") from None
+    # UnsupportedKey (400) when reconcile cannot order its key.
+    return TableShape.for_model(
+        target.model,
+        sync_name=target.table,
+        wire_to_attname={column: field.attname for column, field in target.fields.items()},
+    )
+
+
+def _order(body: dict[str, Any]) -> KeyOrder:
+    order = body.get("order", "native")
+    if order not in ("native", "binary"):
+        raise BadRequest("'order' must be 'native' or 'binary'.")
+    return "binary" if order == "binary" else "native"
 
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _is_range(item: Any) -> bool:
+def _is_boundaries(item: Any) -> bool:
+    """Two or more keys as text, the first and the last of which may be null (open)."""
     return (
         isinstance(item, list)
-        and len(item) == 3
-        and all(_is_int(v) for v in item)
-        and item[0] <= item[1]
-        and 1 <= item[2] <= MAX_SEGMENTS
+        and len(item) >= 2
+        and all(isinstance(key, str) for key in item[1:-1])
+        and all(key is None or isinstance(key, str) for key in (item[0], item[-1]))
     )

@@ -1,9 +1,9 @@
 """One settings module, two nodes: ``SYNC_NODE`` (alpha | beta) picks which one this process is.
 
 Each node has its own database (``DATABASE_URL``: a SQLite file by default, PostgreSQL in CI)
-and its own peer URL (``SYNC_PEER_URL``). Alpha sends widgets and parts to beta; beta's stream
-back to alpha is registered but disabled unless ``SYNC_OUTBOUND_ENABLED=1``, so the tests can
-run one direction, or both at once.
+and its own peer URL (``SYNC_PEER_URL``). Alpha sends widgets, parts, vouchers, labels and
+shipments to beta; beta's stream back to alpha is registered but disabled unless
+``SYNC_OUTBOUND_ENABLED=1``, so the tests can run one direction, or both at once.
 """
 
 from __future__ import annotations
@@ -69,6 +69,12 @@ _WIDGET_COLUMNS = env.list(
     "SYNC_WIDGET_FIELDS", default=["id", "sku", "name", "price", "updated_at"]
 )
 _PART_COLUMNS = ["id", "widget_id", "name", "quantity"]
+# Tables keyed by a UUID, by text and by a big integer, each the same way both ways.
+_KEYED = {
+    "widgets.Voucher": ["id", "name", "amount"],
+    "widgets.Label": ["code", "name", "position"],
+    "widgets.Shipment": ["id", "name", "amount"],
+}
 _OUTBOUND_ENABLED = env.bool("SYNC_OUTBOUND_ENABLED", default=NODE == "alpha")
 STRANGLER_SYNC = {
     "node": NODE,
@@ -80,10 +86,14 @@ STRANGLER_SYNC = {
          "enabled": _OUTBOUND_ENABLED},
         {"model": "widgets.Part", "to": PEER, "fields": _PART_COLUMNS, "exclude": [],
          "enabled": _OUTBOUND_ENABLED},
+        *({"model": model, "to": PEER, "fields": fields, "exclude": [],
+           "enabled": _OUTBOUND_ENABLED} for model, fields in _KEYED.items()),
     ],
     "inbound": [
         {"from": PEER, "table": "widgets_widget", "model": "widgets.Widget"},
         {"from": PEER, "table": "widgets_part", "model": "widgets.Part"},
+        *({"from": PEER, "table": f"widgets_{model.split('.')[1].lower()}", "model": model}
+          for model in _KEYED),
     ],
 }  # fmt: skip
 

@@ -33,7 +33,13 @@ SYNC_TABLES = (
     "strangler_sync_applying",
     "strangler_sync_worker",
 )
-DATA_TABLES = ("widgets_part", "widgets_widget")
+DATA_TABLES = (
+    "widgets_part",
+    "widgets_widget",
+    "widgets_voucher",
+    "widgets_label",
+    "widgets_shipment",
+)
 
 
 def is_postgres() -> bool:

@@ -7,18 +7,21 @@ can move there once the operations endpoints and tables are part of the app).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.db import connection, transaction
 
-from strangler.sync.checksums import TableShape
+from strangler.sync.backfill import backfill_table
+from strangler.sync.changelog import SendTable, send_table
+from strangler.sync.config import sync_settings
 from strangler.sync.marking import applying
 from strangler.sync.models import RowVersion
 from strangler.sync.relay import relay_stream
 from strangler.sync.runs import BackfillProgress, ReconcileRun
+from strangler.sync.shapes import TableShape
 from tests.monolith.processes import PYTHON, free_port, running, url_answers, wait_until
 from tests.strangler.sync.conftest import Node, NodeDB, node_env
 from tests.sync_project.widgets.models import Widget
@@ -28,6 +31,7 @@ __all__ = [
     "alpha_widgets",
     "applied_widget",
     "beta_versions",
+    "in_step",
     "ops_beta",
     "ops_beta_server",
     "relay_until",
@@ -35,6 +39,8 @@ __all__ = [
     "seed_widgets",
     "version_set",
     "widget_shape",
+    "widgets_table",
+    "without_capture_on",
 ]
 
 OPS_SETTINGS = "tests.strangler.sync.ops_settings"
@@ -83,6 +89,20 @@ def ops_beta(ops_beta_server: Node, alpha_to: Any) -> Node:
     ops_beta_server.db.clean()
     alpha_to(ops_beta_server.url)
     return ops_beta_server
+
+
+def widgets_table() -> SendTable:
+    [entry] = [e for e in sync_settings().outbound_to("beta") if e.model == "widgets.Widget"]
+    return send_table(entry)
+
+
+@pytest.fixture
+def in_step(ops_beta: Node) -> Node:
+    """3,000 widgets on both nodes, copied by a backfill."""
+    seed_widgets(3000)
+    backfill_table(widgets_table(), peer="beta")
+    assert ops_beta.db.widgets() == alpha_widgets()
+    return ops_beta
 
 
 def seed_widgets(count: int, *, start: int = 1, name: str = "gear") -> None:
@@ -151,3 +171,19 @@ def version_set(pk: int, version: int, *, deleted: bool = False) -> None:
         row_pk=str(pk),
         defaults={"version": version, "deleted": deleted, "updated_at": WHEN},
     )
+
+
+def without_capture_on(beta: Node, sql: str, params: Sequence[Any] = ()) -> None:
+    """A write on beta that its capture does not see (as a write bypassing it would)."""
+    if beta.db.sqlite_path is None:
+        beta.db.execute("SET strangler.applying = 'on'")
+        try:
+            beta.db.execute(sql, params)
+        finally:
+            beta.db.execute("SET strangler.applying = 'off'")
+        return
+    beta.db.execute("INSERT INTO strangler_sync_applying (id) VALUES (1)")
+    try:
+        beta.db.execute(sql, params)
+    finally:
+        beta.db.execute("DELETE FROM strangler_sync_applying")

@@ -7,14 +7,15 @@ from django.db import connection, transaction
 from django.test import Client
 
 from strangler.sync.checksums import (
-    _versions_sql,
+    _How,
+    _versions_query,
     algorithms,
     key_bounds,
-    row_hash,
     segment_checksums,
 )
 from strangler.sync.marking import applying
 from strangler.sync.models import RowVersion
+from strangler.sync.row_hash import row_hash
 from tests.strangler.sync.factories import WIDGET_COLUMNS, signed_post
 from tests.strangler.sync.ops_fixtures import (
     WHEN,
@@ -39,7 +40,7 @@ def test_the_keys_checksum_sums_the_hash_of_each_key_and_of_each_written_version
     version_set(1, 0)  # as a backfilled row: version 0 counts as never written
     version_set(2, 7)
 
-    [segment] = segment_checksums(widget_shape(), low=1, high=3, segments=1, level="keys")
+    [segment] = segment_checksums(widget_shape(), boundaries=["1", "3"], level="keys")
 
     assert segment.count == 2
     assert segment.keys == row_hash("1") + row_hash("2") + row_hash(f"2{US}7")
@@ -48,10 +49,10 @@ def test_the_keys_checksum_sums_the_hash_of_each_key_and_of_each_written_version
 
 def test_a_version_row_of_version_0_counts_the_same_as_none() -> None:
     applied_widget(1)
-    without = segment_checksums(widget_shape(), low=1, high=2, segments=1, level="rows")
+    without = segment_checksums(widget_shape(), boundaries=["1", "2"], level="rows")
     version_set(1, 0)
 
-    with_zero = segment_checksums(widget_shape(), low=1, high=2, segments=1, level="rows")
+    with_zero = segment_checksums(widget_shape(), boundaries=["1", "2"], level="rows")
 
     assert with_zero == without
 
@@ -59,7 +60,7 @@ def test_a_version_row_of_version_0_counts_the_same_as_none() -> None:
 def test_a_live_version_without_its_row_still_counts() -> None:
     version_set(5, 2)  # deleted behind capture's back: the version row says it is there
 
-    [segment] = segment_checksums(widget_shape(), low=1, high=10, segments=1, level="keys")
+    [segment] = segment_checksums(widget_shape(), boundaries=["1", "10"], level="keys")
 
     assert (segment.count, segment.keys) == (0, row_hash(f"5{US}2"))
 
@@ -75,7 +76,7 @@ def test_versions_outside_the_range_and_of_other_tables_are_not_counted() -> Non
         table_name="widgets_other", row_pk="a1b2", version=9, deleted=False, updated_at=WHEN
     )
 
-    [segment] = segment_checksums(widget_shape(), low=1, high=10, segments=1, level="keys")
+    [segment] = segment_checksums(widget_shape(), boundaries=["1", "10"], level="keys")
 
     assert segment.keys == row_hash("3") + row_hash(f"3{US}4")
 
@@ -83,7 +84,7 @@ def test_versions_outside_the_range_and_of_other_tables_are_not_counted() -> Non
 def test_the_rows_checksum_renders_columns_as_they_travel_in_wire_name_order() -> None:
     applied_widget(1, name="gear", price="9.5")
 
-    [segment] = segment_checksums(widget_shape(), low=1, high=2, segments=1, level="rows")
+    [segment] = segment_checksums(widget_shape(), boundaries=["1", "2"], level="rows")
 
     # name, price (at the field's places), sku, updated_at (UTC, microseconds): sorted by name.
     text = US.join(["1", "gear", "9.50", "W-1", "2024-05-17T09:30:15.123456"])
@@ -93,7 +94,7 @@ def test_the_rows_checksum_renders_columns_as_they_travel_in_wire_name_order() -
 def test_a_time_without_microseconds_is_rendered_with_six_zeros() -> None:
     applied_widget(1, when=WHEN.replace(microsecond=0))
 
-    [segment] = segment_checksums(widget_shape(), low=1, high=2, segments=1, level="rows")
+    [segment] = segment_checksums(widget_shape(), boundaries=["1", "2"], level="rows")
 
     text = US.join(["1", "gear", "9.99", "W-1", "2024-05-17T09:30:15.000000"])
     assert segment.rows == row_hash(text)
@@ -103,21 +104,23 @@ def test_segments_cover_the_range_and_empty_ones_count_zero() -> None:
     for pk in (1, 2, 9):
         applied_widget(pk)
 
-    segments = segment_checksums(widget_shape(), low=1, high=11, segments=5, level="keys")
+    segments = segment_checksums(
+        widget_shape(), boundaries=["1", "3", "5", "7", "9", "11"], level="keys"
+    )
 
     assert [(s.low, s.high, s.count) for s in segments] == [
-        (1, 3, 2), (3, 5, 0), (5, 7, 0), (7, 9, 0), (9, 11, 1)
+        ("1", "3", 2), ("3", "5", 0), ("5", "7", 0), ("7", "9", 0), ("9", "11", 1)
     ]  # fmt: skip
     assert segments[1].keys == 0
 
 
 def test_a_changed_column_changes_the_rows_checksum_but_not_the_keys_checksum() -> None:
     applied_widget(1)
-    before = segment_checksums(widget_shape(), low=1, high=2, segments=1, level="rows")[0]
+    before = segment_checksums(widget_shape(), boundaries=["1", "2"], level="rows")[0]
     with transaction.atomic(), applying():
         Widget.objects.filter(pk=1).update(name="changed")
 
-    after = segment_checksums(widget_shape(), low=1, high=2, segments=1, level="rows")[0]
+    after = segment_checksums(widget_shape(), boundaries=["1", "2"], level="rows")[0]
 
     assert after.keys == before.keys
     assert after.rows != before.rows
@@ -127,7 +130,7 @@ def test_a_tombstone_is_not_a_row_of_the_table() -> None:
     applied_widget(1)
     version_set(2, 3, deleted=True)
 
-    [segment] = segment_checksums(widget_shape(), low=1, high=3, segments=1, level="keys")
+    [segment] = segment_checksums(widget_shape(), boundaries=["1", "3"], level="keys")
 
     assert segment.count == 1
     assert segment.keys == row_hash("1")
@@ -136,7 +139,7 @@ def test_a_tombstone_is_not_a_row_of_the_table() -> None:
 def test_key_bounds_of_an_empty_table_are_none() -> None:
     bounds = key_bounds(widget_shape())
 
-    assert (bounds.low, bounds.high, bounds.count) == (None, None, 0)
+    assert (bounds.count, bounds.order) == (0, "int")
 
 
 @pytest.mark.postgres
@@ -163,22 +166,22 @@ def test_the_checksum_endpoint_answers_bounds_alone_then_segments(client: Client
 
     bounds = signed_post(client, "/internal/sync/checksum", {**ask, "ranges": []}, secret=secret)
     segments = signed_post(
-        client, "/internal/sync/checksum", {**ask, "ranges": [[3, 5, 2]]}, secret=secret
+        client, "/internal/sync/checksum", {**ask, "ranges": [["3", "4", "5"]]}, secret=secret
     )
 
     offered = ["pg", "md5"] if connection.vendor == "postgresql" else ["md5"]
     assert bounds.json() == {
-        "bounds": {"low": 3, "high": 4, "count": 2, "algorithms": offered}, "ranges": []
+        "bounds": {"count": 2, "algorithms": offered, "order": "int"}, "ranges": []
     }  # fmt: skip
     assert segments.json()["ranges"] == [
-        [[3, 4, 1, row_hash("3"), None], [4, 5, 1, row_hash("4"), None]]
+        [["3", "4", 1, row_hash("3"), None], ["4", "5", 1, row_hash("4"), None]]
     ]
 
 
 @pytest.mark.urls("tests.strangler.sync.ops_urls")
 def test_the_checksum_endpoint_refuses_a_hash_this_database_lacks(client: Client, settings) -> None:
     ask = {"source": "beta", "table": "widgets_widget", "columns": list(WIDGET_COLUMNS),
-           "level": "keys", "ranges": [[1, 2, 1]], "algorithm": "sha1"}  # fmt: skip
+           "level": "keys", "ranges": [["1", "2"]], "algorithm": "sha1"}  # fmt: skip
 
     response = signed_post(
         client, "/internal/sync/checksum", ask, secret=settings.STRANGLER_SYNC["secret"]
@@ -192,7 +195,7 @@ def test_the_checksum_endpoint_refuses_a_hash_this_database_lacks(client: Client
 def test_the_rows_endpoint_refuses_a_table_the_node_does_not_accept(
     client: Client, settings
 ) -> None:
-    ask = {"source": "beta", "table": "widgets_gadget", "columns": ["id"], "range": [1, 2]}
+    ask = {"source": "beta", "table": "widgets_gadget", "columns": ["id"], "range": ["1", "2"]}
 
     response = signed_post(
         client, "/internal/sync/rows", ask, secret=settings.STRANGLER_SYNC["secret"]
@@ -216,7 +219,7 @@ def test_postgresqls_own_hashes_sum_keys_versions_and_row_texts() -> None:
         key, version, row = cursor.fetchone()
 
     [segment] = segment_checksums(
-        widget_shape(), low=1, high=2, segments=1, level="rows", algorithm="pg"
+        widget_shape(), boundaries=["1", "2"], level="rows", algorithm="pg"
     )
 
     assert (segment.keys, segment.rows) == (key + version, row + version)
@@ -225,8 +228,8 @@ def test_postgresqls_own_hashes_sum_keys_versions_and_row_texts() -> None:
 def test_the_versions_are_read_through_the_integer_key_index_with_every_hash() -> None:
     plans = {}
     for algorithm in algorithms():  # md5 on every engine, PostgreSQL's own there too
-        sql = _versions_sql(connection, algorithm=algorithm)
-        params = [1, 10, "widgets_widget", 1, 100]
+        how = _How(widget_shape(), ["1", "10", "100"], "keys", algorithm, "native", connection)
+        sql, params = _versions_query(how)
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute("SET LOCAL enable_seqscan = off")
@@ -249,4 +252,4 @@ def test_bounds_of_a_table_emptied_since_its_statistics_count_no_rows() -> None:
 
     bounds = key_bounds(widget_shape())
 
-    assert (bounds.low, bounds.high, bounds.count) == (None, None, 0)
+    assert (bounds.count, bounds.order) == (0, "int")

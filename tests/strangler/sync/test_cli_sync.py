@@ -168,6 +168,24 @@ def test_backfill_of_a_model_that_is_not_registered_exits_1(capfd: Any, as_alpha
 
 
 @pytest.mark.django_db(transaction=True)
+def test_reconcile_that_cannot_reach_the_peer_answers_json_and_exits_2(
+    capfd: Any, as_alpha: Any
+) -> None:
+    as_alpha(f"http://127.0.0.1:{free_port()}")
+
+    status, out, err = strangler(
+        capfd, "sync", "reconcile", "widgets.Voucher", "--settings", SETTINGS, "--json"
+    )
+
+    assert status == 2
+    document = json.loads(out)
+    assert document["reports"] == []
+    [error] = document["errors"]
+    assert (error["table"], error["code"]) == ("widgets_voucher", "receiver_unreachable")
+    assert "widgets_voucher: " in err
+
+
+@pytest.mark.django_db(transaction=True)
 def test_reconcile_refuses_to_prefer_a_node_that_is_neither_side(capfd: Any, as_alpha: Any) -> None:
     status, _, err = strangler(
         capfd, "sync", "reconcile", "widgets.Widget", "--settings", SETTINGS, "--repair",

@@ -12,6 +12,8 @@ from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection, models
 from django.db.migrations.state import ProjectState
 
+from strangler.sync import shapes
+from strangler.sync.errors import UnsupportedKey
 from strangler.sync.models import Change
 from strangler.sync.operations import CaptureTable
 from strangler.sync.triggers import capture_installed
@@ -88,6 +90,39 @@ def test_sync_check_passes_a_captured_fully_registered_node() -> None:
     call_command("sync_check", stdout=out)
 
     assert "ok  widgets_widget -> beta" in out.getvalue()
+
+
+def test_sync_check_says_what_the_sync_does_with_each_tables_key() -> None:
+    out = StringIO()
+
+    call_command("sync_check", stdout=out)
+
+    lines = out.getvalue()
+    assert "ok  widgets_widget -> beta: key id (integer): backfill, live sync, reconcile" in lines
+    assert "ok  widgets_voucher -> beta: key id (UUID): backfill, live sync, reconcile" in lines
+    assert "ok  widgets_shipment -> beta: key id (integer): backfill" in lines
+    assert "ok  widgets_label -> beta: key code (text, " in lines
+
+
+def test_sync_check_names_a_key_reconcile_cannot_compare(monkeypatch: Any) -> None:
+    original = shapes.key_kind
+
+    def as_if_labels_key_were_a_date(field: Any, *, label: str) -> Any:
+        if label == "widgets.Label":
+            raise UnsupportedKey(f"{label}: reconcile compares integer, UUID and text primary keys")
+        return original(field, label=label)
+
+    monkeypatch.setattr(shapes, "key_kind", as_if_labels_key_were_a_date)
+    err = StringIO()
+
+    with pytest.raises(CommandError, match="problem"):
+        call_command("sync_check", stdout=StringIO(), stderr=err)
+
+    assert (
+        "widgets_label: widgets.Label: reconcile compares integer, UUID and text primary keys; "
+        "backfill and the live sync carry it, but reconcile (the plan's verify and cutover "
+        "gates) cannot compare it"
+    ) in err.getvalue()
 
 
 def test_sync_check_names_an_unregistered_column(settings: Any) -> None:

@@ -7,49 +7,30 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-import requests
 
-from strangler.plans.actions import LiveActions
-from strangler.plans.schema import Plan
-from strangler.sync.backfill import backfill_table
-from strangler.sync.changelog import send_table
-from strangler.sync.config import sync_settings
 from strangler.sync.errors import NotSent
-from strangler.sync.models import RowVersion
 from strangler.sync.reconcile import ReconcileReport, reconcile_table
 from strangler.sync.relay import relay_stream
 from strangler.sync.runs import ReconcileRun
-from tests.monolith.processes import PYTHON, REPO, wait_until
-from tests.strangler.sync.conftest import Node, alpha_database_url, is_postgres, node_env
+from tests.strangler.sync.conftest import Node, is_postgres
 from tests.strangler.sync.ops_fixtures import (
     alpha_widgets,
     beta_versions,
+    in_step,
     ops_beta,
     ops_beta_server,
     relay_until,
     run_tables,
     seed_widgets,
+    widgets_table,
+    without_capture_on,
 )
 from tests.sync_project.widgets.models import Widget
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 # Imported for pytest to find them here: ops_fixtures says why they are not in conftest.
-FIXTURES = (ops_beta, ops_beta_server, run_tables)
-
-
-def _widgets_table() -> Any:
-    [entry] = [e for e in sync_settings().outbound_to("beta") if e.model == "widgets.Widget"]
-    return send_table(entry)
-
-
-@pytest.fixture
-def in_step(ops_beta: Node) -> Node:
-    """3,000 widgets on both nodes, copied by a backfill."""
-    seed_widgets(3000)
-    backfill_table(_widgets_table(), peer="beta")
-    assert ops_beta.db.widgets() == alpha_widgets()
-    return ops_beta
+FIXTURES = (in_step, ops_beta, ops_beta_server, run_tables)
 
 
 def _by_pk(report: ReconcileReport) -> dict[str, tuple[str, str]]:
@@ -70,24 +51,8 @@ def _plant_on_beta(beta: Node) -> None:
     )
 
 
-def _without_capture_on_beta(beta: Node, sql: str) -> None:
-    """A write on beta that its capture does not see (as a write bypassing it would)."""
-    if is_postgres():
-        beta.db.execute("SET strangler.applying = 'on'")
-        try:
-            beta.db.execute(sql)
-        finally:
-            beta.db.execute("SET strangler.applying = 'off'")
-        return
-    beta.db.execute("INSERT INTO strangler_sync_applying (id) VALUES (1)")
-    try:
-        beta.db.execute(sql)
-    finally:
-        beta.db.execute("DELETE FROM strangler_sync_applying")
-
-
 def test_identical_tables_have_no_differences(in_step: Node) -> None:
-    report = reconcile_table(_widgets_table(), peer="beta")
+    report = reconcile_table(widgets_table(), peer="beta")
 
     assert report.differences == ()
     assert (report.rows_source, report.rows_peer, report.state) == (3000, 3000, "clean")
@@ -96,7 +61,7 @@ def test_identical_tables_have_no_differences(in_step: Node) -> None:
 
 
 def test_identical_tables_have_no_differences_at_the_rows_level_either(in_step: Node) -> None:
-    report = reconcile_table(_widgets_table(), peer="beta", level="rows")
+    report = reconcile_table(widgets_table(), peer="beta", level="rows")
 
     assert report.differences == ()
 
@@ -104,7 +69,7 @@ def test_identical_tables_have_no_differences_at_the_rows_level_either(in_step: 
 def test_planted_differences_are_found_at_row_level_and_labelled_diverged(in_step: Node) -> None:
     _plant_on_beta(in_step)
 
-    report = reconcile_table(_widgets_table(), peer="beta")
+    report = reconcile_table(widgets_table(), peer="beta")
 
     assert _by_pk(report) == {
         "10": ("content", "diverged"),
@@ -119,10 +84,10 @@ def test_planted_differences_are_found_at_row_level_and_labelled_diverged(in_ste
 
 
 def test_a_write_that_bypassed_capture_is_found_by_the_rows_level_only(in_step: Node) -> None:
-    _without_capture_on_beta(in_step, "UPDATE widgets_widget SET price = 1.5 WHERE id = 77")
+    without_capture_on(in_step, "UPDATE widgets_widget SET price = 1.5 WHERE id = 77")
 
-    keys = reconcile_table(_widgets_table(), peer="beta", level="keys")
-    rows = reconcile_table(_widgets_table(), peer="beta", level="rows")
+    keys = reconcile_table(widgets_table(), peer="beta", level="keys")
+    rows = reconcile_table(widgets_table(), peer="beta", level="rows")
 
     assert keys.differences == ()
     assert _by_pk(rows) == {"77": ("content", "diverged")}
@@ -132,7 +97,7 @@ def test_a_write_that_bypassed_capture_is_found_by_the_rows_level_only(in_step: 
 def test_a_change_not_yet_relayed_is_in_flight(in_step: Node) -> None:
     Widget.objects.filter(pk=42).update(name="renamed on alpha")
 
-    report = reconcile_table(_widgets_table(), peer="beta")
+    report = reconcile_table(widgets_table(), peer="beta")
 
     assert _by_pk(report) == {"42": ("content", "in_flight")}
 
@@ -145,7 +110,7 @@ def test_a_row_in_flight_converges_once_the_relay_delivers_it(in_step: Node) -> 
             relay_until(lambda: in_step.db.widgets()[42][1] == "renamed on alpha", what="42")
 
     report = reconcile_table(
-        _widgets_table(), peer="beta", settle=10, progress=relay_at_the_second_look
+        widgets_table(), peer="beta", settle=10, progress=relay_at_the_second_look
     )
 
     [difference] = report.differences
@@ -156,8 +121,8 @@ def test_a_row_in_flight_converges_once_the_relay_delivers_it(in_step: Node) -> 
 def test_repair_resends_diverged_rows_and_a_second_reconcile_is_clean(in_step: Node) -> None:
     _plant_on_beta(in_step)
 
-    repaired = reconcile_table(_widgets_table(), peer="beta", repair=True)
-    again = reconcile_table(_widgets_table(), peer="beta")
+    repaired = reconcile_table(widgets_table(), peer="beta", repair=True)
+    again = reconcile_table(widgets_table(), peer="beta")
 
     assert repaired.repaired == 4
     assert repaired.state == "repaired"
@@ -171,7 +136,7 @@ def test_repair_resends_diverged_rows_and_a_second_reconcile_is_clean(in_step: N
 
 def test_a_repaired_row_still_takes_later_writes_from_the_source(in_step: Node) -> None:
     _plant_on_beta(in_step)
-    reconcile_table(_widgets_table(), peer="beta", repair=True)
+    reconcile_table(widgets_table(), peer="beta", repair=True)
 
     Widget.objects.filter(pk=2999).update(price=Decimal("1.00"))
     relay_until(lambda: in_step.db.widgets()[2999][2] == "1.00", what="the write to 2999")
@@ -182,7 +147,7 @@ def test_a_repaired_row_still_takes_later_writes_from_the_source(in_step: Node) 
 def test_the_run_is_recorded_with_its_report(in_step: Node) -> None:
     _plant_on_beta(in_step)
 
-    report = reconcile_table(_widgets_table(), peer="beta")
+    report = reconcile_table(widgets_table(), peer="beta")
 
     run = ReconcileRun.objects.get(pk=report.run_id)
     assert (run.state, run.diverged, run.in_flight, run.converged) == ("diverged", 4, 0, 0)
@@ -196,8 +161,8 @@ def test_the_run_is_recorded_with_its_report(in_step: Node) -> None:
 def test_a_peer_that_never_received_the_table_shows_every_row_missing(ops_beta: Node) -> None:
     seed_widgets(1200)
 
-    report = reconcile_table(_widgets_table(), peer="beta", repair=True)
-    again = reconcile_table(_widgets_table(), peer="beta")
+    report = reconcile_table(widgets_table(), peer="beta", repair=True)
+    again = reconcile_table(widgets_table(), peer="beta")
 
     assert report.as_json()["labels"]["diverged"] == 1200
     assert {d.kind for d in report.differences} == {"missing"}
@@ -207,84 +172,11 @@ def test_a_peer_that_never_received_the_table_shows_every_row_missing(ops_beta: 
 
 def test_a_relay_after_the_repair_sends_nothing_that_undoes_it(in_step: Node) -> None:
     _plant_on_beta(in_step)
-    reconcile_table(_widgets_table(), peer="beta", repair=True)
+    reconcile_table(widgets_table(), peer="beta", repair=True)
 
     relay_stream("beta")
 
-    assert reconcile_table(_widgets_table(), peer="beta").differences == ()
-
-
-def _equal_version_conflict(beta: Node, pk: int = 7) -> None:
-    """Row ``pk`` written once on each node: version 1 on both, different names.
-
-    Alpha's change reaches beta and is stale there (equal versions): neither side will ever
-    apply the other's copy, as with a canary write on the service and a monolith write.
-    """
-    beta.db.execute(f"UPDATE widgets_widget SET name = 'written on beta' WHERE id = {pk}")
-    Widget.objects.filter(pk=pk).update(name="written on alpha")
-    wait_until(
-        lambda: relay_stream("beta").stale == 1, deadline=30, what="alpha's change to be stale"
-    )
-    assert beta_versions(beta)[pk] == (1, False)
-    assert beta.db.widgets()[pk][1] == "written on beta"
-
-
-def test_an_equal_version_conflict_is_missed_by_keys_and_diverged_at_the_rows_level(
-    in_step: Node,
-) -> None:
-    _equal_version_conflict(in_step)
-
-    keys = reconcile_table(_widgets_table(), peer="beta", level="keys")
-    rows = reconcile_table(_widgets_table(), peer="beta", level="rows")
-
-    assert keys.differences == ()
-    [conflict] = rows.differences
-    assert (conflict.pk, conflict.kind, conflict.label) == ("7", "content", "diverged")
-    assert (conflict.source_version, conflict.peer_version, conflict.columns) == (1, 1, ("name",))
-
-
-def test_a_repair_preferring_this_node_settles_an_equal_version_conflict_its_way(
-    in_step: Node,
-) -> None:
-    _equal_version_conflict(in_step)
-
-    report = reconcile_table(_widgets_table(), peer="beta", level="rows", repair=True)
-    again = reconcile_table(_widgets_table(), peer="beta", level="rows")
-
-    assert (report.repaired, report.preferred, report.state) == (1, "alpha", "repaired")
-    assert in_step.db.widgets()[7][1] == "written on alpha"
-    assert beta_versions(in_step)[7] == (2, False)
-    assert again.differences == ()
-
-
-def test_a_repair_preferring_the_peer_takes_the_peers_copy_here(in_step: Node) -> None:
-    _equal_version_conflict(in_step)
-
-    report = reconcile_table(
-        _widgets_table(), peer="beta", level="rows", repair=True, prefer="peer"
-    )
-    again = reconcile_table(_widgets_table(), peer="beta", level="rows")
-
-    assert (report.repaired, report.preferred, report.state) == (1, "beta", "repaired")
-    assert report.differences[0].repaired_version == 2
-    assert Widget.objects.get(pk=7).name == "written on beta"
-    assert in_step.db.widgets() == alpha_widgets()
-    # Both sides at a version above either's; the peer's next write (3) still wins here.
-    assert beta_versions(in_step)[7] == (2, False)
-    assert RowVersion.objects.get(table_name="widgets_widget", row_pk="7").version == 2
-    assert again.differences == ()
-
-
-def test_a_repair_preferring_the_peer_resurrects_nothing_the_peer_deleted(in_step: Node) -> None:
-    in_step.db.execute("DELETE FROM widgets_widget WHERE id = 12")
-
-    report = reconcile_table(
-        _widgets_table(), peer="beta", level="rows", repair=True, prefer="peer"
-    )
-
-    assert [(d.pk, d.kind) for d in report.differences] == [("12", "missing")]
-    assert not Widget.objects.filter(pk=12).exists()
-    assert in_step.db.widgets() == alpha_widgets()
+    assert reconcile_table(widgets_table(), peer="beta").differences == ()
 
 
 def test_preferring_a_peer_whose_copy_cannot_come_here_is_refused(
@@ -295,60 +187,4 @@ def test_preferring_a_peer_whose_copy_cannot_come_here_is_refused(
     settings.STRANGLER_SYNC = config
 
     with pytest.raises(NotSent, match=r"widgets\.Widget does not come from beta here"):
-        reconcile_table(_widgets_table(), peer="beta", repair=True, prefer="peer")
-
-
-@pytest.mark.postgres
-def test_postgresqls_own_row_hash_finds_an_equal_version_conflict(in_step: Node) -> None:
-    _equal_version_conflict(in_step, pk=2500)
-
-    report = reconcile_table(_widgets_table(), peer="beta", level="rows")
-
-    assert report.algorithm == "pg"
-    assert _by_pk(report) == {"2500": ("content", "diverged")}
-    assert report.rows_fetched < 3000  # found by the checksums, not by reading every row
-
-
-def _plan_actions(beta: Node) -> LiveActions:
-    """The plan's live actions over alpha (legacy) and beta (service), as ``plan next`` runs
-    them: each node's command line, here ``python -m django`` acting as alpha."""
-    alpha = node_env("alpha", database_url=alpha_database_url(), peer_url=beta.url)
-    plan = Plan.model_validate(
-        {
-            "name": "widgets",
-            "routes": ["widgets"],
-            "legacy": "alpha",
-            "service": "beta",
-            "models": ["widgets.Widget"],
-            "nodes": {
-                "alpha": {"url": "http://127.0.0.1:9", "manage": f"{PYTHON} -m django"},
-                "beta": {"url": beta.url, "manage": "false"},  # beta's commands are not run
-            },
-            "steps": [{"kind": "verify"}],
-        }
-    )
-    return LiveActions(
-        plan,
-        admin_url="http://127.0.0.1:9",
-        session=requests.Session(),
-        env={**alpha, "PYTHONPATH": str(REPO)},
-    )
-
-
-def test_the_plans_reconcile_settles_an_equal_version_conflict_with_the_owners_copy(
-    in_step: Node,
-) -> None:
-    _equal_version_conflict(in_step)
-    actions = _plan_actions(in_step)
-
-    left = actions.reconcile("forward")
-
-    assert left == 0
-    assert in_step.db.widgets() == alpha_widgets()
-    assert "1 row(s) differed: repaired with alpha's copy" in actions.log
-    runs = ReconcileRun.objects.filter(table_name="widgets_widget").order_by("started_at")
-    repair, verify = runs[:2]
-    assert (repair.level, repair.state, repair.diverged, repair.repaired) == (
-        "rows", "repaired", 1, 1
-    )  # fmt: skip
-    assert (verify.level, verify.state, verify.diverged) == ("rows", "clean", 0)
+        reconcile_table(widgets_table(), peer="beta", repair=True, prefer="peer")

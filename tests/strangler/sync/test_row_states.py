@@ -18,7 +18,7 @@ def test_rows_of_a_range_carry_versions_and_wire_values() -> None:
     applied_widget(5)
     version_set(5, 2)
 
-    rows = rows_in_range(widget_shape(), low=1, high=5)
+    rows = rows_in_range(widget_shape(), low="1", high="5")
 
     assert rows == [
         RowState(

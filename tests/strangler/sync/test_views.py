@@ -170,7 +170,7 @@ def test_a_resend_with_versions_that_are_not_numbers_is_400(client: Client, secr
     assert response.status_code == 400
     assert response.json() == {
         "code": "bad_request",
-        "message": "'versions' must map integer keys written as text to versions.",
+        "message": "'versions' must map keys written as text to versions.",
     }
 
 

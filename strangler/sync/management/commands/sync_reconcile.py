@@ -3,8 +3,13 @@
 Compares each table with the peer by checksums over key ranges, labels every differing row
 (diverged, in_flight, converged) and, with ``--repair``, settles diverged rows through the
 apply path with the copy of ``--prefer`` (this node by default; name the peer when it owns
-the writes, e.g. after a cutover). Exit status: 0 nothing diverged is left, 1 diverged rows
-remain (or the request was refused), 2 the peer could not be reached.
+the writes, e.g. after a cutover).
+
+Exit status: 0 nothing diverged is left; 1 diverged rows remain, or ``--prefer`` names neither
+side; 2 a table could not be reconciled (the peer unreachable or refusing, a key reconcile
+cannot order, a database error). A table that fails does not stop the others; with
+``--json`` (and in ``--report``) the document then holds an ``errors`` list beside the
+reports, and the message goes to stderr too: whoever reads the output as JSON gets JSON.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 
 from strangler.sync.config import sync_settings
 from strangler.sync.errors import SyncError, TransportError
@@ -55,28 +61,36 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         reports: list[ReconcileReport] = []
+        errors: list[dict[str, str]] = []
         try:
             peer, tables = outbound_tables(
                 peer=options["peer"], model=options["model"], capture=False
             )
-            prefer = _prefer(options["prefer"], peer=peer, repair=options["repair"])
-            for table in tables:
+        except SyncError as exc:
+            tables, peer = (), options["peer"] or ""
+            errors.append({"table": options["model"] or "", **exc.as_json()})
+        prefer = _prefer(options["prefer"], peer=peer, repair=options["repair"]) if peer else None
+        for table in tables:
+            try:
                 reports.append(
                     reconcile_table(
                         table,
                         peer=peer,
                         level="rows" if options["full"] else "keys",
                         repair=options["repair"],
-                        prefer=prefer,
+                        prefer=prefer or "source",
                         settle=options["settle"],
                         progress=self._progress if options["verbosity"] > 1 else _quiet,
                     )
                 )
-        except TransportError as exc:
-            raise CommandError(exc.message, returncode=CANNOT_RUN) from exc
-        except SyncError as exc:
-            raise CommandError(exc.message, returncode=REFUSED) from exc
-        document = {"reports": [report.as_json() for report in reports]}
+            except (SyncError, DatabaseError) as exc:
+                error = exc.as_json() if isinstance(exc, SyncError) else _database_error(exc)
+                errors.append({"table": table.table, **error})
+                if isinstance(exc, TransportError):
+                    break  # the peer is out of reach: the other tables would fail alike
+        document: dict[str, Any] = {"reports": [report.as_json() for report in reports]}
+        if errors:
+            document["errors"] = errors
         if options["report"] is not None:
             options["report"].write_text(json.dumps(document, indent=2) + "\n")
         if options["json"]:
@@ -84,6 +98,11 @@ class Command(BaseCommand):
         else:
             for report in reports:
                 self._summary(report)
+        if errors:
+            raise CommandError(
+                "; ".join(f"{e['table'] or 'reconcile'}: {e['message']}" for e in errors),
+                returncode=CANNOT_RUN,
+            )
         diverged = sum(report.diverged for report in reports)
         if diverged:
             raise CommandError(
@@ -130,6 +149,10 @@ def _prefer(name: str | None, *, peer: str, repair: bool) -> Prefer:
     if not repair:
         raise CommandError("--prefer only says whose copy --repair keeps: add --repair")
     return "peer"
+
+
+def _database_error(exc: DatabaseError) -> dict[str, str]:
+    return {"code": "database_error", "message": f"{type(exc).__name__}: {exc}".strip()}
 
 
 def _quiet(_: str) -> None:
