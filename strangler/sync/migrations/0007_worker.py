@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("strangler_sync", "0005_seen_signature"),
+        ("strangler_sync", "0006_version_key_indexes"),
     ]
 
     operations = [
