@@ -14,7 +14,7 @@ import pytest
 from django.db import connections
 from django.utils import timezone
 
-from strangler.sync import backfill
+from strangler.sync import backfill_read
 from strangler.sync.backfill import BackfillTick, backfill_table
 from strangler.sync.changelog import send_table
 from strangler.sync.config import sync_settings
@@ -227,11 +227,11 @@ def test_values_rendered_by_postgresql_read_back_as_the_orms_do(monkeypatch) -> 
         updated_at=dt.datetime(1999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC)
     )
     table = _widgets_table()
-    assert backfill._rendered_columns(table) is not None  # the table takes the rendered path
+    assert backfill_read._rendered_columns(table) is not None  # the table takes the rendered path
 
-    rendered, last = backfill._batch_read(table, after="", limit=10)
-    monkeypatch.setattr(backfill, "_rendered_columns", lambda _: None)
-    through_orm, orm_last = backfill._batch_read(table, after="", limit=10)
+    rendered, last = backfill_read.read_batch(table, after="", limit=10)
+    monkeypatch.setattr(backfill_read, "_rendered_columns", lambda _: None)
+    through_orm, orm_last = backfill_read.read_batch(table, after="", limit=10)
 
     assert last == orm_last == "3"
     assert [(c.pk, c.version) for c in rendered] == [(c.pk, c.version) for c in through_orm]
