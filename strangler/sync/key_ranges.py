@@ -14,16 +14,21 @@ __all__ = ["Segments", "range_test"]
 
 
 def range_test(
-    key: str, low: str | None, high: str | None, param: Callable[[str], Any]
+    key: str,
+    low: str | None,
+    high: str | None,
+    param: Callable[[str], Any],
+    ends: tuple[Any, Any] = (None, None),
 ) -> tuple[str, list[Any]]:
-    """`` AND key >= low AND key < high`` (an end ``None``: open) and its parameters."""
+    """`` AND key >= low AND key < high`` and its parameters. An end ``None`` is open: left out,
+    or compared to ``ends`` (parameters beyond every key) when given."""
     sql, params = "", []
-    if low is not None:
+    if low is not None or ends[0] is not None:
         sql += f" AND {key} >= %s"
-        params.append(param(low))
-    if high is not None:
+        params.append(param(low) if low is not None else ends[0])
+    if high is not None or ends[1] is not None:
         sql += f" AND {key} < %s"
-        params.append(param(high))
+        params.append(param(high) if high is not None else ends[1])
     return sql, params
 
 
@@ -51,11 +56,13 @@ class Segments:
         value: str,
         param: Callable[[str], Any],
         array: str | None,
+        ends: tuple[Any, Any] = (None, None),
     ) -> Segments:
-        """``ranged`` is compared to the range's ends, ``value`` (the same key) to the interior
-        boundaries; ``array`` is PostgreSQL's type of an array of them (None elsewhere)."""
+        """``ranged`` is compared to the range's ends (``ends`` standing for open ones, see
+        ``range_test``), ``value`` (the same key) to the interior boundaries; ``array`` is
+        PostgreSQL's type of an array of them (None elsewhere)."""
         interior = [param(wire) for wire in boundaries[1:-1] if wire is not None]
-        where, where_params = range_test(ranged, boundaries[0], boundaries[-1], param)
+        where, where_params = range_test(ranged, boundaries[0], boundaries[-1], param, ends)
         if not interior:
             bucket, bucket_params = "0", []
         elif array is not None:

@@ -59,15 +59,18 @@ def int_key_filter(column: str, *, postgresql: bool) -> str:
 def version_index_statements(vendor: str) -> list[str]:
     """SQL creating the indexes (``operations.VersionKeyIndex``)."""
     postgresql = vendor == "postgresql"
+    # On PostgreSQL each index also holds what the sums read (key text, version): an index-only
+    # scan then reads no row of the table, whose rows lie in write order, not key order.
     statements = [
         f"CREATE INDEX {INT_KEY_INDEX} ON {SYNC_ROW_TABLE} "
         f"(table_name, ({int_key_expression('pk', postgresql=postgresql)})) "
+        f"{'INCLUDE (pk, version) ' if postgresql else ''}"
         f"WHERE {int_key_filter('pk', postgresql=postgresql)}"
     ]
     if postgresql:
         statements.append(
             f'CREATE INDEX {TEXT_KEY_INDEX} ON {SYNC_ROW_TABLE} (table_name, pk COLLATE "C") '
-            f"WHERE {LIVE_VERSIONS}"
+            f"INCLUDE (version) WHERE {LIVE_VERSIONS}"
         )
     return statements
 
