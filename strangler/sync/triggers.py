@@ -232,16 +232,26 @@ def _mysql_bump(table: str, ref: str, pk: str, *, deleted: bool) -> str:
 
     Datetimes are UTC with microseconds, as Django writes them with ``USE_TZ``. The change
     takes its version from the row just bumped, in the same transaction (the row's lock is
-    held until commit, so two writers of one key append their versions in order).
+    held until commit, so two writers of one key append their versions in order). A row seen
+    before is bumped by an ``UPDATE`` on its unique key, which locks that index record alone;
+    ``INSERT ... ON DUPLICATE KEY UPDATE`` would lock the gap before it too (InnoDB's next-key
+    lock on a duplicate unique key, even in READ COMMITTED) and make writers of neighbouring
+    keys wait. The insert is for a first sighting, and still upserts: two writers may both see
+    no row yet.
     """
     key = f"CAST({ref}.`{pk}` AS CHAR)"
     flag = 1 if deleted else 0
+    where = f"table_name = '{table}' AND pk = {key}"
     return (
-        "INSERT INTO strangler_sync_row (table_name, pk, version, deleted, updated_at) "  # noqa: S608
+        f"UPDATE strangler_sync_row SET version = version + 1, deleted = {flag}, "  # noqa: S608
+        f"updated_at = UTC_TIMESTAMP(6) WHERE {where}; "
+        "IF ROW_COUNT() = 0 THEN "
+        "INSERT INTO strangler_sync_row (table_name, pk, version, deleted, updated_at) "
         f"VALUES ('{table}', {key}, 1, {flag}, UTC_TIMESTAMP(6)) "
         f"ON DUPLICATE KEY UPDATE version = version + 1, deleted = {flag}, "
         "updated_at = VALUES(updated_at); "
+        "END IF; "
         "INSERT INTO strangler_sync_change (table_name, pk, version, deleted, xid, created_at) "
         f"SELECT table_name, pk, version, {flag}, 0, updated_at FROM strangler_sync_row "
-        f"WHERE table_name = '{table}' AND pk = {key};"
+        f"WHERE {where};"
     )
