@@ -2,8 +2,11 @@
 
 PostgreSQL: ``SET LOCAL strangler.applying = 'on'``, read by the trigger function; foreign
 keys are checked at each statement (``SET CONSTRAINTS ALL IMMEDIATE``), so a row that breaks
-one fails inside its own savepoint instead of failing the whole batch at commit. SQLite: a
-row in ``strangler_sync_applying`` that the triggers' ``WHEN`` looks for.
+one fails inside its own savepoint instead of failing the whole batch at commit. SQLite and
+MySQL/MariaDB: a row in ``strangler_sync_applying`` that the triggers look for. Only the
+transaction that wrote it sees it (MySQL's triggers read it as a plain, non-locking read in
+READ COMMITTED), so other writers are captured meanwhile. InnoDB checks foreign keys at each
+row already: nothing to switch there.
 
 Both marks are taken off again before the transaction ends, so writes a caller makes later
 in the same transaction are captured as usual.
