@@ -46,8 +46,10 @@ class MysqlStatements:
 
     def versions_raise(self, rows: Sequence[PreparedRow], now: dt.datetime) -> set[RowKey]:
         stamp = connection.ops.adapt_datetimefield_value(now)
+        # In (table, key) order, the unique index's: two applies locking the same version rows
+        # (the stream's and a backfill's) take them in one order and cannot deadlock.
         tables: dict[str, list[PreparedRow]] = {}
-        for row in rows:
+        for row in sorted(rows, key=lambda r: (r.target.table, r.key.encode())):
             tables.setdefault(row.target.table, []).append(row)
         raised: set[RowKey] = set()
         for table, members in tables.items():
@@ -94,7 +96,7 @@ def _versions_raise(table: str, rows: Sequence[PreparedRow], stamp: Any) -> list
 
 
 def _versions_locked(table: str, keys: Sequence[str]) -> dict[str, int]:
-    """The stored versions of ``keys``, locked until commit (in key order: no deadlock)."""
+    """The stored versions of ``keys``, locked until commit (the index scan goes in key order)."""
     stored: dict[str, int] = {}
     for start in range(0, len(keys), _MAX_PARAMS):
         part = keys[start : start + _MAX_PARAMS]

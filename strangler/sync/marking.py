@@ -2,14 +2,18 @@
 
 PostgreSQL: ``SET LOCAL strangler.applying = 'on'``, read by the trigger function; foreign
 keys are checked at each statement (``SET CONSTRAINTS ALL IMMEDIATE``), so a row that breaks
-one fails inside its own savepoint instead of failing the whole batch at commit. SQLite and
-MySQL/MariaDB: a row in ``strangler_sync_applying`` that the triggers look for. Only the
-transaction that wrote it sees it (MySQL's triggers read it as a plain, non-locking read in
-READ COMMITTED), so other writers are captured meanwhile. InnoDB checks foreign keys at each
-row already: nothing to switch there.
+one fails inside its own savepoint instead of failing the whole batch at commit. SQLite: a
+row in ``strangler_sync_applying`` that the triggers' ``WHEN`` looks for.
 
-Both marks are taken off again before the transaction ends, so writes a caller makes later
-in the same transaction are captured as usual.
+MySQL/MariaDB: the session variable ``@strangler_sync_applying``, which the triggers test. A
+row in ``strangler_sync_applying`` would not do there: a trigger's read of a table inside a
+write is a locking read in InnoDB, so every writer's trigger would wait on an apply's
+uncommitted row until it commits (and two applies writing each other's rows deadlock on it).
+A session variable outlives a rollback, so it is cleared in a ``finally``. InnoDB checks
+foreign keys at each row already: nothing to switch there.
+
+The marks are taken off again before the block ends, so writes a caller makes later in the
+same transaction are captured as usual.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from contextvars import ContextVar
 from django.db import connection
 
 from strangler.sync.models import Applying
+from strangler.sync.triggers import MYSQL_APPLYING
 
 __all__ = ["applying"]
 
@@ -39,6 +44,10 @@ def applying() -> Iterator[None]:
             yield
         finally:
             _depth.reset(token)
+        return
+    if connection.vendor == "mysql":
+        with _mysql_marked():
+            yield
         return
     postgres = connection.vendor == "postgresql"
     flag = None
@@ -61,3 +70,16 @@ def applying() -> Iterator[None]:
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         elif flag is not None:
             Applying.objects.filter(pk=flag.pk).delete()
+
+
+@contextlib.contextmanager
+def _mysql_marked() -> Iterator[None]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET {MYSQL_APPLYING} = 1")
+    token = _depth.set(1)
+    try:
+        yield
+    finally:
+        _depth.reset(token)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET {MYSQL_APPLYING} = NULL")

@@ -3,8 +3,9 @@
 Each firing bumps ``strangler_sync_row(table, pk)`` and appends a ``strangler_sync_change`` row
 with the new version, in the writer's transaction. An ``UPDATE`` that changes the primary key is
 a delete of the old key and a write of the new one. Writes made by apply are not captured: on
-SQLite and MySQL/MariaDB the triggers see a row in ``strangler_sync_applying`` (visible only to
-the transaction that wrote it); on PostgreSQL the function sees ``strangler.applying = 'on'``.
+SQLite the triggers see a row in ``strangler_sync_applying`` (visible only to the transaction
+that wrote it); on PostgreSQL the function sees ``strangler.applying = 'on'``; on MySQL/MariaDB
+the triggers see the session variable ``@strangler_sync_applying`` set (``marking``).
 
 On PostgreSQL ``TRUNCATE`` fires no row trigger, so a ``BEFORE TRUNCATE`` trigger refuses it
 unless the session says ``SET strangler.allow_truncate = 'on'`` (a deliberate act, after which
@@ -20,6 +21,7 @@ import re
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 __all__ = [
+    "MYSQL_APPLYING",
     "capture_drop_statements",
     "capture_install",
     "capture_install_statements",
@@ -34,6 +36,8 @@ _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
 _PG_CAPTURE = "strangler_sync_capture"
 _PG_TRUNCATE = "strangler_sync_refuse_truncate"
+# The MySQL/MariaDB session variable that silences the triggers while apply writes (``marking``).
+MYSQL_APPLYING = "@strangler_sync_applying"
 
 _PG_FUNCTIONS = """
 CREATE OR REPLACE FUNCTION strangler_sync_capture() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -206,7 +210,7 @@ def _sqlite_trigger_names(table: str) -> tuple[str, str, str]:
 def _mysql_install_statements(table: str, pk: str) -> list[str]:
     """One trigger per event; ``CREATE OR REPLACE`` (MariaDB 10.1.4+, not MySQL) is avoided."""
     insert, update, delete = _sqlite_trigger_names(table)
-    quiet = "NOT EXISTS (SELECT 1 FROM strangler_sync_applying)"
+    quiet = f"{MYSQL_APPLYING} IS NULL"
     write_new = _mysql_bump(table, "NEW", pk, deleted=False)
     delete_old = _mysql_bump(table, "OLD", pk, deleted=True)
     moved = f"NOT (OLD.`{pk}` <=> NEW.`{pk}`)"

@@ -8,6 +8,7 @@ database in the CI passes), migrated by a subprocess and read directly by the te
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sqlite3
 import subprocess
@@ -115,6 +116,12 @@ class NodeDB:
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.rows(sql, params)
+
+    def time(self, value: dt.datetime) -> str:
+        """``value`` (aware) as a parameter of this database's datetime columns."""
+        if self.url.startswith("mysql"):  # naive UTC, as Django stores it there
+            return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+        return value.isoformat(sep=" ")
 
     def widgets(self) -> dict[int, tuple[Any, ...]]:
         """id -> (sku, name, price as text)."""
