@@ -211,11 +211,14 @@ def _mysql_install_statements(table: str, pk: str) -> list[str]:
     """One trigger per event; ``CREATE OR REPLACE`` (MariaDB 10.1.4+, not MySQL) is avoided."""
     insert, update, delete = _sqlite_trigger_names(table)
     quiet = f"{MYSQL_APPLYING} IS NULL"
-    write_new = _mysql_bump(table, "NEW", pk, deleted=False)
-    delete_old = _mysql_bump(table, "OLD", pk, deleted=True)
+    # An inserted row's key is new as a rule: upsert at once. An updated or deleted row's
+    # version row is there as a rule: bump it by key (see _mysql_bump).
+    inserted = _mysql_bump(table, "NEW", pk, deleted=False, seen=False)
+    write_new = _mysql_bump(table, "NEW", pk, deleted=False, seen=True)
+    delete_old = _mysql_bump(table, "OLD", pk, deleted=True, seen=True)
     moved = f"NOT (OLD.`{pk}` <=> NEW.`{pk}`)"
     bodies = {
-        insert: ("INSERT", f"IF {quiet} THEN {write_new} END IF;"),
+        insert: ("INSERT", f"IF {quiet} THEN {inserted} END IF;"),
         update: (
             "UPDATE",
             f"IF {quiet} THEN IF {moved} THEN {delete_old} END IF; {write_new} END IF;",
@@ -231,30 +234,35 @@ def _mysql_install_statements(table: str, pk: str) -> list[str]:
     return statements
 
 
-def _mysql_bump(table: str, ref: str, pk: str, *, deleted: bool) -> str:
+def _mysql_bump(table: str, ref: str, pk: str, *, deleted: bool, seen: bool) -> str:
     """Bump the row's version and log the change for ``ref`` (NEW or OLD).
 
     Datetimes are UTC with microseconds, as Django writes them with ``USE_TZ``. The change
     takes its version from the row just bumped, in the same transaction (the row's lock is
-    held until commit, so two writers of one key append their versions in order). A row seen
-    before is bumped by an ``UPDATE`` on its unique key, which locks that index record alone;
-    ``INSERT ... ON DUPLICATE KEY UPDATE`` would lock the gap before it too (InnoDB's next-key
-    lock on a duplicate unique key, even in READ COMMITTED) and make writers of neighbouring
-    keys wait. The insert is for a first sighting, and still upserts: two writers may both see
-    no row yet.
+    held until commit, so two writers of one key append their versions in order). A row
+    ``seen`` before is bumped by an ``UPDATE`` on its unique key, which locks that index record
+    alone: ``INSERT ... ON DUPLICATE KEY UPDATE`` on a key that is there locks the gap before it
+    too (InnoDB's next-key lock on a duplicate unique key, even in READ COMMITTED), which would
+    make writers of neighbouring keys wait. The upsert stays for a first sighting: two writers
+    may both find no row yet.
     """
     key = f"CAST({ref}.`{pk}` AS CHAR)"
     flag = 1 if deleted else 0
     where = f"table_name = '{table}' AND pk = {key}"
-    return (
-        f"UPDATE strangler_sync_row SET version = version + 1, deleted = {flag}, "  # noqa: S608
-        f"updated_at = UTC_TIMESTAMP(6) WHERE {where}; "
-        "IF ROW_COUNT() = 0 THEN "
-        "INSERT INTO strangler_sync_row (table_name, pk, version, deleted, updated_at) "
+    upsert = (
+        "INSERT INTO strangler_sync_row (table_name, pk, version, deleted, updated_at) "  # noqa: S608
         f"VALUES ('{table}', {key}, 1, {flag}, UTC_TIMESTAMP(6)) "
         f"ON DUPLICATE KEY UPDATE version = version + 1, deleted = {flag}, "
-        "updated_at = VALUES(updated_at); "
-        "END IF; "
+        "updated_at = VALUES(updated_at);"
+    )
+    if seen:
+        upsert = (
+            f"UPDATE strangler_sync_row SET version = version + 1, deleted = {flag}, "  # noqa: S608
+            f"updated_at = UTC_TIMESTAMP(6) WHERE {where}; "
+            f"IF ROW_COUNT() = 0 THEN {upsert} END IF;"
+        )
+    return (
+        f"{upsert} "  # noqa: S608
         "INSERT INTO strangler_sync_change (table_name, pk, version, deleted, xid, created_at) "
         f"SELECT table_name, pk, version, {flag}, 0, updated_at FROM strangler_sync_row "
         f"WHERE {where};"
