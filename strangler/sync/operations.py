@@ -138,11 +138,11 @@ class VersionKeyIndex(_DatabaseOnly):
         return (self.__class__.__name__, [], {"rebuild": True} if self.rebuild else {})
 
     def _forwards(self, vendor: str) -> list[str]:
-        drop = version_index_drop_statements() if self.rebuild else []
+        drop = version_index_drop_statements(vendor) if self.rebuild else []
         return [*drop, *version_index_statements(vendor)]
 
     def _backwards(self, vendor: str) -> list[str]:
-        return [] if self.rebuild else version_index_drop_statements()
+        return [] if self.rebuild else version_index_drop_statements(vendor)
 
     def describe(self) -> str:
         return "Index strangler_sync_row's live versions by table and key order"

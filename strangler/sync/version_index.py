@@ -57,7 +57,9 @@ def int_key_filter(column: str, *, postgresql: bool) -> str:
 
 
 def version_index_statements(vendor: str) -> list[str]:
-    """SQL creating the indexes (``operations.VersionKeyIndex``)."""
+    """SQL creating the indexes (``operations.VersionKeyIndex``); none on MySQL/MariaDB."""
+    if vendor == "mysql":
+        return []
     postgresql = vendor == "postgresql"
     statements = [
         f"CREATE INDEX {INT_KEY_INDEX} ON {SYNC_ROW_TABLE} "
@@ -72,5 +74,7 @@ def version_index_statements(vendor: str) -> list[str]:
     return statements
 
 
-def version_index_drop_statements() -> list[str]:
+def version_index_drop_statements(vendor: str) -> list[str]:
+    if vendor == "mysql":
+        return []
     return [f"DROP INDEX IF EXISTS {name}" for name in (INT_KEY_INDEX, TEXT_KEY_INDEX)]
