@@ -47,6 +47,7 @@ __all__ = [
     "key_value",
     "order_token",
     "shared_order",
+    "uuid_as_text",
     "version_key_sql",
     "version_param",
     "wire_sort_key",
@@ -97,6 +98,8 @@ def shared_order(ours: str, theirs: str) -> KeyOrder:
 
 def key_sql(shape: TableShape, ref: str, order: KeyOrder, connection: BaseDatabaseWrapper) -> str:
     """The table's key column ``ref`` as compared to boundaries in ``order``."""
+    if uuid_as_text(shape, connection):
+        return f"CAST({ref} AS CHAR) COLLATE {connection.ops.quote_name(_MYSQL_BINARY)}"
     if shape.key != "text" or order == "native":
         return ref
     return f"{ref} COLLATE {connection.ops.quote_name(binary_collation(connection))}"
@@ -162,7 +165,24 @@ def key_value(shape: TableShape, wire: str) -> Any:
 def key_param(shape: TableShape, wire: str, connection: BaseDatabaseWrapper) -> Any:
     """A key sent as text, as a parameter compared to the table's key column."""
     value = key_value(shape, wire)
+    if uuid_as_text(shape, connection):
+        return str(value)
     return shape.pk_field.get_db_prep_value(value, connection, prepared=False)
+
+
+def uuid_as_text(shape: TableShape, connection: BaseDatabaseWrapper) -> bool:
+    """Whether the key is a UUID compared as its text (``key_sql``).
+
+    MariaDB's own ``uuid`` type (10.7+, which Django 5.0+ uses) sorts values by their
+    segments swapped, not by their bytes; their text (lower-case, hyphens at fixed places) is in
+    byte order, as every other engine orders UUIDs. No index serves that text: a range of such
+    a table is a scan of it.
+    """
+    return (
+        shape.key == "uuid"
+        and connection.vendor == "mysql"
+        and bool(connection.features.has_native_uuid_field)
+    )
 
 
 def version_param(shape: TableShape, wire: str, connection: BaseDatabaseWrapper) -> Any:

@@ -13,6 +13,9 @@ the database's collation) does not give:
   (``COLLATE "C"``), the order reconcile compares them in (``keys``); on SQLite the unique
   index already is (its ``BINARY`` collation).
 
+MySQL/MariaDB get neither (MariaDB has no partial or expression index): a range's version sum
+there reads one table's version rows through the unique ``(table_name, pk)`` key.
+
 Only rows reconcile counts are indexed (version above 0, not a tombstone): after a backfill the
 receiver holds a version-0 row for every row copied, and reading them for nothing was half of
 its time in a reconcile. The predicate makes a version bump a non-HOT update on PostgreSQL;

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from io import StringIO
+from typing import Any
+
 import pytest
+from django.core.management import CommandError, call_command
 from django.db import NotSupportedError, connection
 from django.db.migrations.state import ProjectState
 
@@ -83,3 +87,21 @@ def test_capture_of_a_table_keyed_by_long_text_is_refused_on_mysql() -> None:
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE long_keyed")
+
+
+@pytest.mark.server_database
+@pytest.mark.django_db
+def test_sync_check_names_a_server_older_than_the_sync_supports(monkeypatch: Any) -> None:
+    if connection.vendor == "postgresql":
+        monkeypatch.setattr(connection, "pg_version", 130009)
+        expected = "PostgreSQL 14 or newer; this database is PostgreSQL 13.9"
+    else:
+        monkeypatch.setattr(connection, "mysql_version", (10, 4, 31))
+        monkeypatch.setattr(connection, "mysql_is_mariadb", True)
+        expected = "MariaDB 10.5 or newer; this database is MariaDB 10.4.31"
+    err = StringIO()
+
+    with pytest.raises(CommandError, match="problem"):
+        call_command("sync_check", stdout=StringIO(), stderr=err)
+
+    assert f"!!  database: strangler.sync needs {expected}" in err.getvalue()
