@@ -26,6 +26,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 
+from strangler.sync.bulk import SqliteStatements
 from strangler.sync.fate import RowKey
 from strangler.sync.fields import column_of
 from strangler.sync.rows import PreparedRow
@@ -63,18 +64,7 @@ class MysqlStatements:
         _rows_insert(rows[0], [row for row in rows if row.key not in there])
 
     def rows_delete(self, rows: Sequence[PreparedRow]) -> None:
-        target = rows[0].target
-        quote = connection.ops.quote_name
-        for chunk in _chunks(rows, 1):
-            keys = [
-                target.pk.get_db_prep_value(r.pk_value, connection, prepared=False) for r in chunk
-            ]
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    f"DELETE FROM {quote(target.table)} WHERE {quote(target.pk_column)} "  # noqa: S608
-                    f"IN ({_marks(len(keys))})",
-                    keys,
-                )
+        SqliteStatements().rows_delete(rows)  # the same ``DELETE ... IN`` lists
 
 
 def _versions_raise(table: str, rows: Sequence[PreparedRow], stamp: Any) -> list[PreparedRow]:
@@ -166,20 +156,16 @@ def _rows_update(first: PreparedRow, rows: Sequence[PreparedRow]) -> None:
     updates = [c for c in columns if c != pk_column]
     if not rows or not updates:
         return
-    db = connections[DEFAULT_DB_ALIAS]  # the real wrapper: read once per value below
     named = ", ".join(f"%s AS {quote(c)}" for c in columns)
-    plain = ", ".join(["%s"] * len(columns))
     assign = ", ".join(f"t.{quote(c)} = v.{quote(c)}" for c in updates)
     for chunk in _chunks(rows, len(columns)):
-        selects = " UNION ALL ".join([f"SELECT {named}"] + [f"SELECT {plain}"] * (len(chunk) - 1))
-        params = [
-            field.get_db_prep_save(python, db) for row in chunk for field, python in row.values
-        ]
+        plain = [f"SELECT {_marks(len(columns))}"] * (len(chunk) - 1)
+        selects = " UNION ALL ".join([f"SELECT {named}", *plain])
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {quote(first.target.table)} AS t JOIN ({selects}) AS v "  # noqa: S608
                 f"ON t.{quote(pk_column)} = v.{quote(pk_column)} SET {assign}",
-                params,
+                _values(chunk),
             )
 
 
@@ -187,17 +173,20 @@ def _rows_insert(first: PreparedRow, rows: Sequence[PreparedRow]) -> None:
     quote = connection.ops.quote_name
     columns = [column_of(field) for field in first.fields]
     one = f"({_marks(len(columns))})"
-    db = connections[DEFAULT_DB_ALIAS]
+    names = ", ".join(quote(c) for c in columns)
     for chunk in _chunks(rows, len(columns)):
-        params = [
-            field.get_db_prep_save(python, db) for row in chunk for field, python in row.values
-        ]
         with connection.cursor() as cursor:
             cursor.execute(
-                f"INSERT INTO {quote(first.target.table)} "  # noqa: S608
-                f"({', '.join(quote(c) for c in columns)}) VALUES {', '.join([one] * len(chunk))}",
-                params,
+                f"INSERT INTO {quote(first.target.table)} ({names}) "  # noqa: S608
+                f"VALUES {', '.join([one] * len(chunk))}",
+                _values(chunk),
             )
+
+
+def _values(rows: Sequence[PreparedRow]) -> list[Any]:
+    """The rows' values as parameters, row after row."""
+    db = connections[DEFAULT_DB_ALIAS]  # the real wrapper: read once per value below
+    return [field.get_db_prep_save(python, db) for row in rows for field, python in row.values]
 
 
 def _errno(exc: Exception) -> int | None:

@@ -39,15 +39,18 @@ def applying() -> Iterator[None]:
         raise RuntimeError("applying() marks a transaction: call it inside transaction.atomic()")
     depth = _depth.get()
     if depth:  # already marked by an outer block of the same transaction
-        token = _depth.set(depth + 1)
-        try:
+        with _nested(depth + 1):
             yield
-        finally:
-            _depth.reset(token)
         return
     if connection.vendor == "mysql":
-        with _mysql_marked():
-            yield
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET {MYSQL_APPLYING} = 1")
+        try:
+            with _nested(1):
+                yield
+        finally:  # a session variable: a rollback would not take it off
+            with connection.cursor() as cursor:
+                cursor.execute(f"SET {MYSQL_APPLYING} = NULL")
         return
     postgres = connection.vendor == "postgresql"
     flag = None
@@ -57,11 +60,8 @@ def applying() -> Iterator[None]:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         else:
             flag = Applying.objects.create()
-    token = _depth.set(1)
-    try:
+    with _nested(1):
         yield
-    finally:
-        _depth.reset(token)
     # Not in a finally: after an error the transaction is rolled back, taking the mark with it.
     with connection.cursor() as cursor:
         if postgres:
@@ -73,13 +73,10 @@ def applying() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _mysql_marked() -> Iterator[None]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"SET {MYSQL_APPLYING} = 1")
-    token = _depth.set(1)
+def _nested(depth: int) -> Iterator[None]:
+    """The block runs at ``depth`` marks of this transaction (an inner ``applying`` adds none)."""
+    token = _depth.set(depth)
     try:
         yield
     finally:
         _depth.reset(token)
-        with connection.cursor() as cursor:
-            cursor.execute(f"SET {MYSQL_APPLYING} = NULL")

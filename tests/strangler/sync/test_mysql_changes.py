@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -71,6 +71,16 @@ def _read(after: Position = START) -> Batch:
     return batch_read(after=after, tables=send_tables("beta"), limit=100)
 
 
+def _read_while(end_the_writer: Callable[[], None]) -> Batch:
+    """A read from the start, during which ``end_the_writer`` runs on another thread."""
+    ending = threading.Timer(0.2, end_the_writer)
+    ending.start()
+    try:
+        return _read()
+    finally:
+        ending.join()
+
+
 def _pks(batch: Batch) -> list[str]:
     return [change.pk for change in batch.changes]
 
@@ -91,12 +101,8 @@ def test_the_read_waits_for_the_open_writer_and_takes_its_change_once_committed(
     early: Any, base: int
 ) -> None:
     _late_widget(base + 1)
-    commit = threading.Timer(0.2, early.commit)
-    commit.start()
-    try:
-        first = _read()
-    finally:
-        commit.join()
+
+    first = _read_while(early.commit)
 
     # As many changes as were committed when the read began, in id order: the late one next.
     assert _pks(first) == [str(base)]
@@ -105,12 +111,8 @@ def test_the_read_waits_for_the_open_writer_and_takes_its_change_once_committed(
 
 def test_a_change_rolled_back_while_the_read_waits_is_passed_over(early: Any, base: int) -> None:
     _late_widget(base + 1)
-    rollback = threading.Timer(0.2, early.rollback)
-    rollback.start()
-    try:
-        batch = _read()
-    finally:
-        rollback.join()
+
+    batch = _read_while(early.rollback)
 
     assert _pks(batch) == [str(base + 1)]
 
