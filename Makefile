@@ -77,11 +77,14 @@ test-strangler: venv
 		--ignore=tests/strangler/sync --ignore=tests/strangler/contrib
 	$(BIN)/python -m pytest -p no:cacheprovider --ds=tests.identity_project.settings tests/strangler/contrib
 
-# Two nodes of a test project; PostgreSQL-only tests run when DATABASE_URL is PostgreSQL.
+# Two nodes of a test project; the tests marked for one database engine run when DATABASE_URL
+# names it (postgres:// or mysql://, the latter after `pip install -e '.[mysql]'`).
 # `python -m pytest` puts the repository on sys.path, where the test project's settings live.
+SYNC_ENGINE_MARKS = $(if $(filter postgres%,$(DATABASE_URL)),not mysql,$(if \
+	$(filter mysql%,$(DATABASE_URL)),not postgres,not postgres and not mysql and not server_database))
 test-sync: venv
 	$(BIN)/python -m pytest -p no:cacheprovider --ds=tests.sync_project.settings tests/strangler/sync \
-		$(if $(filter postgres%,$(DATABASE_URL)),,-m "not postgres")
+		-m "$(SYNC_ENGINE_MARKS)"
 
 bench: venv
 	$(BIN)/python bench/bench_monolith.py

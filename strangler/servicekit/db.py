@@ -42,4 +42,11 @@ def database_from_url(url: str, *, test_name_prefix: str, var_dir: Path) -> dict
         config["CONN_MAX_AGE"] = POSTGRES_CONN_MAX_AGE_SECONDS
         config["CONN_HEALTH_CHECKS"] = True
         config["TEST"] = {"NAME": test_suffix}
+    elif engine == "django.db.backends.mysql":
+        config["CONN_MAX_AGE"] = POSTGRES_CONN_MAX_AGE_SECONDS
+        config["CONN_HEALTH_CHECKS"] = True
+        # utf8mb4: every Unicode character (MySQL's "utf8" stops at three bytes). READ
+        # COMMITTED is Django's default for MySQL, and what the sync's relay expects.
+        config["OPTIONS"] = {"charset": "utf8mb4", "isolation_level": "read committed"}
+        config["TEST"] = {"NAME": test_suffix, "CHARSET": "utf8mb4"}
     return config

@@ -6,7 +6,8 @@ below the read horizon (``horizon``: the oldest transaction of this database sti
 transaction below it has ended, so no change can appear later at a position before one we read.
 Rows are read in the same REPEATABLE READ snapshot, as they are *now*, with the version they
 have now: a newer state always wins on the receiver, so coalescing repeats of a row and
-resending are safe.
+resending are safe. On MySQL/MariaDB a locking read waits for a writer that holds an earlier
+change open (``mysql_changes``), and rows are read in READ COMMITTED, as they are once it ended.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from strangler.sync.config import OutboundTable, model_for, sync_settings
 from strangler.sync.fields import column_of, pk_of
 from strangler.sync.horizon import read_horizon
 from strangler.sync.models import Change, RowVersion, Stream
+from strangler.sync.mysql_changes import mysql_changes_after
 from strangler.sync.position import Position
 from strangler.sync.wire import RowChange
 
@@ -103,20 +105,26 @@ def batch_read(
     *, after: Position, tables: Sequence[SendTable], limit: int, using: str = "default"
 ) -> Batch:
     """The next batch after ``after`` for a stream sending ``tables``, read in one snapshot."""
-    postgres = connection.vendor == "postgresql"
-    if postgres and connection.in_atomic_block:
-        raise RuntimeError("batch_read needs a transaction of its own (REPEATABLE READ)")
+    vendor = connection.vendor
+    if vendor in ("postgresql", "mysql") and connection.in_atomic_block:
+        raise RuntimeError("batch_read needs a transaction of its own")
     with transaction.atomic(using=using):
         with connection.cursor() as cursor:
-            if postgres:
+            if vendor == "postgresql":
                 # First statement of the transaction: the snapshot the horizon is read
                 # from is the one every row below is read in.
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 horizon = read_horizon(cursor)
                 cursor.execute(_AFTER_BELOW_HORIZON, [after.xid, after.seq, horizon, limit])
+                rows = cursor.fetchall()
+            elif vendor == "mysql":
+                # Before the transaction's first statement: each read below sees what is
+                # committed when it runs, the writers it waited for included.
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+                rows = mysql_changes_after(cursor, after=after, limit=limit, using=using)
             else:
                 cursor.execute(_AFTER, [after.xid, after.seq, limit])
-            rows = cursor.fetchall()
+                rows = cursor.fetchall()
         if not rows:
             return Batch(start=after, end=after, read=0, changes=(), heartbeat_at=None)
         last = rows[-1]

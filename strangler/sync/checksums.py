@@ -44,10 +44,11 @@ from strangler.sync.keys import (
     version_param,
 )
 from strangler.sync.row_hash import (
-    NULL_TEXT,
     Algorithm,
+    concat_sql,
     hash_sum_sql,
     key_text_sql,
+    null_sql,
     register_hash_sum,
     render_sql,
     separator_sql,
@@ -230,7 +231,7 @@ def _versions_query(how: _How) -> tuple[str, list[Any]]:
         array=("bigint" if shape.key == "int" else "text") if pg else None,
         ends=_VERSION_ENDS[shape.key] if pg else (None, None),
     )
-    total = _version_sum(shape, key.value, pg=pg, algorithm=how.algorithm)
+    total = _version_sum(shape, key.value, vendor=connection.vendor, algorithm=how.algorithm)
     return (
         f"SELECT {marks.bucket} AS bucket, {total} FROM {SYNC_ROW_TABLE} r "  # noqa: S608
         f"WHERE r.table_name = %s AND {key.live}{marks.where} GROUP BY 1",
@@ -243,33 +244,34 @@ def _table_sums(
 ) -> str:
     """The sum of the keys' hashes and the sum of the rows' hashes (or NULL), as text."""
     quote = connection.ops.quote_name
-    pg = connection.vendor == "postgresql"
+    vendor = connection.vendor
     pk = f"t.{quote(shape.pk_column)}"
-    pk_text = key_text_sql(shape.key, pk, pg=pg)
+    pk_text = key_text_sql(shape.key, pk, vendor=vendor)
     if algorithm == "pg" and shape.key == "int":
         keys_sum = f"sum(hashint8extended({pk}::bigint, 0))::text"
     elif algorithm == "pg" and shape.key == "uuid":
         keys_sum = f"sum(uuid_hash_extended({pk}, 0))::text"  # no text: both are PostgreSQL
     else:
-        keys_sum = hash_sum_sql(pk_text, pg=pg, algorithm=algorithm)
+        keys_sum = hash_sum_sql(pk_text, vendor=vendor, algorithm=algorithm)
     if level != "rows":
         return f"{keys_sum}, NULL"
     parts = [pk_text]
     for column in shape.columns:
         ref = f"t.{quote(column.column)}"
-        rendered = render_sql(column, ref, pg=pg)
-        parts.append(f"CASE WHEN {ref} IS NULL THEN '{NULL_TEXT}' ELSE {rendered} END")
-    separator = f" || {separator_sql(pg=pg)} || "
-    return f"{keys_sum}, {hash_sum_sql(separator.join(parts), pg=pg, algorithm=algorithm)}"
+        rendered = render_sql(column, ref, vendor=vendor)
+        parts.append(separator_sql(vendor=vendor))
+        parts.append(f"CASE WHEN {ref} IS NULL THEN {null_sql(vendor=vendor)} ELSE {rendered} END")
+    text = concat_sql(parts, vendor=vendor)
+    return f"{keys_sum}, {hash_sum_sql(text, vendor=vendor, algorithm=algorithm)}"
 
 
-def _version_sum(shape: TableShape, version_key: str, *, pg: bool, algorithm: Algorithm) -> str:
+def _version_sum(shape: TableShape, version_key: str, *, vendor: str, algorithm: Algorithm) -> str:
     """The sum of the hashes of ``pk <US> version`` of live, written keys, as text."""
     if algorithm == "pg":
         if shape.key == "int":
             return f"sum(hashint8extended({version_key}, r.version))::text"
         return "sum(hashtextextended(r.pk, r.version))::text"
-    version_text = "r.version::text" if pg else "CAST(r.version AS TEXT)"
-    key_text = key_text_sql(shape.key, "r.pk", pg=pg) if shape.key == "uuid" else "r.pk"
-    text = f"{key_text} || {separator_sql(pg=pg)} || {version_text}"
-    return hash_sum_sql(text, pg=pg, algorithm=algorithm)
+    version_text = key_text_sql("int", "r.version", vendor=vendor)
+    key_text = key_text_sql(shape.key, "r.pk", vendor=vendor) if shape.key == "uuid" else "r.pk"
+    text = concat_sql([key_text, separator_sql(vendor=vendor), version_text], vendor=vendor)
+    return hash_sum_sql(text, vendor=vendor, algorithm=algorithm)

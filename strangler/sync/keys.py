@@ -47,6 +47,7 @@ __all__ = [
     "key_value",
     "order_token",
     "shared_order",
+    "uuid_as_text",
     "version_key_sql",
     "version_param",
     "wire_sort_key",
@@ -60,6 +61,13 @@ _BINARY = "text:binary"
 _CODE_POINT_LOCALES = frozenset({"C", "POSIX"})
 # Each engine's collation of code-point order (MySQL and MariaDB: ``utf8mb4_bin``).
 _BINARY_COLLATIONS = {"postgresql": "C", "sqlite": "BINARY"}
+# ``strangler_sync_row.pk``'s on MySQL/MariaDB (``fields.SyncKeyField``), and the collations
+# there that order by code point (the ``_bin`` ones ignore trailing spaces, as the column's
+# unique key does: a table cannot hold two keys that differ by them).
+_MYSQL_BINARY = "utf8mb4_bin"
+_MYSQL_CODE_POINT_COLLATIONS = frozenset(
+    {"utf8mb4_bin", "utf8mb4_nopad_bin", "utf8mb4_0900_bin", "utf8mb3_bin", "utf8_bin"}
+)
 
 
 def order_token(shape: TableShape, connection: BaseDatabaseWrapper) -> str:
@@ -71,6 +79,8 @@ def order_token(shape: TableShape, connection: BaseDatabaseWrapper) -> str:
         return _BINARY if collation in (None, "BINARY") else f"text:sqlite:{collation}"
     if connection.vendor == "postgresql":
         return _postgresql_token(connection, shape)
+    if connection.vendor == "mysql":
+        return _mysql_token(connection, shape)
     return f"text:{connection.vendor}:{collation or 'default'}"
 
 
@@ -88,6 +98,8 @@ def shared_order(ours: str, theirs: str) -> KeyOrder:
 
 def key_sql(shape: TableShape, ref: str, order: KeyOrder, connection: BaseDatabaseWrapper) -> str:
     """The table's key column ``ref`` as compared to boundaries in ``order``."""
+    if uuid_as_text(shape, connection):
+        return f"CAST({ref} AS CHAR) COLLATE {connection.ops.quote_name(_MYSQL_BINARY)}"
     if shape.key != "text" or order == "native":
         return ref
     return f"{ref} COLLATE {connection.ops.quote_name(binary_collation(connection))}"
@@ -118,6 +130,10 @@ def version_key_sql(
     shape: TableShape, order: KeyOrder, connection: BaseDatabaseWrapper
 ) -> VersionKey:
     postgresql = connection.vendor == "postgresql"
+    if shape.key == "int" and connection.vendor == "mysql":
+        # No index by integer key there (``version_index``): one table's version rows are read.
+        number = "CAST(r.pk AS SIGNED)"
+        return VersionKey(ranged=number, value=number, live=LIVE_VERSIONS)
     if shape.key == "int":
         return VersionKey(
             ranged=int_key_expression("r.pk", postgresql=postgresql),
@@ -149,7 +165,24 @@ def key_value(shape: TableShape, wire: str) -> Any:
 def key_param(shape: TableShape, wire: str, connection: BaseDatabaseWrapper) -> Any:
     """A key sent as text, as a parameter compared to the table's key column."""
     value = key_value(shape, wire)
+    if uuid_as_text(shape, connection):
+        return str(value)
     return shape.pk_field.get_db_prep_value(value, connection, prepared=False)
+
+
+def uuid_as_text(shape: TableShape, connection: BaseDatabaseWrapper) -> bool:
+    """Whether the key is a UUID compared as its text (``key_sql``).
+
+    MariaDB's own ``uuid`` type (10.7+, which Django 5.0+ uses) sorts values by their
+    segments swapped, not by their bytes; their text (lower-case, hyphens at fixed places) is in
+    byte order, as every other engine orders UUIDs. No index serves that text: a range of such
+    a table is a scan of it.
+    """
+    return (
+        shape.key == "uuid"
+        and connection.vendor == "mysql"
+        and bool(connection.features.has_native_uuid_field)
+    )
 
 
 def version_param(shape: TableShape, wire: str, connection: BaseDatabaseWrapper) -> Any:
@@ -163,6 +196,9 @@ def _native_collation(shape: TableShape, connection: BaseDatabaseWrapper) -> str
     if connection.vendor == "postgresql":
         name = _column_collation(connection, shape)
         return None if name == "default" else name
+    if connection.vendor == "mysql":
+        name = _mysql_collation(connection, shape)
+        return None if name == _MYSQL_BINARY else name
     collation = getattr(shape.pk_field, "db_collation", None)
     return None if collation in (None, "BINARY") else str(collation)
 
@@ -198,6 +234,28 @@ def _postgresql_token(connection: BaseDatabaseWrapper, shape: TableShape) -> str
     if provider == "c" and locale in _CODE_POINT_LOCALES:
         return _BINARY
     return f"text:postgresql:{name}:{provider}:{locale}:{version or ''}"
+
+
+def _mysql_token(connection: BaseDatabaseWrapper, shape: TableShape) -> str:
+    """``text:binary`` for a key column in code-point order, else the server and collation."""
+    name = _mysql_collation(connection, shape)
+    if name in _MYSQL_CODE_POINT_COLLATIONS:
+        return _BINARY
+    server = "mariadb" if connection.mysql_is_mariadb else "mysql"  # type: ignore[attr-defined]
+    version = ".".join(str(part) for part in connection.mysql_version[:2])  # type: ignore[attr-defined]
+    return f"text:{server}:{version}:{name}"
+
+
+def _mysql_collation(connection: BaseDatabaseWrapper, shape: TableShape) -> str:
+    """The key column's collation on MySQL/MariaDB (``information_schema``)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT collation_name FROM information_schema.columns WHERE table_schema = "
+            "DATABASE() AND table_name = %s AND column_name = %s",
+            [shape.db_table, shape.pk_column],
+        )
+        row = cursor.fetchone()
+    return str(row[0]) if row is not None and row[0] is not None else _MYSQL_BINARY
 
 
 def _column_collation(connection: BaseDatabaseWrapper, shape: TableShape) -> str:

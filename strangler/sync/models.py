@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from django.db import models
 
+from strangler.sync.fields import SyncKeyField
 from strangler.sync.runs import BackfillProgress, ReconcileRun
 
 __all__ = [
@@ -33,7 +34,7 @@ class Change(models.Model):
     id = models.BigAutoField(primary_key=True)
     objects: ClassVar[models.Manager[Change]] = models.Manager()
     table_name = models.CharField(max_length=128)
-    row_pk = models.TextField(db_column="pk")
+    row_pk = SyncKeyField(db_column="pk")
     version = models.BigIntegerField()
     deleted = models.BooleanField(default=False)
     # pg_current_xact_id() of the writer on PostgreSQL; 0 on SQLite (one writer at a time).
@@ -55,7 +56,7 @@ class RowVersion(models.Model):
     objects: ClassVar[models.Manager[RowVersion]] = models.Manager()
 
     table_name = models.CharField(max_length=128)
-    row_pk = models.TextField(db_column="pk")
+    row_pk = SyncKeyField(db_column="pk")
     version = models.BigIntegerField()
     deleted = models.BooleanField(default=False)
     updated_at = models.DateTimeField()
@@ -122,7 +123,7 @@ class DeadLetter(models.Model):
 
     source = models.CharField(max_length=64)
     table_name = models.CharField(max_length=128)
-    row_pk = models.TextField(db_column="pk")
+    row_pk = SyncKeyField(db_column="pk")
     version = models.BigIntegerField()
     deleted = models.BooleanField(default=False)
     payload = models.JSONField(null=True, blank=True)

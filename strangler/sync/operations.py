@@ -21,6 +21,7 @@ from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.migrations.operations.base import Operation
 from django.db.migrations.state import ProjectState
 
+from strangler.sync.engines import require_capturable
 from strangler.sync.triggers import (
     capture_drop_statements,
     capture_install_statements,
@@ -48,6 +49,9 @@ class _DatabaseOnly(Operation):
     def _backwards(self, vendor: str) -> list[str]:
         raise NotImplementedError
 
+    def _check(self, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        """Refuse, before any statement, a database the operation's SQL cannot serve."""
+
     def database_forwards(
         self,
         app_label: str,
@@ -55,6 +59,7 @@ class _DatabaseOnly(Operation):
         from_state: ProjectState,
         to_state: ProjectState,
     ) -> None:
+        self._check(schema_editor)
         for statement in self._forwards(schema_editor.connection.vendor):
             schema_editor.execute(statement, params=None)
 
@@ -79,6 +84,9 @@ class CaptureTable(_DatabaseOnly):
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
         return (self.__class__.__name__, [], {"table": self.table, "pk": self.pk})
 
+    def _check(self, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        require_capturable(schema_editor.connection, table=self.table, pk=self.pk)
+
     def _forwards(self, vendor: str) -> list[str]:
         return capture_install_statements(vendor, table=self.table, pk=self.pk)
 
@@ -98,6 +106,9 @@ class CaptureFunctions(_DatabaseOnly):
 
     def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
         return (self.__class__.__name__, [], {})
+
+    def _check(self, schema_editor: BaseDatabaseSchemaEditor) -> None:
+        require_capturable(schema_editor.connection)
 
     def _forwards(self, vendor: str) -> list[str]:
         return functions_install_statements(vendor)
@@ -127,11 +138,11 @@ class VersionKeyIndex(_DatabaseOnly):
         return (self.__class__.__name__, [], {"rebuild": True} if self.rebuild else {})
 
     def _forwards(self, vendor: str) -> list[str]:
-        drop = version_index_drop_statements() if self.rebuild else []
+        drop = version_index_drop_statements(vendor) if self.rebuild else []
         return [*drop, *version_index_statements(vendor)]
 
     def _backwards(self, vendor: str) -> list[str]:
-        return [] if self.rebuild else version_index_drop_statements()
+        return [] if self.rebuild else version_index_drop_statements(vendor)
 
     def describe(self) -> str:
         return "Index strangler_sync_row's live versions by table and key order"

@@ -94,7 +94,7 @@ def rows_raise(
     # Keys travel as text of their Python value; the version rows hold the triggers' text.
     texts = {pk: str(version_param(shape, pk, connection)) for pk in pks}
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if connection.vendor in ("postgresql", "mysql"):
             # Writers to these rows wait for us, then their trigger bumps past our version.
             list(
                 table.model._base_manager.select_for_update()
@@ -132,10 +132,13 @@ def rows_raise(
                     data=None if deleted else data[pk],
                 )
             )
+        # MySQL's upsert names no key (ON DUPLICATE KEY UPDATE): the unique one is the only
+        # one these rows can meet, their ids being new.
+        target = connection.features.supports_update_conflicts_with_target
         RowVersion.objects.bulk_create(
             rows,
             update_conflicts=True,
-            unique_fields=["table_name", "row_pk"],
+            unique_fields=["table_name", "row_pk"] if target else None,
             update_fields=["version", "deleted", "updated_at"],
         )
     return changes

@@ -13,9 +13,16 @@ from typing import Any
 
 from django.db import connections, models
 from django.db.models import F
-from django.db.models.functions import Collate
+from django.db.models.functions import Cast, Collate
 
-from strangler.sync.keys import KeyOrder, binary_collation, key_value, version_param, wire_sort_key
+from strangler.sync.keys import (
+    KeyOrder,
+    binary_collation,
+    key_value,
+    uuid_as_text,
+    version_param,
+    wire_sort_key,
+)
 from strangler.sync.shapes import TableShape
 from strangler.sync.version_index import SYNC_ROW_TABLE
 from strangler.sync.wire import SyncJSONEncoder
@@ -55,14 +62,24 @@ def rows_in_range(
     values, by key, the key compared in ``order`` (``keys``)."""
     queryset = shape.model._base_manager.using(using).all()
     key = shape.pk_attname
+    text_uuid = uuid_as_text(shape, connections[using])
     if shape.key == "text" and order == "binary":
         collation = binary_collation(connections[using])
         queryset = queryset.alias(_strangler_key=Collate(F(key), collation))
         key = "_strangler_key"
+    elif text_uuid:
+        as_text = Collate(Cast(F(key), models.CharField()), binary_collation(connections[using]))
+        queryset = queryset.alias(_strangler_key=as_text)
+        key = "_strangler_key"
+
+    def bound(wire: str) -> Any:
+        value = key_value(shape, wire)
+        return str(value) if text_uuid else value
+
     if low is not None:
-        queryset = queryset.filter(**{f"{key}__gte": key_value(shape, low)})
+        queryset = queryset.filter(**{f"{key}__gte": bound(low)})
     if high is not None:
-        queryset = queryset.filter(**{f"{key}__lt": key_value(shape, high)})
+        queryset = queryset.filter(**{f"{key}__lt": bound(high)})
     return _states(shape, queryset.order_by(key), using=using, wanted=None)
 
 

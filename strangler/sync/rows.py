@@ -26,6 +26,10 @@ __all__ = ["PreparedRow", "RowFailed", "row_failures", "row_key", "row_prepare"]
 # PostgreSQL SQLSTATEs that name the usual failures precisely.
 _UNIQUE_VIOLATION = "23505"
 _FOREIGN_KEY_VIOLATION = "23503"
+# MySQL/MariaDB error numbers for the same: a duplicate key; a child row without its parent,
+# and a parent row deleted from under its children.
+_MYSQL_DUPLICATE_ENTRY = 1062
+_MYSQL_FOREIGN_KEY_ERRORS = (1451, 1452)
 
 
 class RowFailed(Exception):
@@ -99,9 +103,19 @@ def row_failures() -> Iterator[None]:
 
 def _integrity_code(exc: IntegrityError) -> str:
     state = getattr(exc.__cause__, "sqlstate", None)
+    args = getattr(exc.__cause__, "args", ())
+    errno = args[0] if args and isinstance(args[0], int) else None
     text = str(exc)
-    if state == _UNIQUE_VIOLATION or text.startswith("UNIQUE constraint failed"):
+    if (
+        state == _UNIQUE_VIOLATION
+        or errno == _MYSQL_DUPLICATE_ENTRY
+        or text.startswith("UNIQUE constraint failed")
+    ):
         return "unique_collision"
-    if state == _FOREIGN_KEY_VIOLATION or "FOREIGN KEY constraint failed" in text:
+    if (
+        state == _FOREIGN_KEY_VIOLATION
+        or errno in _MYSQL_FOREIGN_KEY_ERRORS
+        or "FOREIGN KEY constraint failed" in text
+    ):
         return "missing_reference"
     return "integrity_error"

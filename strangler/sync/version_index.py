@@ -13,6 +13,9 @@ the database's collation) does not give:
   (``COLLATE "C"``), the order reconcile compares them in (``keys``); on SQLite the unique
   index already is (its ``BINARY`` collation).
 
+MySQL/MariaDB get neither (MariaDB has no partial or expression index): a range's version sum
+there reads one table's version rows through the unique ``(table_name, pk)`` key.
+
 Only rows reconcile counts are indexed (version above 0, not a tombstone): after a backfill the
 receiver holds a version-0 row for every row copied, and reading them for nothing was half of
 its time in a reconcile. The predicate makes a version bump a non-HOT update on PostgreSQL;
@@ -57,7 +60,9 @@ def int_key_filter(column: str, *, postgresql: bool) -> str:
 
 
 def version_index_statements(vendor: str) -> list[str]:
-    """SQL creating the indexes (``operations.VersionKeyIndex``)."""
+    """SQL creating the indexes (``operations.VersionKeyIndex``); none on MySQL/MariaDB."""
+    if vendor == "mysql":
+        return []
     postgresql = vendor == "postgresql"
     # On PostgreSQL each index also holds what the sums read (key text, version): an index-only
     # scan then reads no row of the table, whose rows lie in write order, not key order.
@@ -75,5 +80,7 @@ def version_index_statements(vendor: str) -> list[str]:
     return statements
 
 
-def version_index_drop_statements() -> list[str]:
+def version_index_drop_statements(vendor: str) -> list[str]:
+    if vendor == "mysql":
+        return []
     return [f"DROP INDEX IF EXISTS {name}" for name in (INT_KEY_INDEX, TEXT_KEY_INDEX)]

@@ -20,6 +20,7 @@ from typing import Literal, Protocol
 from django.db import connection, transaction
 
 from strangler.sync.bulk import PostgresqlStatements, SqliteStatements
+from strangler.sync.bulk_mysql import MysqlStatements
 from strangler.sync.fate import RowKey
 from strangler.sync.references import references_check, referrers_check
 from strangler.sync.rows import PreparedRow, RowFailed, row_failures
@@ -66,6 +67,7 @@ class BatchRefused(Exception):
 _STATEMENTS: dict[str, Statements] = {
     "postgresql": PostgresqlStatements(),
     "sqlite": SqliteStatements(),
+    "mysql": MysqlStatements(),
 }
 
 

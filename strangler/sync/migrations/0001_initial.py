@@ -2,6 +2,7 @@
 
 from django.db import migrations, models
 
+import strangler.sync.fields
 import strangler.sync.operations
 
 
@@ -61,7 +62,7 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.BigAutoField(primary_key=True, serialize=False)),
                 ("table_name", models.CharField(max_length=128)),
-                ("row_pk", models.TextField(db_column="pk")),
+                ("row_pk", strangler.sync.fields.SyncKeyField(db_column="pk")),
                 ("version", models.BigIntegerField()),
                 ("deleted", models.BooleanField(default=False)),
                 ("xid", models.BigIntegerField(default=0)),
@@ -80,7 +81,7 @@ class Migration(migrations.Migration):
                 ("id", models.BigAutoField(primary_key=True, serialize=False)),
                 ("source", models.CharField(max_length=64)),
                 ("table_name", models.CharField(max_length=128)),
-                ("row_pk", models.TextField(db_column="pk")),
+                ("row_pk", strangler.sync.fields.SyncKeyField(db_column="pk")),
                 ("version", models.BigIntegerField()),
                 ("deleted", models.BooleanField(default=False)),
                 ("payload", models.JSONField(blank=True, null=True)),
@@ -117,7 +118,7 @@ class Migration(migrations.Migration):
             fields=[
                 ("id", models.BigAutoField(primary_key=True, serialize=False)),
                 ("table_name", models.CharField(max_length=128)),
-                ("row_pk", models.TextField(db_column="pk")),
+                ("row_pk", strangler.sync.fields.SyncKeyField(db_column="pk")),
                 ("version", models.BigIntegerField()),
                 ("deleted", models.BooleanField(default=False)),
                 ("updated_at", models.DateTimeField()),

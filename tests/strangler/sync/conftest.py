@@ -1,12 +1,14 @@
 """Two real sync nodes: this test process is ``alpha``; ``beta`` runs under gunicorn.
 
 Run with ``--ds=tests.sync_project.settings`` (``make test-sync``). Alpha's database is the
-pytest-django test database; beta's is its own (a SQLite file, or a fresh PostgreSQL database
-in the CI pass), migrated by a subprocess and read directly by the tests through ``NodeDB``.
+pytest-django test database; beta's is its own (a SQLite file, or a fresh PostgreSQL or MariaDB
+database in the CI passes), migrated by a subprocess and read directly by the tests through
+``NodeDB``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import sqlite3
 import subprocess
@@ -15,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import environ
 import psycopg
 import pytest
 from django.conf import settings
@@ -46,6 +49,26 @@ def is_postgres() -> bool:
     return bool(settings.DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgres"))
 
 
+def is_mysql() -> bool:
+    return bool(settings.DATABASES["default"]["ENGINE"] == "django.db.backends.mysql")
+
+
+def mysql_connect(url: str) -> Any:
+    """An autocommit MySQLdb connection to the database of a ``mysql://`` URL."""
+    import MySQLdb  # only installed with the mysql extra
+
+    config = environ.Env.db_url_config(url)
+    return MySQLdb.connect(
+        host=config["HOST"] or "127.0.0.1",
+        port=int(config["PORT"] or 3306),
+        user=config["USER"],
+        password=config["PASSWORD"] or "",
+        database=config["NAME"],
+        charset="utf8mb4",
+        autocommit=True,
+    )
+
+
 @pytest.fixture(autouse=True)
 def _clean_sync_tables(request: pytest.FixtureRequest) -> None:
     """Transactional tests start without the change rows the previous flush captured."""
@@ -72,6 +95,10 @@ class NodeDB:
             conn = sqlite3.connect(self.sqlite_path, timeout=20, isolation_level=None)
             conn.execute("PRAGMA foreign_keys = ON")
             return conn
+        if self.url.startswith("mysql"):
+            if self._pg is None:
+                self._pg = mysql_connect(self.url)
+            return self._pg
         if self._pg is None or self._pg.closed:
             self._pg = psycopg.connect(self.url, autocommit=True)
         return self._pg
@@ -84,11 +111,17 @@ class NodeDB:
             finally:
                 conn.close()
         with conn.cursor() as cursor:
-            cursor.execute(sql, params)
-            return cursor.fetchall() if cursor.description else []  # type: ignore[no-any-return]
+            cursor.execute(sql, params or None)
+            return list(cursor.fetchall()) if cursor.description else []
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         self.rows(sql, params)
+
+    def time(self, value: dt.datetime) -> str:
+        """``value`` (aware) as a parameter of this database's datetime columns."""
+        if self.url.startswith("mysql"):  # naive UTC, as Django stores it there
+            return value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(sep=" ")
+        return value.isoformat(sep=" ")
 
     def widgets(self) -> dict[int, tuple[Any, ...]]:
         """id -> (sku, name, price as text)."""
@@ -140,6 +173,9 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def beta_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeDB]:
     """Beta's own database, migrated by a subprocess as beta."""
     db = settings.DATABASES["default"]
+    if is_mysql():
+        yield from _mysql_beta_database(db)
+        return
     if not is_postgres():
         path = tmp_path_factory.mktemp("beta") / "beta.sqlite3"
         node = NodeDB(url=f"sqlite:///{path}", sqlite_path=path)
@@ -158,6 +194,26 @@ def beta_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NodeDB]:
         finally:
             node.close()
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _mysql_beta_database(db: dict[str, Any]) -> Iterator[NodeDB]:
+    name = f"sync_beta_{os.getpid()}"
+    server = f"mysql://{db['USER']}@{db['HOST']}:{db['PORT'] or 3306}"
+    admin = mysql_connect(f"{server}/mysql")
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+        node = NodeDB(url=f"{server}/{name}")
+        try:
+            _migrate(node.url)
+            yield node
+        finally:
+            node.close()
+            with admin.cursor() as cursor:
+                cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    finally:
+        admin.close()
 
 
 def _migrate(database_url: str) -> None:
@@ -208,6 +264,8 @@ def alpha_to(settings: Any) -> Any:
 def alpha_database_url() -> str:
     """The URL of this process's (test) database, for processes that act as alpha."""
     db = connections["default"].settings_dict
+    if is_mysql():
+        return f"mysql://{db['USER']}@{db['HOST']}:{db['PORT'] or 3306}/{db['NAME']}"
     if not is_postgres():
         return f"sqlite:///{db['NAME']}"
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT'] or 5432}/{db['NAME']}"

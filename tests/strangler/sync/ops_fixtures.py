@@ -175,15 +175,17 @@ def version_set(pk: int, version: int, *, deleted: bool = False) -> None:
 
 def without_capture_on(beta: Node, sql: str, params: Sequence[Any] = ()) -> None:
     """A write on beta that its capture does not see (as a write bypassing it would)."""
-    if beta.db.sqlite_path is None:
-        beta.db.execute("SET strangler.applying = 'on'")
-        try:
-            beta.db.execute(sql, params)
-        finally:
-            beta.db.execute("SET strangler.applying = 'off'")
-        return
-    beta.db.execute("INSERT INTO strangler_sync_applying (id) VALUES (1)")
+    if beta.db.url.startswith("mysql"):  # NodeDB keeps one session there: the mark holds
+        on, off = "SET @strangler_sync_applying = 1", "SET @strangler_sync_applying = NULL"
+    elif beta.db.sqlite_path is None:
+        on, off = "SET strangler.applying = 'on'", "SET strangler.applying = 'off'"
+    else:
+        on, off = (
+            "INSERT INTO strangler_sync_applying (id) VALUES (1)",
+            ("DELETE FROM strangler_sync_applying"),
+        )
+    beta.db.execute(on)
     try:
         beta.db.execute(sql, params)
     finally:
-        beta.db.execute("DELETE FROM strangler_sync_applying")
+        beta.db.execute(off)

@@ -11,6 +11,7 @@ from strangler.sync.checksums import segment_checksums
 from strangler.sync.key_splits import SplitRequest, key_splits
 from strangler.sync.marking import applying
 from strangler.sync.shapes import TableShape
+from tests.strangler.sync.conftest import is_mysql
 from tests.sync_project.widgets.models import Label, Shipment
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +62,7 @@ def test_segments_at_the_ends_of_the_bigint_span_count_every_row() -> None:
     assert [s.count for s in segments] == [3, 3, 1]
 
 
+@pytest.mark.skipif(is_mysql(), reason="the test table's key folds case on MySQL (b = B)")
 def test_binary_order_splits_text_keys_by_code_point() -> None:
     _labels(["b", "B", "a", "C", "é"])
 

@@ -69,7 +69,7 @@ def _delivered_long_ago(receiver: Node) -> None:
     relay_stream("beta")
     receiver.db.execute(
         "UPDATE strangler_sync_cursor SET heartbeat_at = %s WHERE source = 'alpha'",
-        [(timezone.now() - dt.timedelta(seconds=75)).isoformat(sep=" ")],
+        [receiver.db.time(timezone.now() - dt.timedelta(seconds=75))],
     )
 
 
