@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
-
-import pytest
 
 from strangler.servicekit.celery_wiring import (
     TASK_TIME_LIMIT_SECONDS,
-    celery_app,
     sync_celery_settings,
 )
 from strangler.servicekit.file_broker import TRANSPORT_PATH
 from strangler.sync.schedule import BROKER_VISIBILITY_TIMEOUT_SECONDS
+
+REPO = Path(__file__).resolve().parents[3]
 
 
 def test_without_a_broker_url_the_embedded_broker_carries_the_sync(tmp_path: Path) -> None:
@@ -54,11 +56,19 @@ def test_the_beat_runs_the_sync_as_often_as_asked(tmp_path: Path) -> None:
     assert schedule["strangler_sync.heartbeat"]["schedule"] == 3.0
 
 
-def test_the_app_reads_the_projects_celery_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Set here so that it is unset again afterwards (celery_app only sets a default).
-    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "monolith.settings")
+def test_the_app_reads_the_projects_celery_settings() -> None:
+    # A process of its own: the app configures Django from the settings module it is given.
+    probe = (
+        "from strangler.servicekit.celery_wiring import celery_app; "
+        "app = celery_app('wiring', 'tests.strangler.servicekit.wiring_settings'); "
+        "print(app.main, app.conf.task_default_queue, app.conf.task_acks_late)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
 
-    app = celery_app("monolith", "monolith.settings")
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, env=env, capture_output=True, text=True,
+        check=False, timeout=60,
+    )  # fmt: skip
 
-    assert app.main == "monolith"
-    assert app.conf.task_default_queue == "monolith"
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["wiring", "wiring", "True"]
