@@ -33,15 +33,12 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ is no package
 from bench_sync import (
-    PYTHON,
-    REPO,
     SERVER,
     Nodes,
     _databases,
-    _free_port,
     _manage,
-    _process,
     _run_tables,
+    _start_beta,
     run_reporting,
 )
 
@@ -72,16 +69,7 @@ def _run(options: argparse.Namespace) -> int:
         print(f"loaded {options.rows:,} rows of each table on both nodes in "
               f"{time.monotonic() - started:.1f} s")  # fmt: skip
 
-        log_dir = REPO / "var" / "bench_sync" / run
-        log_dir.mkdir(parents=True, exist_ok=True)
-        port = _free_port()
-        nodes.beta_url = f"http://127.0.0.1:{port}"
-        gunicorn = [PYTHON, "-m", "gunicorn", "tests.sync_project.wsgi", "-c",
-                    "python:strangler.servicekit.gunicorn_conf", "--workers", "2",
-                    "--bind", f"127.0.0.1:{port}"]  # fmt: skip
-        stack.enter_context(
-            _process(gunicorn, nodes.env("beta"), log_dir / "beta.log", f"{nodes.beta_url}/readyz")
-        )
+        _start_beta(nodes, run, stack)
         for label, extra in (("keys", ()), ("--full", ("--full",))):
             figures[f"never written, {label}"] = _pair(nodes, label, *extra)
         _mark_written(nodes)

@@ -149,16 +149,7 @@ def _run(options: argparse.Namespace) -> int:
             f"COPY alpha -> beta: {copy_seconds:.2f} s, {options.rows / copy_seconds:,.0f} rows/s"
         )
 
-        log_dir = REPO / "var" / "bench_sync" / run
-        log_dir.mkdir(parents=True, exist_ok=True)
-        port = _free_port()
-        nodes.beta_url = f"http://127.0.0.1:{port}"
-        gunicorn = [PYTHON, "-m", "gunicorn", "tests.sync_project.wsgi", "-c",
-                    "python:strangler.servicekit.gunicorn_conf", "--workers", "2",
-                    "--bind", f"127.0.0.1:{port}"]  # fmt: skip
-        stack.enter_context(
-            _process(gunicorn, nodes.env("beta"), log_dir / "beta.log", f"{nodes.beta_url}/readyz")
-        )
+        log_dir = _start_beta(nodes, run, stack)
 
         if options.copy_instead_of_backfill:
             seconds = _copy_as_backfilled(nodes)
@@ -192,6 +183,21 @@ def _run(options: argparse.Namespace) -> int:
             figures["lag"] = _lag(nodes, rates, options.lag_seconds, log_dir, stack)
     print(json.dumps(figures, indent=2, default=str))
     return 0
+
+
+def _start_beta(nodes: Nodes, run: str, stack: ExitStack) -> Path:
+    """Beta's receiver under gunicorn (2 workers) until ``stack`` closes; its log directory."""
+    log_dir = REPO / "var" / "bench_sync" / run
+    log_dir.mkdir(parents=True, exist_ok=True)
+    port = _free_port()
+    nodes.beta_url = f"http://127.0.0.1:{port}"
+    gunicorn = [PYTHON, "-m", "gunicorn", "tests.sync_project.wsgi", "-c",
+                "python:strangler.servicekit.gunicorn_conf", "--workers", "2",
+                "--bind", f"127.0.0.1:{port}"]  # fmt: skip
+    stack.enter_context(
+        _process(gunicorn, nodes.env("beta"), log_dir / "beta.log", f"{nodes.beta_url}/readyz")
+    )
+    return log_dir
 
 
 @contextmanager
