@@ -65,6 +65,7 @@ from proxy_backend import (
     backend_body,
     fetch,
     free_port,
+    local_sockets,
     routes_yaml,
     wait_ready,
 )
@@ -302,17 +303,7 @@ class Step:
 def server_connections(port: int) -> int:
     """Connections the server on ``port`` holds (established, or closed by the peer and
     not yet by the server), from the kernel's tables."""
-    count = 0
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        try:
-            rows = [line.split() for line in Path(table).read_text().splitlines()[1:]]
-        except OSError:
-            continue
-        # Columns: slot, local address:port (hex), remote address, state (01 ESTABLISHED,
-        # 08 CLOSE_WAIT), ...
-        suffix = f":{port:04X}"
-        count += sum(1 for row in rows if row[1].endswith(suffix) and row[3] in ("01", "08"))
-    return count
+    return local_sockets(port, ("01", "08"))
 
 
 def edge_counts(target: Target) -> Counter[str]:

@@ -36,6 +36,7 @@ __all__ = [
     "backend_servers",
     "fetch",
     "free_port",
+    "local_sockets",
     "nginx_conf",
     "reference_proxy_servers",
     "routes_yaml",
@@ -286,17 +287,24 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def listening_sockets(port: int) -> int:
-    """Sockets listening on ``port``: one per worker of a SO_REUSEPORT server."""
+def local_sockets(port: int, states: tuple[str, ...]) -> int:
+    """Sockets on local ``port`` in one of the kernel's TCP ``states`` (hex: 01 ESTABLISHED,
+    08 CLOSE_WAIT, 0A LISTEN), from /proc/net/tcp and tcp6."""
     count = 0
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         try:
             rows = [line.split() for line in Path(table).read_text().splitlines()[1:]]
         except OSError:
             continue
-        # Columns: slot, local address:port (hex), remote address, state (0A: LISTEN), ...
-        count += sum(1 for row in rows if row[1].endswith(f":{port:04X}") and row[3] == "0A")
+        # Columns: slot, local address:port (hex), remote address, state, ...
+        suffix = f":{port:04X}"
+        count += sum(1 for row in rows if row[1].endswith(suffix) and row[3] in states)
     return count
+
+
+def listening_sockets(port: int) -> int:
+    """Sockets listening on ``port``: one per worker of a SO_REUSEPORT server."""
+    return local_sockets(port, ("0A",))
 
 
 @dataclass
