@@ -59,9 +59,9 @@ __all__ = [
 ResultsLocation = Path | StoreUrl
 
 
-def default_results_path() -> Path:
+def default_results_path(env: Mapping[str, str] | None = None) -> Path:
     """``$STRANGLER_VAR_DIR/compare/results.sqlite3`` (``var/`` by default)."""
-    return var_dir() / "compare" / "results.sqlite3"
+    return var_dir(env) / "compare" / "results.sqlite3"
 
 
 def results_location(
@@ -71,7 +71,7 @@ def results_location(
     ``default_results_path()``. Raises ``StoreUrlInvalid`` for a URL this cannot open."""
     if path is not None:
         return path
-    return store_url(env) or default_results_path()
+    return store_url(env) or default_results_path(env)
 
 
 def open_results(

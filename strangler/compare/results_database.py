@@ -64,7 +64,8 @@ class StoreUrl:
         if parts.password is not None:
             user, _, host = netloc.rpartition("@")
             netloc = f"{user.partition(':')[0]}:***@{host}"
-        query = urlencode([(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query)])
+        pairs = [(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query)]
+        query = urlencode(pairs, safe="*")
         return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 

@@ -34,7 +34,7 @@ def _admin() -> psycopg.Connection[Any]:
             f"{SERVER}/postgres", autocommit=True, connect_timeout=CONNECT_TIMEOUT_SECONDS
         )
     except psycopg.OperationalError as exc:
-        reason = f"PostgreSQL is not reachable at {SERVER}: {exc}".strip()
+        reason = f"PostgreSQL is not reachable at {SERVER}: {' '.join(str(exc).split())}"
         if os.environ.get(REQUIRE_VARIABLE) == "1":
             pytest.fail(f"{reason} ({REQUIRE_VARIABLE}=1)")
         pytest.skip(f"{reason}; set {REQUIRE_VARIABLE}=1 to fail instead of skipping")
