@@ -51,14 +51,24 @@ class Dialect:
 
     def sql(self, template: str) -> str:
         """``template`` (SQLite's, with ``{p}``, ``{greatest}``, ``{least}``, ``{seq}``) for
-        this database; rendered once per statement and dialect."""
+        this database; rendered once per statement and dialect. A ``{rows}`` stays, for
+        ``rows``."""
         return _render(template, self)
+
+    def rows(self, *, width: int, count: int) -> str:
+        """``count`` rows of ``width`` parameters, for a multi-row ``VALUES``."""
+        row = f"({', '.join([self.placeholder] * width)})"
+        return ", ".join([row] * count)
 
 
 @cache
 def _render(template: str, dialect: Dialect) -> str:
     text = template.format(
-        p=dialect.prefix, greatest=dialect.greatest, least=dialect.least, seq=dialect.seq
+        p=dialect.prefix,
+        greatest=dialect.greatest,
+        least=dialect.least,
+        seq=dialect.seq,
+        rows="{rows}",
     )
     return text.replace("?", dialect.placeholder)
 
