@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from strangler.compare import CompareEngine, HttpRequest, HttpResponse
+from strangler.compare import CompareEngine, HttpRequest, HttpResponse, StoreLimits
 from strangler.compare.results import (
     ResultsError,
     ResultsMissing,
@@ -206,3 +206,35 @@ def test_a_lost_connection_costs_one_flush_and_no_count(postgres_results):
 
         assert store.totals()["products"].compared == 2
     assert query(postgres_results, "SELECT comparisons FROM strangler_compare_routes") == [(2,)]
+
+
+def test_writers_at_once_keep_the_routes_cap_on_keys_exactly(postgres_results):
+    # Given four writers, each bringing two keys the route has not seen, and room for three
+    limits = StoreLimits(max_keys_per_route=3)
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def write(number):
+        try:
+            with ResultsStore(postgres_results, limits=limits) as store:
+                engine = CompareEngine()
+                keys = {f"k{number}a": 1, f"k{number}b": 1}
+                engine.compare(
+                    "products", HttpRequest("GET", "/p/"), _response(keys), _response({})
+                )
+                writer = ResultsWriter(engine, store)
+                barrier.wait(timeout=START_DEADLINE_SECONDS)
+                writer.flush()
+        except BaseException as exc:
+            failures.append(exc)
+
+    threads = [threading.Thread(target=write, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=START_DEADLINE_SECONDS)
+
+    # Then three keys are kept and the other five are counted as dropped
+    assert not failures, failures
+    assert query(postgres_results, "SELECT count(*) FROM strangler_compare_fields") == [(3,)]
+    assert query(postgres_results, "SELECT dropped_keys FROM strangler_compare_routes") == [(5,)]
