@@ -4,8 +4,10 @@ The tables are SQLite's (``results_schema``) in PostgreSQL's types, prefixed
 ``strangler_compare_`` beside the store's other ``strangler_*`` tables. Every counter is
 added in the database (``count = t.count + excluded.count``), and a writer's first upsert
 locks its route's row until it commits, so proxy workers on many hosts add to the same
-rows at once without losing a count (``results_rows``). Reads take one REPEATABLE READ
-snapshot, so a report never mixes two flushes.
+rows at once without losing a count (``results_rows``). A flush's statements go in one
+pipeline (it waits only for each route's count of held keys and clusters) and commit
+asynchronously: ~4 ms for five routes (bench/bench_results.py). Reads take one REPEATABLE
+READ snapshot, so a report never mixes two flushes.
 
 The schema version is the one row of ``strangler_compare_schema``; the first process to
 open an empty database creates the tables under an advisory lock (two replicas starting

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 
 import pytest
 
@@ -253,3 +254,11 @@ def test_open_results_and_route_totals_use_the_store_of_the_environment(
     with ResultsStore(postgres_results, create=False) as store:
         assert store.totals()["products"].real_different == 1
     assert not (tmp_path / "compare").exists()
+
+
+def test_a_store_url_without_psycopg_installed_says_which_extra_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as where the extra is not installed
+    monkeypatch.delitem(sys.modules, "strangler.compare.results_postgres", raising=False)
+
+    with pytest.raises(ResultsError, match=r"pip install 'strangler-toolkit\[postgres\]'"):
+        ResultsStore(StoreUrl("postgres://db/fleet"))
