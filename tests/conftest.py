@@ -1,7 +1,9 @@
-"""What every suite shares: the sync's TRUNCATE refusal lifted for test databases."""
+"""What every suite shares: the sync's TRUNCATE refusal lifted for test databases, and no
+shared control store from the shell (a test that wants one sets it for itself)."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from django.db.backends.signals import connection_created
@@ -17,3 +19,7 @@ def _allow_truncate(sender: Any, connection: Any, **_: Any) -> None:
 
 
 connection_created.connect(_allow_truncate, dispatch_uid="tests_allow_truncate")
+
+
+# A developer's shell may name a fleet's store: the suites must never write to it.
+os.environ.pop("STRANGLER_STORE_URL", None)

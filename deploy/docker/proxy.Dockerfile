@@ -5,7 +5,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 STRANGLER_VAR_DIR=/var/lib/stra
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY strangler ./strangler
-RUN pip install --no-cache-dir ".[proxy]" && useradd --system --uid 10001 app \
+# postgres: psycopg, for the control store every replica shares (STRANGLER_STORE_URL).
+RUN pip install --no-cache-dir ".[proxy,postgres]" && useradd --system --uid 10001 app \
     && mkdir -p /var/lib/strangler && chown app /var/lib/strangler
 COPY routes.yaml ./
 USER app

@@ -1,122 +1,133 @@
-"""Comparison results that outlive a process and are shared by many: one SQLite file.
+"""Comparison results that outlive a process and are shared by many: one database.
 
 Every proxy worker and every replay keeps its own ``CompareEngine``; a ``ResultsWriter``
-sends what an engine counted since its last flush (``state_delta``) to the file, where it
-is added to what every other writer sent: verdict counts, the noise counters per field,
+sends what an engine counted since its last flush (``state_delta``) to the database, where
+it is added to what every other writer sent: verdict counts, the noise counters per field,
 clusters (count, first and last seen, up to ``StoreLimits.max_examples`` examples), the
 status matrix and each side's latency histogram. Reports are drawn from the sums, so a
 field is judged noise or real with every worker's evidence, and nothing is lost to a
 restart. ``route_totals`` is what the plan gates and the metrics read.
 
-SQLite in WAL mode lets readers go on while one writer commits; writers queue on the
-file's lock (``BEGIN IMMEDIATE``, waiting up to ``BUSY_TIMEOUT_SECONDS``). A flush is one
-short transaction, so a few workers flushing every few seconds never wait long.
+Which database, decided in one place (``results_location``): a path given explicitly
+(``--results``) is a SQLite file; otherwise ``STRANGLER_STORE_URL``, when set, names the
+fleet's PostgreSQL, where the writers of every replica on every host meet; otherwise the
+file ``$STRANGLER_VAR_DIR/compare/results.sqlite3`` of this host (``results_sqlite``,
+``results_postgres``). A flush is one short transaction on either.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from strangler.compare.engine import CompareEngine
-from strangler.compare.errors import CompareError
 from strangler.compare.noise import NoiseSettings
+from strangler.compare.results_database import (
+    STORE_URL_VARIABLE,
+    ResultsDatabase,
+    ResultsError,
+    ResultsMissing,
+    StoreUrl,
+    StoreUrlInvalid,
+    store_url,
+)
 from strangler.compare.results_rows import add_delta, read_states
-from strangler.compare.results_schema import SCHEMA, SCHEMA_VERSION
+from strangler.compare.results_sqlite import SqliteResultsDatabase
 from strangler.compare.state import AggregateState, state_delta
 from strangler.compare.store import RouteAggregate, RouteReport, RouteTotals, StoreLimits
 from strangler.environment import var_dir
 
 __all__ = [
+    "STORE_URL_VARIABLE",
     "ResultsError",
+    "ResultsLocation",
     "ResultsMissing",
     "ResultsStore",
     "ResultsWriter",
+    "StoreUrl",
+    "StoreUrlInvalid",
     "default_results_path",
+    "open_results",
+    "results_location",
     "route_totals",
 ]
 
-# A flush is a handful of upserts (~1 ms); ten seconds of waiting means a writer is stuck.
-BUSY_TIMEOUT_SECONDS = 10.0
+#: A SQLite file, or the fleet's PostgreSQL.
+ResultsLocation = Path | StoreUrl
 
 
-class ResultsError(CompareError):
-    """The results file cannot be opened, read or written; the message names it."""
-
-
-class ResultsMissing(ResultsError):
-    """No results file where one was to be read."""
-
-
-def default_results_path() -> Path:
+def default_results_path(env: Mapping[str, str] | None = None) -> Path:
     """``$STRANGLER_VAR_DIR/compare/results.sqlite3`` (``var/`` by default)."""
-    return var_dir() / "compare" / "results.sqlite3"
+    return var_dir(env) / "compare" / "results.sqlite3"
+
+
+def results_location(
+    path: Path | None = None, *, env: Mapping[str, str] | None = None
+) -> ResultsLocation:
+    """Where results are: ``path`` when given; else ``$STRANGLER_STORE_URL`` when set; else
+    ``default_results_path()``. Raises ``StoreUrlInvalid`` for a URL this cannot open."""
+    if path is not None:
+        return path
+    return store_url(env) or default_results_path(env)
+
+
+def open_results(
+    location: ResultsLocation | None = None,
+    *,
+    create: bool = True,
+    limits: StoreLimits | None = None,
+    noise: NoiseSettings | None = None,
+) -> ResultsStore:
+    """The results at ``location``, or where ``results_location()`` says when ``None``."""
+    return ResultsStore(
+        results_location() if location is None else location,
+        create=create,
+        limits=limits,
+        noise=noise,
+    )
+
+
+def _database(location: ResultsLocation, *, create: bool) -> ResultsDatabase:
+    if isinstance(location, Path):
+        return SqliteResultsDatabase(location, create=create)
+    try:
+        from strangler.compare.results_postgres import PostgresResultsDatabase
+    except ImportError as exc:  # psycopg is the ``postgres`` extra
+        raise ResultsError(
+            f"{STORE_URL_VARIABLE} names PostgreSQL ({location}), and psycopg is not "
+            "installed: pip install 'strangler-toolkit[postgres]'"
+        ) from exc
+    return PostgresResultsDatabase(location, create=create)
 
 
 class ResultsStore:
-    """One results file. Thread-safe (one connection behind a lock); open one per process."""
+    """One results database. Thread-safe (one connection behind a lock); open one per
+    process. ``create=False`` reads only what exists: ``ResultsMissing`` otherwise."""
 
     def __init__(
         self,
-        path: Path,
+        location: ResultsLocation,
         *,
         create: bool = True,
         limits: StoreLimits | None = None,
         noise: NoiseSettings | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self.path = path
+        self.location = location
+        self.path = location if isinstance(location, Path) else None  # the SQLite file
         self.limits = limits or StoreLimits()
         self.noise = noise or NoiseSettings()
         self._clock = clock
         self._lock = threading.Lock()
-        if not create and not path.is_file():
-            raise ResultsMissing(f"no comparison results at {path}")
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                path, timeout=BUSY_TIMEOUT_SECONDS, isolation_level=None, check_same_thread=False
-            )
-        except (OSError, sqlite3.Error) as exc:
-            raise ResultsError(f"cannot open the comparison results at {path}: {exc}") from exc
-        try:
-            self._prepare()
-        except sqlite3.Error as exc:
-            self._db.close()
-            raise ResultsError(f"cannot open the comparison results at {path}: {exc}") from exc
-
-    def _prepare(self) -> None:
-        mode = self._db.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        if str(mode).lower() != "wal":
-            raise sqlite3.OperationalError(f"the file refused WAL mode (it is in {mode} mode)")
-        # In WAL mode NORMAL survives a crash of the process; a power cut may lose the last
-        # flushes, which for comparison counts is a fair price for not syncing each one.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        # Two processes opening a new file at once: the second waits here, then sees v1.
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            version = self._db.execute("PRAGMA user_version").fetchone()[0]
-            if version == 0:
-                for statement in SCHEMA.split(";"):
-                    if statement.strip():
-                        self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
-            elif version != SCHEMA_VERSION:
-                raise sqlite3.DatabaseError(
-                    f"the file has schema version {version}, this toolkit reads {SCHEMA_VERSION}"
-                )
-            self._db.execute("COMMIT")
-        finally:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
+        self._database = _database(location, create=create)
+        self.where = self._database.where
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            self._database.close()
 
     def __enter__(self) -> ResultsStore:
         return self
@@ -126,33 +137,20 @@ class ResultsStore:
 
     def add(self, deltas: Iterable[AggregateState]) -> None:
         """Add counts (``state_delta`` of each route) in one transaction."""
-        deltas = list(deltas)
+        # In name order: on PostgreSQL each route's row stays locked until the commit, and
+        # two writers taking routes in the same order never wait on each other in a cycle.
+        deltas = sorted(deltas, key=lambda delta: delta.route)
         if not deltas:
             return
-        with self._lock:
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    for delta in deltas:
-                        add_delta(self._db, delta, limits=self.limits, now=self._clock())
-                    self._db.execute("COMMIT")
-                finally:
-                    if self._db.in_transaction:
-                        self._db.execute("ROLLBACK")
-            except sqlite3.Error as exc:
-                raise ResultsError(
-                    f"cannot write the comparison results at {self.path}: {exc}"
-                ) from exc
+        dialect = self._database.dialect
+        with self._lock, self._database.writing() as db:
+            for delta in deltas:
+                add_delta(db, delta, limits=self.limits, now=self._clock(), dialect=dialect)
 
     def states(self) -> list[AggregateState]:
         """Every route's summed counts, by route name."""
-        with self._lock:
-            try:
-                return read_states(self._db)
-            except sqlite3.Error as exc:
-                raise ResultsError(
-                    f"cannot read the comparison results at {self.path}: {exc}"
-                ) from exc
+        with self._lock, self._database.reading() as db:
+            return read_states(db, dialect=self._database.dialect)
 
     def reports(self) -> list[RouteReport]:
         """Each route's report, judged with every writer's counts."""
@@ -167,7 +165,7 @@ class ResultsStore:
 
 @dataclass(frozen=True, slots=True)
 class Batch:
-    """What a writer will send: the deltas, and the states they bring the file up to."""
+    """What a writer will send: the deltas, and the states they bring the store up to."""
 
     deltas: tuple[AggregateState, ...]
     states: tuple[AggregateState, ...]
@@ -199,11 +197,12 @@ class ResultsWriter:
         return len(batch.deltas)
 
 
-def route_totals(path: Path | None = None) -> dict[str, RouteTotals]:
-    """Per route, the requests compared so far by final verdict (``RouteTotals``); empty
-    when nothing was recorded yet, so a gate reading it says "no data", never "passed"."""
+def route_totals(location: ResultsLocation | None = None) -> dict[str, RouteTotals]:
+    """Per route, the requests compared so far by final verdict (``RouteTotals``), read where
+    ``results_location`` says when ``location`` is ``None``; empty when nothing was recorded
+    yet, so a gate reading it says "no data", never "passed"."""
     try:
-        store = ResultsStore(path or default_results_path(), create=False)
+        store = open_results(location, create=False)
     except ResultsMissing:
         return {}
     with store:

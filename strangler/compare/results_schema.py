@@ -1,13 +1,19 @@
-"""The results file's layout: its tables, and how signatures and examples are stored.
+"""The results' layout: their tables, the SQL each database dialect speaks, and how
+signatures and examples are stored.
 
 Counters are plain integer columns so that a flush adds to them in SQL (``count = count +
-excluded.count``) under the writer's lock, never read-modify-write in Python. Signatures
-and examples are JSON text: read back whole, never queried inside.
+excluded.count``), never read-modify-write in Python. Signatures and examples are JSON
+text: read back whole, never queried inside. The statements are written once, for SQLite,
+with ``{p}`` before each table name and ``{greatest}``, ``{least}``, ``{seq}`` where the
+dialects differ; ``Dialect.sql`` renders them for one database (``results_postgres`` has
+PostgreSQL's tables, prefixed ``strangler_compare_`` beside the store's other tables).
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from strangler.compare.model import Difference, DiffKind, Signature
@@ -19,14 +25,56 @@ __all__ = [
     "SCALARS",
     "SCHEMA",
     "SCHEMA_VERSION",
+    "SQLITE",
+    "Dialect",
     "example_of",
     "example_text",
     "signature_of",
     "signature_text",
 ]
 
-# Kept in the file's ``PRAGMA user_version``; a file of another version is refused whole.
+# Kept in the SQLite file's ``PRAGMA user_version`` and in PostgreSQL's
+# ``strangler_compare_schema`` row; results of another version are refused whole.
 SCHEMA_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """What differs between the databases in the statements of ``results_rows``."""
+
+    name: str
+    prefix: str  # before each table name
+    placeholder: str  # a parameter's marker
+    greatest: str  # the two-argument maximum and minimum
+    least: str
+    seq: str  # the column that orders examples written at the same instant
+
+    def sql(self, template: str) -> str:
+        """``template`` (SQLite's, with ``{p}``, ``{greatest}``, ``{least}``, ``{seq}``) for
+        this database; rendered once per statement and dialect. A ``{rows}`` stays, for
+        ``rows``."""
+        return _render(template, self)
+
+    def rows(self, *, width: int, count: int) -> str:
+        """``count`` rows of ``width`` parameters, for a multi-row ``VALUES``."""
+        row = f"({', '.join([self.placeholder] * width)})"
+        return ", ".join([row] * count)
+
+
+@cache
+def _render(template: str, dialect: Dialect) -> str:
+    text = template.format(
+        p=dialect.prefix,
+        greatest=dialect.greatest,
+        least=dialect.least,
+        seq=dialect.seq,
+        rows="{rows}",
+    )
+    return text.replace("?", dialect.placeholder)
+
+
+SQLITE = Dialect("sqlite", prefix="", placeholder="?", greatest="max", least="min", seq="rowid")
+
 SCHEMA = """
 CREATE TABLE routes (
     route TEXT PRIMARY KEY,
@@ -73,22 +121,22 @@ SCALARS = (
     "dropped_clusters",
 )
 ADD_ROUTE = """
-INSERT INTO routes (route, comparisons, base_samples, candidate_samples, noise_explained,
-                    dropped_keys, dropped_clusters, updated_at)
+INSERT INTO {p}routes (route, comparisons, base_samples, candidate_samples, noise_explained,
+                       dropped_keys, dropped_clusters, updated_at)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (route) DO UPDATE SET
-    comparisons = comparisons + excluded.comparisons,
-    base_samples = base_samples + excluded.base_samples,
-    candidate_samples = candidate_samples + excluded.candidate_samples,
-    noise_explained = noise_explained + excluded.noise_explained,
-    dropped_keys = dropped_keys + excluded.dropped_keys,
-    dropped_clusters = dropped_clusters + excluded.dropped_clusters,
+    comparisons = {p}routes.comparisons + excluded.comparisons,
+    base_samples = {p}routes.base_samples + excluded.base_samples,
+    candidate_samples = {p}routes.candidate_samples + excluded.candidate_samples,
+    noise_explained = {p}routes.noise_explained + excluded.noise_explained,
+    dropped_keys = {p}routes.dropped_keys + excluded.dropped_keys,
+    dropped_clusters = {p}routes.dropped_clusters + excluded.dropped_clusters,
     updated_at = excluded.updated_at
 """
 READ_ROUTES = """
 SELECT route, comparisons, base_samples, candidate_samples, noise_explained, dropped_keys,
        dropped_clusters
-FROM routes
+FROM {p}routes
 """
 
 

@@ -8,11 +8,14 @@ comparisons in flight: past ``max_pending`` a comparison is dropped and counted,
 queued without bound.
 
 The child keeps one ``CompareEngine`` for the worker's life (noise counts and clusters grow
-with every request) and sends what it counted to the shared results file
-(``strangler.compare.results``) at most every ``FLUSH_SECONDS``, and at shutdown: every
-worker's child adds to the same file, so ``strangler compare report`` and the plan gates see
-all workers' evidence, across restarts. Each comparison's verdict comes back to the worker,
-which counts it in ``strangler_proxy_shadow_total``.
+with every request) and sends what it counted to the shared results
+(``strangler.compare.results``: the store of ``STRANGLER_STORE_URL`` for a fleet, else the
+host's results file) at most every ``FLUSH_SECONDS``, and at shutdown: every worker's child
+adds to the same rows, so ``strangler compare report`` and the plan gates see all workers'
+evidence, across restarts. The child opens the results at its first flush and keeps
+counting when a flush fails (a store out of reach): the next flush sends what is missing.
+Each comparison's verdict comes back to the worker, which counts it in
+``strangler_proxy_shadow_total``.
 
 Rules travel with each comparison as the table's ``compare`` sections in JSON (a few hundred
 bytes, serialised once per table): a reloaded table's rules apply from its next request on.
@@ -41,7 +44,13 @@ from strangler.compare import (
     Verdict,
 )
 from strangler.compare.freshness import versions_from_headers
-from strangler.compare.results import ResultsStore, ResultsWriter, default_results_path
+from strangler.compare.results import (
+    ResultsError,
+    ResultsLocation,
+    ResultsWriter,
+    open_results,
+    results_location,
+)
 
 __all__ = ["CompareJob", "ComparePool", "Outcome", "rules_text"]
 
@@ -51,8 +60,8 @@ logger = logging.getLogger(__name__)
 # second for 29 KB bodies, 256 is under 0.1 s of work; a longer queue means the child
 # cannot keep up, and dropping beats growing memory with bodies.
 MAX_PENDING = 256
-# How often the child sends its counts to the results file: a gate or a report lags the
-# traffic by at most this.
+# How often the child sends its counts to the results: a gate or a report lags the traffic
+# by at most this.
 FLUSH_SECONDS = 1.0
 
 
@@ -100,10 +109,10 @@ def rules_text(defaults: CompareRules, routes: dict[str, CompareRules]) -> str:
 
 
 class _Child:
-    def __init__(self, results_path: str) -> None:
+    def __init__(self, results: ResultsLocation) -> None:
         self.engine = CompareEngine()
-        self.store = ResultsStore(Path(results_path))
-        self.writer = ResultsWriter(self.engine, self.store)
+        self.results = results
+        self.writer: ResultsWriter | None = None
         self.rules = ""
         self.flushed_at = time.monotonic()
 
@@ -140,7 +149,10 @@ class _Child:
             candidate_latency=job.candidate_latency,
         )
         if time.monotonic() - self.flushed_at >= FLUSH_SECONDS:
-            self.flush()
+            try:
+                self.flush()
+            except ResultsError as exc:  # the comparison stands; the next flush sends it
+                logger.warning("comparison results not written: %s", exc)
         stale = (
             result.verdict is Verdict.NOT_COMPARABLE
             and freshness is not None
@@ -151,15 +163,17 @@ class _Child:
 
     def flush(self) -> int:
         self.flushed_at = time.monotonic()
+        if self.writer is None:
+            self.writer = ResultsWriter(self.engine, open_results(self.results))
         return self.writer.flush()
 
 
 _CHILD: _Child | None = None
 
 
-def _start_child(results_path: str) -> None:
+def _start_child(results: ResultsLocation) -> None:
     global _CHILD  # one engine per child process, by design
-    _CHILD = _Child(results_path)
+    _CHILD = _Child(results)
 
 
 def _compare(job: CompareJob) -> Outcome:
@@ -186,7 +200,8 @@ class ComparePool:
         *,
         max_pending: int = MAX_PENDING,
     ) -> None:
-        self.results_path = results_path or default_results_path()
+        # Read once, in the worker: an explicit path, else $STRANGLER_STORE_URL, else the file.
+        self.results = results_location(results_path)
         self.max_pending = max_pending
         self.pending = 0
         self._idle = asyncio.Event()
@@ -208,12 +223,11 @@ class ComparePool:
 
     def _ensure(self) -> ProcessPoolExecutor:
         if self._executor is None:
-            self.results_path.parent.mkdir(parents=True, exist_ok=True)
             self._executor = ProcessPoolExecutor(
                 max_workers=1,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_child,
-                initargs=(str(self.results_path),),
+                initargs=(self.results,),
             )
             self._flusher = asyncio.get_running_loop().create_task(self._flush_now_and_then())
         return self._executor

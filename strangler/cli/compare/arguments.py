@@ -62,8 +62,15 @@ def register(groups: Any) -> None:
     parser.add_argument("--report-json", type=Path, metavar="F", help="write the JSON report")
     parser.add_argument("--report-junit", type=Path, metavar="F", help="write JUnit XML")
     parser.add_argument("--report-html", type=Path, metavar="F", help="write the HTML page")
-    parser.add_argument(
+    results = parser.add_mutually_exclusive_group()
+    results.add_argument(
         "--results", type=Path, metavar="DB", help="also add the results to this results file"
+    )
+    results.add_argument(
+        "--shared-results",
+        action="store_true",
+        help="also add the results where the proxy adds its own: the store of "
+        "$STRANGLER_STORE_URL, else $STRANGLER_VAR_DIR/compare/results.sqlite3",
     )
     parser.add_argument(
         "--timeout",
@@ -102,15 +109,17 @@ def register(groups: Any) -> None:
     report = commands.add_parser(
         "report",
         help="render the persisted comparison results",
-        description="Render the results the proxy and replays wrote to a results file. Exit "
-        "0: no real difference; 1: real differences; 2: no results file.",
+        description="Render the results the proxy and replays wrote: to the store of "
+        "$STRANGLER_STORE_URL when set, else to a results file. Exit 0: no real difference; "
+        "1: real differences; 2: no results.",
     )
     report.add_argument(
         "--results",
         type=Path,
         metavar="DB",
         default=argparse.SUPPRESS,
-        help="the results file (default: $STRANGLER_VAR_DIR/compare/results.sqlite3)",
+        help="the results file (default: the store of $STRANGLER_STORE_URL when set, else "
+        "$STRANGLER_VAR_DIR/compare/results.sqlite3)",
     )
     report.add_argument("--json", action="store_true", help="print the JSON report")
     report.add_argument("--junit", type=Path, metavar="F", help="write JUnit XML to F")

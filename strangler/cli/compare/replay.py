@@ -31,12 +31,12 @@ from strangler.compare.replay import (
     replay,
 )
 from strangler.compare.reports import ReportMeta, print_summary
-from strangler.compare.results import ResultsError, ResultsStore, ResultsWriter
+from strangler.compare.results import ResultsError, ResultsWriter, open_results
 from strangler.compare.rulefile import RouteNamer, load_rules
 
 __all__ = ["compare_replay"]
 
-# During a long replay the results file is brought up to date this often, so `compare
+# During a long replay the results are brought up to date this often, so `compare
 # report` (or a gate) sees a run in progress; one flush is a ~1 ms transaction.
 FLUSH_EVERY_SECONDS = 5.0
 
@@ -73,9 +73,9 @@ def compare_replay(args: argparse.Namespace) -> int:
         raise cannot_run(f"{args.requests}: no requests in the file")
     engine = CompareEngine(book)
     store = writer = None
-    if args.results is not None:
+    if args.results is not None or args.shared_results:
         try:
-            store = ResultsStore(args.results)
+            store = open_results(args.results)
         except ResultsError as exc:
             raise cannot_run(str(exc)) from exc
         writer = ResultsWriter(engine, store)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from rich.console import Console
 
@@ -12,25 +13,26 @@ from strangler.compare.reports import ReportMeta, print_summary, render_json
 from strangler.compare.results import (
     ResultsError,
     ResultsMissing,
-    ResultsStore,
-    default_results_path,
+    open_results,
+    results_location,
 )
 
 __all__ = ["compare_report"]
 
 
 def compare_report(args: argparse.Namespace) -> int:
-    path = getattr(args, "results", None) or default_results_path()
     try:
-        with ResultsStore(path, create=False) as store:
+        location = results_location(getattr(args, "results", None))
+        with open_results(location, create=False) as store:
             reports = store.reports()
     except ResultsMissing as exc:
+        where = f"--results {location}" if isinstance(location, Path) else "--shared-results"
         raise cannot_run(
-            f"{exc}: run `strangler compare ... --results {path}` or let the proxy write it"
+            f"{exc}: run `strangler compare ... {where}` or let the proxy write them"
         ) from exc
     except ResultsError as exc:
         raise cannot_run(str(exc)) from exc
-    meta = ReportMeta(source=f"results {path}")
+    meta = ReportMeta(source=f"results {location}")
     if args.json:
         sys.stdout.write(render_json(reports, meta))
     elif args.junit is None and args.html is None:

@@ -212,6 +212,41 @@ def test_compare_report_without_a_results_file_exits_2(capfd, tmp_path):
     assert "no comparison results at" in err
 
 
+@pytest.mark.postgres
+def test_shared_results_go_to_the_store_and_compare_report_reads_them_there(
+    capfd, monkeypatch, tmp_path, requests_file, postgres_results
+):
+    # Given a store named by the environment, with nothing in it yet
+    monkeypatch.setenv("STRANGLER_STORE_URL", postgres_results.url)
+    monkeypatch.setenv("STRANGLER_VAR_DIR", str(tmp_path / "var"))
+    missing, _, missing_err = run(capfd, "compare", "report")
+
+    # When a replay adds its results where the proxy adds its own
+    with serving(product) as base, serving(lambda r: product(r, price="1")) as candidate:
+        first, _, _ = run(capfd, *_compare(base, candidate, requests_file), "--shared-results")
+    status, out, _ = run(capfd, "compare", "report", "--json")
+
+    # Then the report reads them from the store, and no file was written
+    assert (missing, first, status) == (2, 1, 1)
+    assert f"no comparison results in the store {postgres_results}" in missing_err
+    assert "--shared-results" in missing_err
+    (route,) = json.loads(out)["routes"]
+    assert route["totals"]["real_different"] == 8
+    assert not (tmp_path / "var").exists()
+
+
+def test_a_results_file_and_the_shared_results_are_not_both_taken(capfd, tmp_path, requests_file):
+    status, _, err = run(
+        capfd, "compare", "--base", "http://127.0.0.1:9", "--candidate", "http://127.0.0.1:9",
+        "--requests", str(requests_file), "--results", str(tmp_path / "r.sqlite3"),
+        "--shared-results",
+    )  # fmt: skip
+
+    assert status == 2
+    assert "--shared-results: not allowed with argument --results" in err
+    assert not (tmp_path / "r.sqlite3").exists()
+
+
 def test_no_cookie_or_token_reaches_captures_examples_curl_or_reports(capfd, tmp_path):
     # Given a capture the proxy's writer recorded from a request full of credentials
     secrets = ["c4pture-c00kie", "c4pture-t0ken", "qu3ry-t0k3n", "f0rm-p4ss", "r3ply-s3ssion"]

@@ -1,10 +1,12 @@
 """The results store: what engines flush adds up across writers and processes, survives a
-reopen, stays bounded, and gives the per-route totals the plan gates read."""
+reopen, stays bounded, and gives the per-route totals the plan gates read; on the SQLite
+file and on PostgreSQL alike (``results_backend``), except what only a file can show."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import sys
 
 import pytest
 
@@ -20,6 +22,9 @@ from strangler.compare.results import (
     ResultsMissing,
     ResultsStore,
     ResultsWriter,
+    StoreUrl,
+    open_results,
+    results_location,
     route_totals,
 )
 
@@ -37,7 +42,13 @@ def _request(i=1):
 
 
 @pytest.fixture
-def store(tmp_path):
+def store(results_backend):
+    with results_backend.open() as opened:
+        yield opened
+
+
+@pytest.fixture
+def sqlite_store(tmp_path):
     with ResultsStore(tmp_path / "results.sqlite3") as opened:
         yield opened
 
@@ -117,31 +128,30 @@ def test_two_engines_evidence_adds_up_so_noise_is_judged_on_both(store):
     assert (totals.real_different, totals.noise_only, totals.equal) == (0, 9, 11)
 
 
-def test_results_survive_closing_and_reopening_the_file(tmp_path):
-    path = tmp_path / "results.sqlite3"
+def test_results_survive_closing_and_reopening_the_file(results_backend):
     engine = CompareEngine()
     engine.compare("products", _request(), _json({"price": "1"}), _json({"price": "2"}))
-    with ResultsStore(path) as store:
+    with results_backend.open() as store:
         ResultsWriter(engine, store).flush()
 
-    with ResultsStore(path, create=False) as reopened:
+    with results_backend.open(create=False) as reopened:
         (report,) = reopened.reports()
 
     assert report == engine.report("products")
 
 
-def test_the_file_is_in_wal_mode_so_readers_do_not_block_the_writer(tmp_path, store):
-    mode = sqlite3.connect(store.path).execute("PRAGMA journal_mode").fetchone()[0]
+def test_the_file_is_in_wal_mode_so_readers_do_not_block_the_writer(tmp_path, sqlite_store):
+    mode = sqlite3.connect(sqlite_store.path).execute("PRAGMA journal_mode").fetchone()[0]
 
     assert mode == "wal"
 
 
-def test_two_processes_writing_at_once_lose_nothing(tmp_path):
+def test_two_processes_writing_at_once_lose_nothing(tmp_path, results_backend):
     # Given two processes, each comparing 300 requests and flushing every 5
-    run_writers("results", tmp_path, ["one", "two"], "300")
+    run_writers("results", tmp_path, ["one", "two"], "300", results_backend.argument)
 
     # Then the file holds both processes' counts
-    with ResultsStore(tmp_path / "results.sqlite3", create=False) as store:
+    with results_backend.open(create=False) as store:
         (report,) = store.reports()
     totals = report.totals
     assert (totals.compared, totals.real_different, totals.equal) == (600, 200, 400)
@@ -152,9 +162,9 @@ def test_two_processes_writing_at_once_lose_nothing(tmp_path):
     assert report.base_latency.count == report.candidate_latency.count == 600
 
 
-def test_the_store_keeps_its_caps_and_counts_what_it_dropped(tmp_path):
+def test_the_store_keeps_its_caps_and_counts_what_it_dropped(results_backend):
     limits = StoreLimits(max_clusters_per_route=2, max_examples=1)
-    with ResultsStore(tmp_path / "results.sqlite3", limits=limits) as store:
+    with results_backend.open(limits=limits) as store:
         for key in ("a", "b", "c", "a"):
             engine = CompareEngine()
             engine.compare("products", _request(), _json({key: 1}), _json({key: 2}))
@@ -169,18 +179,18 @@ def test_the_store_keeps_its_caps_and_counts_what_it_dropped(tmp_path):
     assert report.totals.real_different == 4
 
 
-def test_route_totals_reads_a_file_and_is_empty_when_there_is_none(tmp_path):
-    path = tmp_path / "results.sqlite3"
-    assert route_totals(path) == {}
+def test_route_totals_reads_a_file_and_is_empty_when_there_is_none(results_backend):
+    location = results_backend.location
+    assert route_totals(location) == {}
 
     engine = CompareEngine()
     engine.compare("products", _request(), _json({"a": 1}), _json({"a": 2}))
     engine.compare("products", _request(), _json({"a": 1}), _json({"a": 1}))
     engine.compare("products", _request(), _json({"a": 1}, 503), _json({"a": 1}))
-    with ResultsStore(path) as store:
+    with ResultsStore(location) as store:
         ResultsWriter(engine, store).flush()
 
-    totals = route_totals(path)["products"]
+    totals = route_totals(location)["products"]
     assert (totals.compared, totals.equal, totals.real_different, totals.not_comparable) == (
         2,
         1,
@@ -204,3 +214,51 @@ def test_a_file_of_another_schema_version_is_refused(tmp_path):
 
     with pytest.raises(ResultsError, match="schema version 99"):
         ResultsStore(path)
+
+
+def test_an_explicit_path_wins_over_the_store_url(tmp_path):
+    env = {"STRANGLER_STORE_URL": "postgres://db/fleet", "STRANGLER_VAR_DIR": str(tmp_path)}
+
+    assert results_location(tmp_path / "r.sqlite3", env=env) == tmp_path / "r.sqlite3"
+
+
+def test_without_a_path_the_store_url_says_where_results_are(tmp_path):
+    env = {"STRANGLER_STORE_URL": "postgres://db/fleet", "STRANGLER_VAR_DIR": str(tmp_path)}
+
+    assert results_location(env=env) == StoreUrl("postgres://db/fleet")
+
+
+def test_without_either_results_are_the_var_dirs_file(tmp_path):
+    env = {"STRANGLER_VAR_DIR": str(tmp_path)}
+
+    assert results_location(env=env) == tmp_path / "compare" / "results.sqlite3"
+
+
+@pytest.mark.postgres
+def test_open_results_and_route_totals_use_the_store_of_the_environment(
+    monkeypatch, tmp_path, postgres_results
+):
+    # Given a store named by the environment, as every replica and the CLI are given it
+    monkeypatch.setenv("STRANGLER_STORE_URL", postgres_results.url)
+    monkeypatch.setenv("STRANGLER_VAR_DIR", str(tmp_path))
+    assert route_totals() == {}
+    engine = CompareEngine()
+    engine.compare("products", _request(), _json({"a": 1}), _json({"a": 2}))
+
+    # When an engine is flushed to the results opened without a location
+    with open_results() as store:
+        ResultsWriter(engine, store).flush()
+
+    # Then the totals are read from the store, and no file was written beside
+    assert route_totals()["products"].real_different == 1
+    with ResultsStore(postgres_results, create=False) as store:
+        assert store.totals()["products"].real_different == 1
+    assert not (tmp_path / "compare").exists()
+
+
+def test_a_store_url_without_psycopg_installed_says_which_extra_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as where the extra is not installed
+    monkeypatch.delitem(sys.modules, "strangler.compare.results_postgres", raising=False)
+
+    with pytest.raises(ResultsError, match=r"pip install 'strangler-toolkit\[postgres\]'"):
+        ResultsStore(StoreUrl("postgres://db/fleet"))

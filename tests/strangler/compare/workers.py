@@ -3,7 +3,8 @@
 file appearing) so that the writers really run at the same time.
 
     captures DIR NAME COUNT MAX_FILE_BYTES    append COUNT capture records
-    results DIR NAME COUNT                    COUNT comparisons, flushed every 5
+    results DIR NAME COUNT [WHERE]            COUNT comparisons, flushed every 5, to the
+                                              file or PostgreSQL URL WHERE (DIR/results.sqlite3)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from strangler.compare import CompareEngine, HttpRequest, HttpResponse
 from strangler.compare.capture_writer import CaptureSettings, CaptureWriter
-from strangler.compare.results import ResultsStore, ResultsWriter
+from strangler.compare.results import ResultsLocation, ResultsStore, ResultsWriter, StoreUrl
 from tests.monolith.processes import REPO, wait_until
 
 START_DEADLINE_SECONDS = 60
@@ -48,8 +49,8 @@ def _response(value: object) -> HttpResponse:
     return HttpResponse(200, JSON, json.dumps(value).encode())
 
 
-def _results(folder: Path, name: str, count: int) -> None:
-    store = ResultsStore(folder / "results.sqlite3")
+def _results(folder: Path, name: str, count: int, where: ResultsLocation) -> None:
+    store = ResultsStore(where)
     engine = CompareEngine()
     writer = ResultsWriter(engine, store)
     _wait_for_start(folder, name)
@@ -115,4 +116,6 @@ if __name__ == "__main__":
     if kind == "captures":
         _captures(Path(folder), name, int(rest[0]), int(rest[1]))
     else:
-        _results(Path(folder), name, int(rest[0]))
+        where = rest[1] if len(rest) > 1 else str(Path(folder) / "results.sqlite3")
+        location = StoreUrl(where) if where.startswith("postgres") else Path(where)
+        _results(Path(folder), name, int(rest[0]), location)
