@@ -51,17 +51,20 @@ class Fleet:
         self.network.heal(host)
         self.loop.run(self.relays[host.name].accept())
 
-    def table(self, *, mode: str = "monolith") -> str:
-        """A seed table: monolith legacy, catalog the service, route ``products`` in ``mode``."""
+    def table(
+        self, *, mode: str = "monolith", legacy: str = "monolith", service: str = "catalog"
+    ) -> str:
+        """A seed table: route ``products`` moving from the ``monolith`` recorder (upstream
+        ``legacy``) to the ``catalog`` recorder (upstream ``service``), in ``mode``."""
         return f"""\
-legacy: monolith
+legacy: {legacy}
 upstreams:
-  monolith: {{url: "{self.monolith.url}"}}
-  catalog: {{url: "{self.catalog.url}", timeouts: {{connect: 1, read: 5, total: 10}}}}
+  {legacy}: {{url: "{self.monolith.url}"}}
+  {service}: {{url: "{self.catalog.url}", timeouts: {{connect: 1, read: 5, total: 10}}}}
 routes:
   - name: products
     prefix: /api/products/
-    owner: catalog
+    owner: {service}
     mode: {mode}
 """
 
@@ -105,12 +108,12 @@ def store_url(fleet: Fleet) -> Iterator[str]:
 def run_replicas(
     fleet: Fleet, store_url: str, tmp_path: Path
 ) -> Iterator[Callable[..., list[Replica]]]:
-    """Start a proxy on every host, seeded with ``fleet.table(mode=...)``."""
+    """Start a proxy on every host, seeded with ``fleet.table(**names)``."""
     started: list[Replica] = []
 
-    def start(*, mode: str = "monolith", env: dict[str, str] | None = None) -> list[Replica]:
+    def start(*, env: dict[str, str] | None = None, **names: str) -> list[Replica]:
         table = tmp_path / "seed-routes.yaml"
-        table.write_text(fleet.table(mode=mode), encoding="utf-8")
+        table.write_text(fleet.table(**names), encoding="utf-8")
         replicas = start_replicas(
             fleet.hosts, table=table, store_url=store_url, logs=tmp_path, env=env
         )
