@@ -144,16 +144,21 @@ async def fleet_members(session: aiohttp.ClientSession, replica: Replica) -> dic
     """GET /fleet: each member by its replica id."""
     status, document = await admin(session, replica, "GET", "/fleet")
     assert status == 200, document
-    return {member["replica"]: member for member in document["replicas"]}
+    return {member["replica"]: member for member in document["members"]}
 
 
 async def eventually(
-    condition: Callable[[], Awaitable[bool]], *, deadline: float, what: str
+    condition: Callable[[], Awaitable[bool]],
+    *,
+    deadline: float,
+    what: str | Callable[[], str],
 ) -> float:
-    """Seconds until ``condition`` holds; fails naming ``what`` after ``deadline`` seconds."""
+    """Seconds until ``condition`` holds; fails after ``deadline`` seconds naming ``what``
+    (a callable: asked then, to say what was last seen)."""
     began = time.monotonic()
     while not await condition():
         if time.monotonic() - began > deadline:
-            raise AssertionError(f"timed out after {deadline} s waiting for {what}")
+            said = what() if callable(what) else what
+            raise AssertionError(f"timed out after {deadline} s waiting for {said}")
         await asyncio.sleep(POLL_SECONDS * 5)
     return time.monotonic() - began

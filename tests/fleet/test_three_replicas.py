@@ -77,6 +77,11 @@ def _names(replicas: list[Replica]) -> list[str]:
     return [r.name for r in replicas]
 
 
+def _member(replica: Replica) -> str:
+    """The replica's one worker's member name (``PROXY_WORKERS=1``)."""
+    return f"{replica.name}/0"
+
+
 def _host_of(member: str) -> str:
     """A member's host: its replica id is ``<PROXY_REPLICA_ID>/<worker index>``."""
     return member.split("/", 1)[0]
@@ -188,13 +193,18 @@ async def test_a_replica_cut_off_from_the_store_keeps_serving_says_so_and_catche
         cut_at = time.monotonic()
         fleet.cut_off(cut.host, how)
 
+        seen: dict[str, object] = {}
+
         async def degraded() -> bool:
             status, body = await readiness(session, cut)
-            up = await metric(session, cut, "strangler_proxy_store_up")
+            up = await metric(session, cut, "strangler_proxy_store_up", member=_member(cut))
+            seen.update(readyz=(status, body), store_up=up)
             return status == 200 and body.get("status") == "degraded" and up == 0.0
 
         noticed = await eventually(
-            degraded, deadline=DEGRADED_WITHIN_SECONDS, what=f"{cut.name} to report degraded"
+            degraded,
+            deadline=DEGRADED_WITHIN_SECONDS,
+            what=lambda: f"{cut.name} to report degraded (last seen: {seen})",
         )
         assert await answered_by(session, cut) == "monolith"  # it keeps serving
         assert await write(session, cut) == (200, "monolith")
@@ -231,10 +241,15 @@ async def test_a_replica_cut_off_from_the_store_keeps_serving_says_so_and_catche
 
         async def ready_again() -> bool:
             status, body = await readiness(session, cut)
-            up = await metric(session, cut, "strangler_proxy_store_up")
+            up = await metric(session, cut, "strangler_proxy_store_up", member=_member(cut))
+            seen.update(readyz=(status, body), store_up=up)
             return status == 200 and body.get("status") == "ok" and up == 1.0
 
-        await eventually(ready_again, deadline=CONVERGED_WITHIN_SECONDS, what="ready again")
+        await eventually(
+            ready_again,
+            deadline=CONVERGED_WITHIN_SECONDS,
+            what=lambda: f"{cut.name} ready again (last seen: {seen})",
+        )
     print(
         f"\nstore cut off ({how}): degraded reported {noticed:.1f} s after the cut "
         f"({time.monotonic() - cut_at:.1f} s in all); converged {converged:.2f} s after the "
