@@ -1,20 +1,51 @@
-"""The commands of ``strangler routes``: ``check``, ``list`` and ``set``, and their parser."""
+"""The commands of ``strangler routes``: ``check``, ``list``, ``set``, ``import``, ``export``
+and ``history``, and their parser.
+
+With ``STRANGLER_STORE_URL`` the route table lives in the shared control store: ``list``
+shows every proxy replica beside the routes, ``set`` writes the store itself when no proxy
+answers (or ``--offline``), and ``import``/``export``/``history`` work on the store; without
+it they say they need it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from strangler import routes_file
 from strangler.cli.errors import CommandError, ExitCode
 from strangler.cli.routes.admin import ProxyNotRunning, admin_request
 from strangler.cli.routes.checker import check_command, check_report, run_check
+from strangler.cli.routes.fleet import fleet_from_admin, fleet_from_store
+from strangler.cli.routes.stored import (
+    check_text,
+    export_table,
+    fleet_served,
+    import_table,
+    print_history,
+    set_in_store,
+)
 from strangler.cli.routes.table import show
+from strangler.cli.store import STORE_URL_VARIABLE, control_store, store_failed
+from strangler.control import ControlStore, StoreError
 from strangler.proxy_admin import ADMIN_TOKEN_VARIABLE, default_admin_url
 
-__all__ = ["register", "routes_check", "routes_list", "routes_set"]
+__all__ = [
+    "register",
+    "routes_check",
+    "routes_export",
+    "routes_history",
+    "routes_import",
+    "routes_list",
+    "routes_set",
+]
+
+# `routes history` shows this many entries unless told otherwise: a screenful.
+HISTORY_LIMIT = 50
 
 
 def _source_options(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +66,9 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
         "(default: $STRANGLER_ROUTES or routes.yaml)",
     )
     parser.add_argument(
-        "--offline", action="store_true", help="use the file even if the proxy is running"
+        "--offline",
+        action="store_true",
+        help="use the file (with STRANGLER_STORE_URL: the store) even if the proxy is running",
     )
 
 
@@ -77,6 +110,33 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     _source_options(change)
     change.set_defaults(command=routes_set)
 
+    load = commands.add_parser(
+        "import",
+        help="replace the shared store's route table with a file, checked first "
+        "(needs STRANGLER_STORE_URL)",
+    )
+    load.add_argument("file", type=Path)
+    load.set_defaults(command=routes_import)
+
+    dump = commands.add_parser(
+        "export", help="print the shared store's route table (needs STRANGLER_STORE_URL)"
+    )
+    dump.set_defaults(command=routes_export)
+
+    history = commands.add_parser(
+        "history",
+        help="who changed the routes and holds, when, through what (needs STRANGLER_STORE_URL)",
+    )
+    history.add_argument("--json", action="store_true", help="print JSON")
+    history.add_argument(
+        "--limit",
+        type=int,
+        default=HISTORY_LIMIT,
+        metavar="N",
+        help=f"the newest N entries, oldest first (default {HISTORY_LIMIT})",
+    )
+    history.set_defaults(command=routes_history)
+
 
 def routes_check(args: argparse.Namespace) -> int:
     # The proxy's checker speaks for itself: its output and exit status pass straight through.
@@ -84,7 +144,36 @@ def routes_check(args: argparse.Namespace) -> int:
     return run_check(command, capture=False).returncode
 
 
+def _with_store(args: argparse.Namespace, command: Callable[..., int]) -> int:
+    """Run ``command(args, store)`` with the store ``STRANGLER_STORE_URL`` names (or ``None``);
+    a store that fails is a :class:`CommandError` naming it, not a traceback."""
+    with control_store() as store:
+        try:
+            return command(args, store)
+        except StoreError as exc:
+            raise store_failed(exc) from exc
+
+
+def _needing_store(args: argparse.Namespace, command: Callable[..., int], what: str) -> int:
+    def run(args: argparse.Namespace, store: ControlStore | None) -> int:
+        if store is None:
+            raise CommandError(
+                f"routes {args.routes_command} {what}: set {STORE_URL_VARIABLE} "
+                "(postgres://user@host:port/database); with the file store of one host the "
+                "table file is the table",
+                exit_code=ExitCode.CANNOT_RUN,
+            )
+        return command(args, store)
+
+    return _with_store(args, run)
+
+
 def routes_list(args: argparse.Namespace) -> int:
+    return _with_store(args, _list)
+
+
+def _list(args: argparse.Namespace, store: ControlStore | None) -> int:
+    fleet = fleet_from_store(store) if store is not None else None
     if not args.offline:
         try:
             status, payload = admin_request("GET", f"{args.admin.rstrip('/')}/routes")
@@ -96,7 +185,20 @@ def routes_list(args: argparse.Namespace) -> int:
                     f"{args.admin} answered {status}: {payload.get('message')}",
                     exit_code=ExitCode.CANNOT_RUN,
                 )
-            return show(payload, source="admin", location=args.admin, json_output=args.json)
+            if fleet is None:
+                fleet = _admin_fleet(args.admin)
+            return show(
+                payload, source="admin", location=args.admin, json_output=args.json, fleet=fleet
+            )
+    record = store.read_table() if store is not None else None
+    if store is not None and record is not None:
+        report = check_text(
+            record.text, source=f"the store's route table (version {record.version})"
+        )
+        if not report["valid"]:
+            raise CommandError(str(report["error"]), exit_code=ExitCode.REFUSED)
+        location = f"the control store at {store.where} (table version {record.version})"
+        return show(report, source="store", location=location, json_output=args.json, fleet=fleet)
     if not args.config.is_file():
         raise CommandError(
             f"the proxy is not running (nothing at {args.admin}) and there is no {args.config}; "
@@ -106,7 +208,38 @@ def routes_list(args: argparse.Namespace) -> int:
     report = check_report(args.config, source=args.config)
     if not report["valid"]:
         raise CommandError(str(report["error"]), exit_code=ExitCode.REFUSED)
-    return show(report, source="file", location=str(args.config), json_output=args.json)
+    return show(
+        report, source="file", location=str(args.config), json_output=args.json, fleet=fleet
+    )
+
+
+def _admin_fleet(admin: str) -> dict[str, Any] | None:
+    """The replicas a proxy in store mode lists at ``GET /fleet``; ``None`` from any other."""
+    try:
+        status, payload = admin_request("GET", f"{admin.rstrip('/')}/fleet")
+    except (ProxyNotRunning, CommandError):
+        return None
+    return fleet_from_admin(payload, location=admin) if status == 200 else None
+
+
+def routes_import(args: argparse.Namespace) -> int:
+    return _needing_store(
+        args, lambda args, store: import_table(store, args.file), "writes the shared store"
+    )
+
+
+def routes_export(args: argparse.Namespace) -> int:
+    return _needing_store(args, lambda args, store: export_table(store), "reads the shared store")
+
+
+def routes_history(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise CommandError("--limit: give 1 or more", exit_code=ExitCode.CANNOT_RUN)
+    return _needing_store(
+        args,
+        lambda args, store: print_history(store, limit=args.limit, json_output=args.json),
+        "reads the audit trail of the shared store (the file store keeps none)",
+    )
 
 
 def _describe(change: routes_file.RouteChange) -> str:
@@ -134,15 +267,25 @@ def routes_set(args: argparse.Namespace) -> int:
             "--sample-rate or --write-owner",
             exit_code=ExitCode.CANNOT_RUN,
         )
-    if not args.offline:
-        try:
-            return _set_through_admin(args, change)
-        except ProxyNotRunning:
-            pass
-    return _set_in_file(args, change)
+
+    def run(args: argparse.Namespace, store: ControlStore | None) -> int:
+        if not args.offline:
+            try:
+                return _set_through_admin(args, change, store)
+            except ProxyNotRunning:
+                pass
+        if store is not None:
+            return set_in_store(
+                store, args.name, change, force=args.force, summary=_describe(change)
+            )
+        return _set_in_file(args, change)
+
+    return _with_store(args, run)
 
 
-def _set_through_admin(args: argparse.Namespace, change: routes_file.RouteChange) -> int:
+def _set_through_admin(
+    args: argparse.Namespace, change: routes_file.RouteChange, store: ControlStore | None
+) -> int:
     url = f"{args.admin.rstrip('/')}/routes/{quote(args.name, safe='')}"
     body: dict[str, object] = dict(change.items())
     if args.force:
@@ -150,7 +293,16 @@ def _set_through_admin(args: argparse.Namespace, change: routes_file.RouteChange
     status, payload = admin_request("PATCH", url, body=body)
     if status == 200:
         done = "changed" if payload["changed"] else "unchanged, already so"
-        print(f"route {args.name}: {_describe(change)}: {done} (through the proxy at {args.admin})")
+        served = ""
+        if store is not None and payload["changed"]:
+            version = payload.get("table_version")
+            if not isinstance(version, int):
+                version = store.table_version()
+            served = f"; table version {version}, {fleet_served(store, version)}"
+        print(
+            f"route {args.name}: {_describe(change)}: {done} (through the proxy at "
+            f"{args.admin}){served}"
+        )
         return ExitCode.OK
     message = f"{payload.get('message')} [{payload.get('code')}]"
     if status in (401, 403):
