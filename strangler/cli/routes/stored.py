@@ -154,7 +154,7 @@ def set_in_store(
                 action="set",
                 subject=f"route:{name}",
                 before=_route_fields(record.text, name, change),
-                after=dict(change.items()),
+                after={key: _as_written(value) for key, value in change.items()},
             )
         except VersionConflict:
             continue  # another writer got there first: edit what it left
@@ -169,6 +169,11 @@ def set_in_store(
         "try again",
         exit_code=ExitCode.CANNOT_RUN,
     )
+
+
+def _as_written(value: object) -> object:
+    # 25.0 from the command line is written in the table as 25: the audit says what it holds.
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _route_fields(text: str, name: str, change: routes_file.RouteChange) -> dict[str, Any]:
