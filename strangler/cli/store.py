@@ -8,12 +8,18 @@ database's reason, never a traceback.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from strangler.cli.errors import CommandError, ExitCode
 from strangler.control import STORE_URL_VARIABLE, ControlStore, StoreError, open_control, store_url
 
-__all__ = ["STORE_URL_VARIABLE", "control_store", "store_failed"]
+__all__ = [
+    "STORE_URL_VARIABLE",
+    "control_store",
+    "run_needing_store",
+    "run_with_store",
+    "store_failed",
+]
 
 
 @contextlib.contextmanager
@@ -37,3 +43,29 @@ def control_store() -> Iterator[ControlStore | None]:
 def store_failed(exc: StoreError) -> CommandError:
     """The command's error for a store that failed (its message names the masked URL)."""
     return CommandError(f"{exc.message} [{exc.code}]", exit_code=ExitCode.CANNOT_RUN)
+
+
+def run_with_store(command: Callable[[ControlStore | None], int]) -> int:
+    """``command(store)`` with the store ``STRANGLER_STORE_URL`` names (``None`` when unset);
+    a store failing midway is a :class:`CommandError` naming it, not a traceback."""
+    with control_store() as store:
+        try:
+            return command(store)
+        except StoreError as exc:
+            raise store_failed(exc) from exc
+
+
+def run_needing_store(command: Callable[[ControlStore], int], *, what: str) -> int:
+    """:func:`run_with_store` for a command that only works on the shared store: ``what`` it
+    does names why, when ``STRANGLER_STORE_URL`` is unset."""
+
+    def run(store: ControlStore | None) -> int:
+        if store is None:
+            raise CommandError(
+                f"{what}: set {STORE_URL_VARIABLE} (postgres://user@host:port/database); with "
+                "the file store of one host the table file is the table",
+                exit_code=ExitCode.CANNOT_RUN,
+            )
+        return command(store)
+
+    return run_with_store(run)

@@ -11,28 +11,24 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
-from strangler import routes_file
 from strangler.cli.errors import CommandError, ExitCode
 from strangler.cli.routes.admin import ProxyNotRunning, admin_request
+from strangler.cli.routes.change import routes_set
 from strangler.cli.routes.checker import check_command, check_report, run_check
 from strangler.cli.routes.fleet import fleet_from_admin, fleet_from_store
 from strangler.cli.routes.stored import (
     check_text,
     export_table,
-    fleet_served,
     import_table,
     print_history,
-    set_in_store,
 )
 from strangler.cli.routes.table import show
-from strangler.cli.store import STORE_URL_VARIABLE, control_store, store_failed
-from strangler.control import ControlStore, StoreError
-from strangler.proxy_admin import ADMIN_TOKEN_VARIABLE, default_admin_url
+from strangler.cli.store import run_needing_store, run_with_store
+from strangler.control import ControlStore
+from strangler.proxy_admin import default_admin_url
 
 __all__ = [
     "register",
@@ -144,32 +140,8 @@ def routes_check(args: argparse.Namespace) -> int:
     return run_check(command, capture=False).returncode
 
 
-def _with_store(args: argparse.Namespace, command: Callable[..., int]) -> int:
-    """Run ``command(args, store)`` with the store ``STRANGLER_STORE_URL`` names (or ``None``);
-    a store that fails is a :class:`CommandError` naming it, not a traceback."""
-    with control_store() as store:
-        try:
-            return command(args, store)
-        except StoreError as exc:
-            raise store_failed(exc) from exc
-
-
-def _needing_store(args: argparse.Namespace, command: Callable[..., int], what: str) -> int:
-    def run(args: argparse.Namespace, store: ControlStore | None) -> int:
-        if store is None:
-            raise CommandError(
-                f"routes {args.routes_command} {what}: set {STORE_URL_VARIABLE} "
-                "(postgres://user@host:port/database); with the file store of one host the "
-                "table file is the table",
-                exit_code=ExitCode.CANNOT_RUN,
-            )
-        return command(args, store)
-
-    return _with_store(args, run)
-
-
 def routes_list(args: argparse.Namespace) -> int:
-    return _with_store(args, _list)
+    return run_with_store(lambda store: _list(args, store))
 
 
 def _list(args: argparse.Namespace, store: ControlStore | None) -> int:
@@ -223,126 +195,19 @@ def _admin_fleet(admin: str) -> dict[str, Any] | None:
 
 
 def routes_import(args: argparse.Namespace) -> int:
-    return _needing_store(
-        args, lambda args, store: import_table(store, args.file), "writes the shared store"
+    return run_needing_store(
+        lambda store: import_table(store, args.file), what="routes import writes the shared store"
     )
 
 
 def routes_export(args: argparse.Namespace) -> int:
-    return _needing_store(args, lambda args, store: export_table(store), "reads the shared store")
+    return run_needing_store(export_table, what="routes export reads the shared store")
 
 
 def routes_history(args: argparse.Namespace) -> int:
     if args.limit < 1:
         raise CommandError("--limit: give 1 or more", exit_code=ExitCode.CANNOT_RUN)
-    return _needing_store(
-        args,
-        lambda args, store: print_history(store, limit=args.limit, json_output=args.json),
-        "reads the audit trail of the shared store (the file store keeps none)",
+    return run_needing_store(
+        lambda store: print_history(store, limit=args.limit, json_output=args.json),
+        what="routes history reads the audit trail of the shared store (the file store keeps none)",
     )
-
-
-def _describe(change: routes_file.RouteChange) -> str:
-    def text(value: object) -> str:
-        if isinstance(value, bool):
-            return "on" if value else "off"
-        return f"{value:g}" if isinstance(value, float) else str(value)
-
-    return ", ".join(f"{key} {text(value)}" for key, value in change.items())
-
-
-def routes_set(args: argparse.Namespace) -> int:
-    change = routes_file.RouteChange(
-        owner=args.owner,
-        mode=args.mode,
-        canary_percent=args.percent,
-        fallback=args.fallback,
-        shadow_sample_rate=args.sample_rate,
-        write_owner=args.write_owner,
-        unsynced_writes_accepted=args.accept_unsynced_writes,
-    )
-    if not change.items():
-        raise CommandError(
-            "nothing to change: give --owner, --mode, --percent, --fallback/--no-fallback, "
-            "--sample-rate or --write-owner",
-            exit_code=ExitCode.CANNOT_RUN,
-        )
-
-    def run(args: argparse.Namespace, store: ControlStore | None) -> int:
-        if not args.offline:
-            try:
-                return _set_through_admin(args, change, store)
-            except ProxyNotRunning:
-                pass
-        if store is not None:
-            return set_in_store(
-                store, args.name, change, force=args.force, summary=_describe(change)
-            )
-        return _set_in_file(args, change)
-
-    return _with_store(args, run)
-
-
-def _set_through_admin(
-    args: argparse.Namespace, change: routes_file.RouteChange, store: ControlStore | None
-) -> int:
-    url = f"{args.admin.rstrip('/')}/routes/{quote(args.name, safe='')}"
-    body: dict[str, object] = dict(change.items())
-    if args.force:
-        body["force"] = True
-    status, payload = admin_request("PATCH", url, body=body)
-    if status == 200:
-        done = "changed" if payload["changed"] else "unchanged, already so"
-        served = ""
-        if store is not None and payload["changed"]:
-            version = payload.get("table_version")
-            if not isinstance(version, int):
-                version = store.table_version()
-            served = f"; table version {version}, {fleet_served(store, version)}"
-        print(
-            f"route {args.name}: {_describe(change)}: {done} (through the proxy at "
-            f"{args.admin}){served}"
-        )
-        return ExitCode.OK
-    message = f"{payload.get('message')} [{payload.get('code')}]"
-    if status in (401, 403):
-        message += f"; the token is read from ${ADMIN_TOKEN_VARIABLE}"
-    raise CommandError(
-        f"refused: {message}" if status < 500 else f"the proxy failed: {message}",
-        exit_code=ExitCode.REFUSED if status < 500 else ExitCode.CANNOT_RUN,
-    )
-
-
-def _set_in_file(args: argparse.Namespace, change: routes_file.RouteChange) -> int:
-    path: Path = args.config
-    try:
-        with routes_file.locked(path):
-            text = path.read_text(encoding="utf-8")
-            edited = routes_file.edit_route(text, args.name, change, force=args.force)
-            if edited == text:
-                print(f"route {args.name} in {path}: {_describe(change)}: unchanged, already so")
-                return ExitCode.OK
-            staged = routes_file.stage(path, edited)
-            try:
-                report = check_report(staged, source=path)
-                if not report["valid"]:
-                    raise CommandError(
-                        f"refused, {path} is unchanged: {report['error']}",
-                        exit_code=ExitCode.REFUSED,
-                    )
-                routes_file.commit(staged, path)
-            finally:
-                staged.unlink(missing_ok=True)
-    except routes_file.TableBusy as exc:
-        raise CommandError(exc.message, exit_code=ExitCode.CANNOT_RUN) from exc
-    except routes_file.RoutesFileError as exc:
-        raise CommandError(f"refused: {path}: {exc.message}", exit_code=ExitCode.REFUSED) from exc
-    except OSError as exc:
-        raise CommandError(
-            f"cannot edit {path}: {exc.strerror or exc}", exit_code=ExitCode.CANNOT_RUN
-        ) from exc
-    print(
-        f"route {args.name} in {path}: {_describe(change)} "
-        "(the proxy was not reached; a running proxy loads the file within a second)"
-    )
-    return ExitCode.OK
