@@ -1,9 +1,9 @@
 """Reading the live sources of a plan's figures: the proxy's admin API and the sync nodes.
 
-The proxy answers its metrics (counters of the plan's routes, read by
-:func:`count_sample`, which reads Prometheus's sums of the same series too) and its route
-table (who answers each route); each sync node answers its status document, read through the sync's own
-signed client and typed (``strangler.sync.status_document``). What cannot be read is ``None``,
+The proxy answers its metrics (counters of the plan's routes, read by :func:`count_sample`,
+which reads Prometheus's sums of the same series too) and its route table (who answers each
+route); each sync node answers its status document, read through the sync's own signed
+client and typed (``strangler.sync.status_document``). What cannot be read is ``None``,
 with the reason added to ``errors``: a gate then says "inconclusive", never "passed".
 ``proxy_table`` and ``node_status`` raise instead, for the names check (``preflight``).
 """
