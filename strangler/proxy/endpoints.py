@@ -142,6 +142,10 @@ class EndpointSet:
         healthy = endpoint.health.healthy
         return "unchecked" if healthy is None else "healthy" if healthy else "unhealthy"
 
+    def ejected_for(self, endpoint: Endpoint) -> float:
+        """Seconds until ``endpoint`` comes back from its ejection (0: not ejected)."""
+        return max(0.0, endpoint.ejected_until - self._clock())
+
     @property
     def panicking(self) -> bool:
         """Every endpoint is out, so requests go to all of them."""
