@@ -37,6 +37,9 @@ REQUIRE_VARIABLE = "STRANGLER_REQUIRE_DNSMASQ"
 # dnsmasq answers its first query within ~50 ms of starting here; 10 s is a hung start.
 START_SECONDS = 10.0
 TTL_SECONDS = 1
+# How often a starting server is asked whether it serves the records yet (and how long one
+# question waits: on loopback an answer takes well under a millisecond).
+_POLL_SECONDS = 0.05
 
 
 def dnsmasq_or_skip() -> str:
@@ -170,9 +173,9 @@ class DnsServer:
                 self._process.wait()
             self._process = None
 
-    def query(self, name: str, rdtype: str) -> dns.message.Message:
+    def query(self, name: str, rdtype: str, *, timeout: float = 1.0) -> dns.message.Message:
         return dns.query.udp(
-            dns.message.make_query(name, rdtype), "127.0.0.1", port=self.port, timeout=1.0
+            dns.message.make_query(name, rdtype), "127.0.0.1", port=self.port, timeout=timeout
         )
 
     def _write(self) -> None:
@@ -184,7 +187,7 @@ class DnsServer:
 
     def _answers_published(self) -> bool:
         for name, addresses in self.a.items():
-            answer = self.query(name, "A").answer
+            answer = self.query(name, "A", timeout=_POLL_SECONDS).answer
             found = {r.address for rrset in answer for r in rrset}
             if found != set(addresses):
                 return False
@@ -192,7 +195,7 @@ class DnsServer:
         for record in self.srv:
             by_name.setdefault(record.name, set()).add((record.target, record.port))
         for name, expected in by_name.items():
-            answer = self.query(name, "SRV").answer
+            answer = self.query(name, "SRV", timeout=_POLL_SECONDS).answer
             found_srv = {
                 (r.target.to_text(omit_final_dot=True), r.port)
                 for rrset in answer
@@ -216,4 +219,4 @@ class DnsServer:
                 pass  # not listening yet
             if time.monotonic() > deadline:
                 raise RuntimeError(f"dnsmasq did not serve the records in time:\n{self.log}")
-            time.sleep(0.02)
+            time.sleep(_POLL_SECONDS)
