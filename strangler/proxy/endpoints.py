@@ -120,7 +120,8 @@ class EndpointSet:
     def pick(self, *, avoid: Endpoint | None = None) -> Endpoint | None:
         """The endpoint for the next request (``None`` when there is none at all); ``avoid``:
         one that just refused a connection, when another can be had."""
-        if self._clock() >= self._recheck_at:
+        recheck_at = self._recheck_at
+        if recheck_at != math.inf and self._clock() >= recheck_at:  # no clock read otherwise
             self._refresh(self._clock())
         pool = self._available or self._all  # none available: all of them (panic)
         if avoid is not None and len(pool) > 1 and avoid in pool:
@@ -134,7 +135,7 @@ class EndpointSet:
         if second >= first:
             second += 1
         a, b = pool[first], pool[second]
-        return a if a.outstanding <= b.outstanding else b
+        return a if a.client.in_use <= b.client.in_use else b
 
     def state(self, endpoint: Endpoint) -> EndpointState:
         if endpoint.ejected_until > self._clock():
