@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from strangler.proxy.admin_http import proxy_state
-from strangler.proxy.endpoints import Endpoint, EndpointSet
+from strangler.proxy.endpoints import Endpoint, EndpointSet, HealthStatus
 from strangler.proxy.upstreams import Upstream
 
 __all__ = ["upstreams_view"]
@@ -27,7 +27,7 @@ async def upstreams_view(request: web.Request) -> web.Response:
     )
 
 
-def _upstream(upstream: Upstream, health: Any) -> dict[str, Any]:
+def _upstream(upstream: Upstream, health: HealthStatus | None) -> dict[str, Any]:
     endpoints = upstream.endpoints
     view: dict[str, Any] = {
         "name": upstream.name,

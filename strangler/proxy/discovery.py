@@ -127,13 +127,24 @@ class DnsResolver:
     def __init__(self, config: DiscoveryConfig, *, timeout: float = RESOLVE_TIMEOUT_SECONDS):
         self.config = config
         self.timeout = timeout
-        if config.nameserver is None:
-            self._resolver = dns.asyncresolver.Resolver()  # /etc/resolv.conf
-        else:
-            self._resolver = dns.asyncresolver.Resolver(configure=False)
-            host, port = nameserver_address(config.nameserver)
-            self._resolver.nameservers = [host]
-            self._resolver.port = port
+        self._resolver: dns.asyncresolver.Resolver | None = None
+
+    def _configured(self) -> dns.asyncresolver.Resolver:
+        """The resolver, made at the first resolution: reading /etc/resolv.conf can fail,
+        and that is a failed resolution (retried), not a table refused."""
+        if self._resolver is None:
+            if self.config.nameserver is None:
+                try:
+                    resolver = dns.asyncresolver.Resolver()  # the system's, /etc/resolv.conf
+                except dns.exception.DNSException as exc:
+                    raise DiscoveryFailed(f"no system resolver to ask: {exc}") from None
+            else:
+                resolver = dns.asyncresolver.Resolver(configure=False)
+                host, port = nameserver_address(self.config.nameserver)
+                resolver.nameservers = [host]
+                resolver.port = port
+            self._resolver = resolver
+        return self._resolver
 
     async def resolve(self) -> Resolution:
         config = self.config
@@ -171,14 +182,17 @@ class DnsResolver:
 
     async def _answer(self, name: str | dns.name.Name, rdtype: str) -> dns.resolver.Answer:
         try:
-            return await self._resolver.resolve(name, rdtype, lifetime=self.timeout, search=False)
+            return await self._configured().resolve(
+                name, rdtype, lifetime=self.timeout, search=False
+            )
         except dns.exception.DNSException as exc:
             # NXDOMAIN, NoAnswer, NoNameservers, LifetimeTimeout: the message says which.
             raise DiscoveryFailed(f"{rdtype} {name}: {exc}") from None
 
 
 def resolve_now(config: DiscoveryConfig) -> Resolution:
-    """One resolution, blocking: for the checks that run in a thread (``write_guard``)."""
+    """One resolution, blocking: for the checks that run in a thread or a command
+    (``write_guard``), never in a running event loop."""
     return asyncio.run(DnsResolver(config).resolve())
 
 

@@ -11,7 +11,6 @@ endpoint's: it says the service as a whole is failing, where ejection takes out 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Coroutine, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -27,7 +26,6 @@ from strangler.proxy.upstream_client import UpstreamClient
 
 __all__ = ["Upstream", "UpstreamPool"]
 
-logger = logging.getLogger(__name__)
 # A removed endpoint's pool is closed once its requests are done; checked this often.
 DRAIN_POLL_SECONDS = 0.1
 _STATES = ("healthy", "unchecked", "unhealthy", "ejected")
@@ -158,6 +156,8 @@ class Upstream:
         for state, count in counts.items():
             ENDPOINTS.labels(self.name, state).set(count)
         for labels in self._reported - reported:
+            # Zero first: with several workers the value stays in the worker's metrics file.
+            ENDPOINT_OUTSTANDING.labels(*labels).set(0)
             ENDPOINT_OUTSTANDING.remove(*labels)
         self._reported = reported
 

@@ -9,6 +9,7 @@ import pytest
 
 from strangler.proxy.config import load_table_config, parse_table_config
 from strangler.proxy.errors import ConfigError
+from strangler.proxy.upstream_config import nameserver_address
 
 MONOLITH = {"url": "http://127.0.0.1:8100"}
 
@@ -166,7 +167,5 @@ def test_a_bad_upstream_is_refused_naming_file_upstream_and_field(
 
 
 def test_a_nameserver_without_a_port_is_asked_on_the_dns_port() -> None:
-    from strangler.proxy.upstream_config import nameserver_address
-
     assert nameserver_address("10.96.0.10") == ("10.96.0.10", 53)
     assert nameserver_address("[::1]:8600") == ("::1", 8600)
