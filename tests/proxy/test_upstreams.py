@@ -6,7 +6,10 @@ records (a real dnsmasq publishing them, as Consul's DNS interface and Kubernete
 from __future__ import annotations
 
 import asyncio
+import shutil
 import socket
+import ssl
+import subprocess
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -18,6 +21,7 @@ import pytest
 from aiohttp import web
 from prometheus_client import REGISTRY
 
+from strangler.proxy.errors import UpstreamUnreachable
 from strangler.proxy.health import HEALTH_USER_AGENT
 from tests.proxy.conftest import wait_for
 from tests.proxy.dns_server import TTL_SECONDS, DnsServer, SrvRecord
@@ -458,3 +462,55 @@ async def test_a_failed_resolution_keeps_serving_the_endpoints_already_known(
 
     answered = {(await get(proxy))[1]["instance"] for _ in range(30)}
     assert answered == {"i1", "i2"}
+
+
+async def test_https_endpoints_from_dns_are_checked_against_their_record_name(
+    start_upstream, start_proxy, dns_server, tmp_path, monkeypatch, make_client
+) -> None:
+    # A certificate for the SRV target's name only, trusted as the system's CAs would be.
+    target = "node1.node.dc1.consul"
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    openssl = shutil.which("openssl")
+    assert openssl, "openssl makes the test's certificate (Debian: apt-get install -y openssl)"
+    subprocess.run(
+        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-keyout", str(key), "-out", str(cert), "-subj", f"/CN={target}",
+         "-addext", f"subjectAltName=DNS:{target}"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+
+    async def answer(request: web.Request) -> web.Response:
+        return web.json_response({"tls": True})
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = _port_free_on(["127.0.0.2"])
+    await web.TCPSite(runner, "127.0.0.2", port, ssl_context=context).start()
+    try:
+        dns_server.publish(
+            a={target: ["127.0.0.2"]},
+            srv=[SrvRecord("catalog.service.consul", target, port)],
+        )
+        dns_server.start()
+        monolith = await start_upstream("monolith")
+        proxy = await start_proxy(
+            table(
+                monolith,
+                discovery(dns_server, dns="catalog.service.consul", type="SRV", scheme="https"),
+            ),
+            health_interval=NO_CHECKS,
+        )
+
+        assert await get(proxy) == (200, {"tls": True})
+        assert set(endpoint_states(proxy)) == {f"https://127.0.0.2:{port}"}
+        # The same address without the record's name fails the certificate check.
+        by_address = make_client(f"https://127.0.0.2:{port}")
+        with pytest.raises(UpstreamUnreachable, match="CERTIFICATE_VERIFY_FAILED"):
+            await by_address.request("GET", "/", [(b"Host", b"x")])
+    finally:
+        await runner.cleanup()
