@@ -38,10 +38,6 @@ SERVICES = {doc["metadata"]["name"]: doc for _, doc in DOCUMENTS if doc["kind"] 
 STORE_URL = {"secretKeyRef": {"name": "strangler-store", "key": "url"}}
 # Upstream discovery joins the table's schema with issue 15's upstreams work; until that is
 # merged the checker refuses `discovery:` (the test below checks the rest of the table).
-DISCOVERY_PENDING = (
-    "the proxy's checker does not accept upstream `discovery:` before issue 15's upstreams "
-    "work is merged"
-)
 
 
 @pytest.mark.parametrize(("name", "doc"), DOCUMENTS, ids=[n for n, _ in DOCUMENTS])
@@ -91,7 +87,6 @@ def _check_table(path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.xfail(strict=True, reason=DISCOVERY_PENDING)
 def test_the_route_table_config_map_is_a_table_the_proxy_accepts(tmp_path):
     config = next(doc for _, doc in DOCUMENTS if doc["metadata"]["name"] == "strangler-routes")
     table = tmp_path / "routes.yaml"
