@@ -186,6 +186,14 @@ def test_each_proxy_replica_is_named_by_its_pod():
     assert variable["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
 
 
+def test_each_proxy_replica_advertises_its_admin_api_at_its_pod_address():
+    # Pod names do not resolve: the plans reach each replica's counters at its address.
+    env = _env(_container(DEPLOYMENTS["proxy"]))
+    assert env["POD_IP"]["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
+    port = next(p for p in _container(DEPLOYMENTS["proxy"])["ports"] if p["name"] == "admin")
+    assert env["PROXY_ADVERTISE_URL"]["value"] == f"http://$(POD_IP):{port['containerPort']}"
+
+
 def test_the_store_is_a_postgres_with_probes_and_a_volume():
     store = STATEFULSETS["strangler-store"]
     container = _container(store)
