@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 __all__ = ["CLI_DEPENDENCIES", "main", "missing_dependencies"]
 
 # Top-level import names of the ``cli`` extra (pyproject.toml).
-CLI_DEPENDENCIES = ("aiohttp", "pydantic", "ruamel", "honcho", "rich")
+CLI_DEPENDENCIES = ("aiohttp", "pydantic", "ruamel", "honcho", "rich", "psycopg")
 # strangler.cli.errors.ExitCode.CANNOT_RUN, without importing the CLI.
 _CANNOT_RUN = 2
 

@@ -3,27 +3,38 @@
 ``NAME`` is a plan file's stem under ``--plans`` (default ``migration_plans/``) or a path.
 Exit status: 0 done (or, for ``status``, the current gate passed); 1 refused (a gate not
 passed, a failed step put back, nothing to do); 2 could not run (bad plan file, a name of the
-plan the proxy or a sync node does not know, ...). ``next`` checks every name first
-(``strangler.plans.preflight``), ``--dry-run`` too, and changes nothing when one is wrong.
+plan the proxy or a sync node does not know, a control store that cannot be reached, ...).
+``next`` checks every name first (``strangler.plans.preflight``), ``--dry-run`` too, and
+changes nothing when one is wrong.
+
+With ``STRANGLER_STORE_URL`` the plan's state lives in the shared control store, its steps
+wait for every proxy replica to take each change, and its figures are the whole fleet's
+(from Prometheus when the plan's ``figures.prometheus`` or ``$STRANGLER_PROMETHEUS_URL`` names
+one, else from every replica's ``/metrics``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
-from dataclasses import asdict
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
 
 from strangler.cli.errors import CommandError, ExitCode
+from strangler.cli.store import control_store, store_failed
+from strangler.control import ControlStore, StoreError
 from strangler.environment import var_dir
 from strangler.plans.actions import LiveActions
 from strangler.plans.figures import Snapshot, collect
 from strangler.plans.preflight import Preflight, preflight
+from strangler.plans.prometheus import PrometheusSource, prometheus_source
 from strangler.plans.runner import Outcome, advance, plan_status, rollback
 from strangler.plans.schema import Plan, PlanError, load_plan
 from strangler.proxy_admin import default_admin_url
@@ -55,7 +66,8 @@ def register(groups: Any) -> None:
             type=Path,
             default=None,
             metavar="DIR",
-            help="where plan state lives (default: $STRANGLER_VAR_DIR/plans)",
+            help="where plan state files live (default: $STRANGLER_VAR_DIR/plans); with "
+            "STRANGLER_STORE_URL set, plan state lives in the shared store instead",
         )
         sub.add_argument(
             "--admin",
@@ -97,11 +109,44 @@ def _state_dir(args: argparse.Namespace) -> Path:
     return args.state_dir if args.state_dir is not None else _default_state_dir()
 
 
+@dataclass(frozen=True)
+class _System:
+    """What a plan command reaches: the proxy's admin API, the control store when one is
+    configured, and Prometheus when the figures come from it."""
+
+    plan: Plan
+    admin_url: str
+    session: requests.Session
+    store: ControlStore | None
+    prometheus: PrometheusSource | None
+
+    def snapshot(self) -> Snapshot:
+        return collect(
+            self.plan, admin_url=self.admin_url, session=self.session, store=self.store,
+            prometheus=self.prometheus,
+        )  # fmt: skip
+
+    def actions(self) -> LiveActions:
+        return LiveActions(
+            self.plan, admin_url=self.admin_url, session=self.session, store=self.store
+        )
+
+
+@contextlib.contextmanager
+def _system(plan: Plan, args: argparse.Namespace) -> Iterator[_System]:
+    with requests.Session() as session, control_store() as store:
+        try:
+            yield _System(plan, args.admin, session, store, prometheus_source(plan))
+        except StoreError as exc:  # the store failed midway (state, the fleet's members)
+            raise store_failed(exc) from exc
+
+
 def _status(args: argparse.Namespace) -> int:
     plan = _plan(args)
-    with requests.Session() as session:
-        now = collect(plan, admin_url=args.admin, session=session)
-    status = plan_status(plan, state_dir=_state_dir(args), now=now)
+    with _system(plan, args) as system:
+        status = plan_status(
+            plan, state_dir=_state_dir(args), now=system.snapshot(), store=system.store
+        )
     if args.json:
         print(json.dumps(asdict(status), indent=2, default=str))
     else:
@@ -143,20 +188,20 @@ def _status(args: argparse.Namespace) -> int:
 
 def _next(args: argparse.Namespace) -> int:
     plan = _plan(args)
-    with requests.Session() as session:
-        names = preflight(plan, admin_url=args.admin, session=session)
+    with _system(plan, args) as system:
+        names = preflight(plan, admin_url=args.admin, session=system.session)
         if not args.dry_run:
             _stop_unless_confirmed(plan, args, names)  # before anything changes
         if args.wait > 0:
-            _wait_for_a_verdict(plan, args, session)
-        actions = LiveActions(plan, admin_url=args.admin, session=session)
+            _wait_for_a_verdict(system, args)
         outcome = advance(
             plan,
             state_dir=_state_dir(args),
-            now=collect(plan, admin_url=args.admin, session=session),
-            actions=actions,
+            now=system.snapshot(),
+            actions=system.actions(),
             dry_run=args.dry_run,
-            take_snapshot=lambda: _snapshot(plan, args.admin, session),
+            take_snapshot=system.snapshot,
+            store=system.store,
         )
     code = _report(outcome, args, ok=outcome.done or (args.dry_run and bool(outcome.changes)))
     if args.dry_run:  # what the step would change, then whether its names would hold
@@ -183,12 +228,13 @@ def _stop_unless_confirmed(plan: Plan, args: argparse.Namespace, names: Prefligh
         )
 
 
-def _wait_for_a_verdict(plan: Plan, args: argparse.Namespace, session: requests.Session) -> None:
+def _wait_for_a_verdict(system: _System, args: argparse.Namespace) -> None:
     """Poll the current gate while it is inconclusive; ``next`` then decides on its verdict."""
     deadline = time.monotonic() + args.wait
     while time.monotonic() < deadline:
-        now = collect(plan, admin_url=args.admin, session=session)
-        gate = plan_status(plan, state_dir=_state_dir(args), now=now).gate
+        gate = plan_status(
+            system.plan, state_dir=_state_dir(args), now=system.snapshot(), store=system.store
+        ).gate
         if gate is None or gate.verdict != "inconclusive":
             return
         time.sleep(WAIT_POLL_SECONDS)
@@ -196,19 +242,15 @@ def _wait_for_a_verdict(plan: Plan, args: argparse.Namespace, session: requests.
 
 def _rollback(args: argparse.Namespace) -> int:
     plan = _plan(args)
-    with requests.Session() as session:
-        actions = LiveActions(plan, admin_url=args.admin, session=session)
+    with _system(plan, args) as system:
         outcome = rollback(
             plan,
             state_dir=_state_dir(args),
-            actions=actions,
-            take_snapshot=lambda: _snapshot(plan, args.admin, session),
+            actions=system.actions(),
+            take_snapshot=system.snapshot,
+            store=system.store,
         )
     return _report(outcome, args, ok=outcome.done)
-
-
-def _snapshot(plan: Plan, admin_url: str, session: requests.Session) -> Snapshot:
-    return collect(plan, admin_url=admin_url, session=session)
 
 
 def _report(outcome: Outcome, args: argparse.Namespace, *, ok: bool) -> int:

@@ -13,12 +13,18 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import requests
 
+from strangler.plans.fleet_counts import proxy_counts
+from strangler.plans.prometheus import PrometheusSource
 from strangler.plans.schema import Plan
 from strangler.plans.snapshot import RouteCounts, RouteSides, Snapshot, StreamState
-from strangler.plans.sources import route_counts, route_sides, stream_state
+from strangler.plans.sources import route_sides, stream_state
+
+if TYPE_CHECKING:
+    from strangler.control import ControlStore
 
 # The snapshot's parts and the status read are named here too: the runner, the CLI and the
 # proxy's write guard import them from this, the plans' entry point.
@@ -39,12 +45,28 @@ class Measurement:
     value: float | None
     count: int | None = None
     """How many events the value rests on, for figures that are rates or ratios."""
+    missing: str = ""
+    """Why ``value`` is ``None`` when that is known (replicas that did not answer)."""
 
 
-def collect(plan: Plan, *, admin_url: str, session: requests.Session) -> Snapshot:
-    """Ask the proxy and both sync nodes; what cannot be read is ``None`` with a reason."""
+def collect(
+    plan: Plan,
+    *,
+    admin_url: str,
+    session: requests.Session,
+    store: ControlStore | None = None,
+    prometheus: PrometheusSource | None = None,
+) -> Snapshot:
+    """Ask the proxy and both sync nodes; what cannot be read is ``None`` with a reason.
+
+    The proxy's counts come from ``prometheus`` when given, else from every replica the
+    control ``store`` lists, else from the one admin API (:func:`fleet_counts.proxy_counts`).
+    """
     errors: list[str] = []
-    proxy = route_counts(plan, admin_url, session, errors)
+    proxy, proxy_missing = proxy_counts(
+        plan, admin_url=admin_url, session=session, store=store, prometheus=prometheus,
+        errors=errors,
+    )  # fmt: skip
     legacy, service = plan.nodes[plan.legacy], plan.nodes[plan.service]
     legacy_peer, service_peer = plan.peer_of(plan.legacy), plan.peer_of(plan.service)
     forward = stream_state(legacy.url, legacy_peer, service_peer, session, errors)
@@ -56,6 +78,7 @@ def collect(plan: Plan, *, admin_url: str, session: requests.Session) -> Snapsho
         reverse=reverse,
         errors=errors,
         routes=route_sides(plan, admin_url, session, errors),
+        proxy_missing=proxy_missing,
     )
 
 
@@ -87,25 +110,27 @@ def measure(plan: Plan, *, since: Snapshot, now: Snapshot) -> dict[str, Measurem
         if latest is not None and latest.reconcile_diverged is not None
         else None
     )
-    figures.update(_traffic(plan, since.proxy, now.proxy))
+    figures.update(_traffic(plan, since, now))
     return figures
 
 
-def _traffic(
-    plan: Plan, before: RouteCounts | None, after: RouteCounts | None
-) -> dict[str, Measurement]:
+def _traffic(plan: Plan, since: Snapshot, now: Snapshot) -> dict[str, Measurement]:
     names = (
         "shadow_difference_rate",
         "service_error_rate",
         "service_error_rate_excess",
         "service_latency_p99_ratio",
     )
-    if before is None or after is None:
-        return {name: Measurement(None) for name in names}
-    compared = (after.shadow_match - before.shadow_match) + (
-        after.shadow_mismatch - before.shadow_mismatch
-    )
-    mismatched = after.shadow_mismatch - before.shadow_mismatch
+    if since.proxy is None or now.proxy is None:
+        missing = now.proxy_missing if now.proxy is None else ""
+        if since.proxy is None and not missing:
+            missing = "the step began without the proxy's counts" + (
+                f" ({since.proxy_missing})" if since.proxy_missing else ""
+            )
+        return {name: Measurement(None, missing=missing) for name in names}
+    window = now.proxy.since(since.proxy)
+    compared = window.shadow_match + window.shadow_mismatch
+    mismatched = window.shadow_mismatch
     out = {
         "shadow_difference_rate": Measurement(
             mismatched / compared if compared > 0 else None, int(compared)
@@ -114,10 +139,10 @@ def _traffic(
     # The proxy counts by upstream name.
     service, legacy = plan.upstream_of(plan.service), plan.upstream_of(plan.legacy)
     rates: dict[str, tuple[float | None, int]] = {}
-    fell_back = after.fallbacks - before.fallbacks
+    fell_back = window.fallbacks
     for side in (service, legacy):
-        served = after.requests.get(side, 0.0) - before.requests.get(side, 0.0)
-        failed = after.errors.get(side, 0.0) - before.errors.get(side, 0.0)
+        served = window.requests.get(side, 0.0)
+        failed = window.errors.get(side, 0.0)
         if side == service:  # answered by the legacy side, but sent to the service first
             served, failed = served + fell_back, failed + fell_back
         elif fell_back:
@@ -133,10 +158,7 @@ def _traffic(
         min(service_count, legacy_count),
     )
     p99 = {
-        side: _quantile(
-            before.latency_buckets.get(side, {}), after.latency_buckets.get(side, {}), 0.99
-        )
-        for side in (service, legacy)
+        side: _quantile(window.latency_buckets.get(side, {}), 0.99) for side in (service, legacy)
     }
     service_p99, legacy_p99 = p99[service], p99[legacy]
     out["service_latency_p99_ratio"] = Measurement(
@@ -146,13 +168,13 @@ def _traffic(
     return out
 
 
-def _quantile(before: Mapping[str, float], after: Mapping[str, float], q: float) -> float | None:
-    """Quantile ``q`` of the requests between two histogram readings, interpolated linearly
-    inside its bucket as Prometheus's ``histogram_quantile`` does: with the proxy's buckets
-    (1, 2.5, 5, 10 ms...) a bucket's upper bound alone would turn one request a bucket
-    slower into a ratio of 2 or more. Past the last finite bound it is infinite."""
-    bounds = sorted(after, key=lambda b: math.inf if b == "+Inf" else float(b))
-    counts = [(b, after[b] - before.get(b, 0.0)) for b in bounds]
+def _quantile(window: Mapping[str, float], q: float) -> float | None:
+    """Quantile ``q`` of the requests a histogram counted over a window, interpolated
+    linearly inside its bucket as Prometheus's ``histogram_quantile`` does: with the proxy's
+    buckets (1, 2.5, 5, 10 ms...) a bucket's upper bound alone would turn one request a
+    bucket slower into a ratio of 2 or more. Past the last finite bound it is infinite."""
+    bounds = sorted(window, key=lambda b: math.inf if b == "+Inf" else float(b))
+    counts = [(b, window[b]) for b in bounds]
     total = counts[-1][1] if counts else 0.0
     if total <= 0:
         return None

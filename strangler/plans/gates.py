@@ -63,7 +63,7 @@ def _condition(
         return ConditionResult(figure, value, bound, count, min_count, verdict, reason)
 
     if value is None:
-        return result("inconclusive", f"{figure}: no data yet")
+        return result("inconclusive", f"{figure}: {measured.missing or 'no data yet'}")
     if min_count and (count or 0) < min_count:
         return result(
             "inconclusive", f"{figure}: {count or 0} of the {min_count} events it needs so far"

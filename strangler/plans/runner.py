@@ -11,14 +11,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from strangler.plans.figures import Measurement, RouteSides, Snapshot, measure
 from strangler.plans.gates import GateResult, evaluate
 from strangler.plans.schema import Plan, Step
-from strangler.plans.state import PendingStep, PlanState, locked_state
+from strangler.plans.state import PendingStep, PlanState, open_state
 from strangler.plans.steps import OPERATIONS, operation
 from strangler.plans.targets import BEFORE_FIRST_STEP, Actions, StepFailed, Target
+
+if TYPE_CHECKING:
+    from strangler.control import ControlStore
 
 __all__ = ["Outcome", "PlanStatus", "advance", "plan_status", "rollback"]
 
@@ -68,8 +71,10 @@ def _gate(
     return evaluate(step.gate, figures, step_seconds=seconds), figures
 
 
-def plan_status(plan: Plan, *, state_dir: Path, now: Snapshot) -> PlanStatus:
-    with locked_state(state_dir, plan.name) as (state, _save):
+def plan_status(
+    plan: Plan, *, state_dir: Path, now: Snapshot, store: ControlStore | None = None
+) -> PlanStatus:
+    with open_state(plan.name, state_dir=state_dir, store=store) as (state, _save):
         gate, figures = _gate(plan, state, now)
         steps = [
             {
@@ -107,9 +112,13 @@ def advance(
     actions: Actions,
     dry_run: bool,
     take_snapshot: Any,
+    store: ControlStore | None = None,
 ) -> Outcome:
-    """Apply the next step if the current one's gate passes (or resume an interrupted one)."""
-    with locked_state(state_dir, plan.name) as (state, save):
+    """Apply the next step if the current one's gate passes (or resume an interrupted one).
+
+    ``store``: the shared control store holding the plan's state, else its file in
+    ``state_dir``."""
+    with open_state(plan.name, state_dir=state_dir, store=store) as (state, save):
         interrupted = state.pending if state.pending and state.pending.action == "next" else None
         resuming = interrupted is not None
         if interrupted is not None:
@@ -173,9 +182,16 @@ def advance(
         return Outcome(True, f"applied step {step.name!r}", changes=changes, gate=gate)
 
 
-def rollback(plan: Plan, *, state_dir: Path, actions: Actions, take_snapshot: Any) -> Outcome:
+def rollback(
+    plan: Plan,
+    *,
+    state_dir: Path,
+    actions: Actions,
+    take_snapshot: Any,
+    store: ControlStore | None = None,
+) -> Outcome:
     """Return routes and sync direction to the last safe step before the current one."""
-    with locked_state(state_dir, plan.name) as (state, save):
+    with open_state(plan.name, state_dir=state_dir, store=store) as (state, save):
         current = state.current
         if state.pending is not None and state.pending.action == "next":
             current = state.pending.to  # undo the interrupted step too

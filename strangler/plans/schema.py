@@ -29,6 +29,7 @@ from strangler.yaml_files import first_error, read_mapping
 __all__ = [
     "STEP_KINDS",
     "Condition",
+    "Figures",
     "Gate",
     "Node",
     "Plan",
@@ -133,10 +134,33 @@ class Node(_Strict):
     @field_validator("url")
     @classmethod
     def _expand(cls, value: str) -> str:
-        expanded = _VARIABLE.sub(_variable, value)
-        if not expanded.startswith(("http://", "https://")):
-            raise ValueError(f"{value!r} expands to {expanded!r}, not an http(s) URL")
-        return expanded
+        return _expanded_url(value)
+
+
+class Figures(_Strict):
+    """Where the gates' traffic figures come from.
+
+    ``prometheus``: a Prometheus server that scrapes every proxy replica's admin ``/metrics``
+    as ``job`` (the way Flagger and Argo Rollouts judge a step); ``$STRANGLER_PROMETHEUS_URL``
+    serves when the plan names none. Without either, the plan asks every replica itself
+    (``strangler.plans.fleet_counts``). ``${NAME}`` and ``${NAME:-default}`` expand as in
+    ``nodes.*.url``.
+    """
+
+    prometheus: str | None = Field(default=None, pattern=r"^(https?://|\$\{)")
+    job: str = Field(default="strangler-proxy", min_length=1)
+
+    @field_validator("prometheus")
+    @classmethod
+    def _expand(cls, value: str | None) -> str | None:
+        return None if value is None else _expanded_url(value)
+
+
+def _expanded_url(value: str) -> str:
+    expanded = _VARIABLE.sub(_variable, value)
+    if not expanded.startswith(("http://", "https://")):
+        raise ValueError(f"{value!r} expands to {expanded!r}, not an http(s) URL")
+    return expanded
 
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -162,6 +186,7 @@ class Plan(_Strict):
     nodes: dict[str, Node]
     # Bounds of the cutover's write hold and drain (strangler.plans.targets.move_to).
     cutover_hold_seconds: float = Field(default=10, gt=0, le=120)
+    figures: Figures = Figures()
     steps: tuple[Step, ...] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -1,8 +1,9 @@
 """Reading the live sources of a plan's figures: the proxy's admin API and the sync nodes.
 
-The proxy answers its metrics (counters of the plan's routes) and its route table (who
-answers each route); each sync node answers its status document, read through the sync's own
-signed client and typed (``strangler.sync.status_document``). What cannot be read is ``None``,
+The proxy answers its metrics (counters of the plan's routes, read by :func:`count_sample`,
+which reads Prometheus's sums of the same series too) and its route table (who answers each
+route); each sync node answers its status document, read through the sync's own signed
+client and typed (``strangler.sync.status_document``). What cannot be read is ``None``,
 with the reason added to ``errors``: a gate then says "inconclusive", never "passed".
 ``proxy_table`` and ``node_status`` raise instead, for the names check (``preflight``).
 """
@@ -10,10 +11,12 @@ with the reason added to ``errors``: a gate then says "inconclusive", never "pas
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping, Set
 from dataclasses import dataclass
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.utils import floatToGoString
 
 from strangler.plans.schema import Plan
 from strangler.plans.snapshot import RouteCounts, RouteSides, StreamState
@@ -27,8 +30,10 @@ __all__ = [
     "READ_TIMEOUT_SECONDS",
     "SYNC_SECRET_VARIABLE",
     "ProxyTable",
+    "count_sample",
     "node_status",
     "proxy_table",
+    "read_route_counts",
     "route_counts",
     "route_sides",
     "stream_from_status",
@@ -89,35 +94,52 @@ def route_sides(
 def route_counts(
     plan: Plan, admin_url: str, session: requests.Session, errors: list[str]
 ) -> RouteCounts | None:
+    """The counts of one proxy (its admin API's ``/metrics``); ``None`` with the reason added
+    to ``errors`` when unreadable."""
     try:
-        response = _admin_get(session, admin_url, "metrics")
-    except requests.RequestException as exc:
+        return read_route_counts(plan, admin_url, session)
+    except (requests.RequestException, ValueError) as exc:
         errors.append(f"proxy metrics at {admin_url}: {exc}")
         return None
+
+
+def read_route_counts(plan: Plan, admin_url: str, session: requests.Session) -> RouteCounts:
+    """The counts of the plan's routes in one proxy's ``/metrics`` (with several workers,
+    every worker's); ``requests.RequestException`` or ``ValueError`` when unreadable."""
+    response = _admin_get(session, admin_url, "metrics")
     routes = set(plan.routes)
     counts = RouteCounts()
     for family in text_string_to_metric_families(response.text):
         for sample in family.samples:
-            labels = sample.labels
-            if labels.get("route") not in routes:
-                continue
-            if sample.name == "strangler_proxy_requests_total":
-                upstream = labels["upstream"]
-                counts.requests[upstream] = counts.requests.get(upstream, 0.0) + sample.value
-                if labels["status"].startswith("5"):
-                    counts.errors[upstream] = counts.errors.get(upstream, 0.0) + sample.value
-            elif sample.name == "strangler_proxy_request_duration_seconds_bucket":
-                buckets = counts.latency_buckets.setdefault(labels["upstream"], {})
-                buckets[labels["le"]] = buckets.get(labels["le"], 0.0) + sample.value
-            elif sample.name == "strangler_proxy_fallbacks_total":
-                counts.fallbacks += sample.value
-            elif sample.name == "strangler_proxy_shadow_total":
-                if labels["outcome"] == "match":
-                    counts.shadow_match += sample.value
-                elif labels["outcome"] in ("mismatch", "candidate_error"):
-                    # A service that broke where the monolith answered is a difference too.
-                    counts.shadow_mismatch += sample.value
+            count_sample(counts, routes, sample.name, sample.labels, sample.value)
     return counts
+
+
+def count_sample(
+    counts: RouteCounts, routes: Set[str], name: str, labels: Mapping[str, str], value: float
+) -> None:
+    """Add one sample of the proxy's metrics to ``counts`` if it is of one of ``routes``:
+    the one reading of the proxy's series, whether from ``/metrics`` or from Prometheus."""
+    if labels.get("route") not in routes:
+        return
+    if name == "strangler_proxy_requests_total":
+        upstream = labels["upstream"]
+        counts.requests[upstream] = counts.requests.get(upstream, 0.0) + value
+        if labels["status"].startswith("5"):
+            counts.errors[upstream] = counts.errors.get(upstream, 0.0) + value
+    elif name == "strangler_proxy_request_duration_seconds_bucket":
+        buckets = counts.latency_buckets.setdefault(labels["upstream"], {})
+        # One spelling of a bound ("1.0", "+Inf") whoever wrote it down.
+        bound = floatToGoString(float(labels["le"]))  # type: ignore[no-untyped-call]
+        buckets[bound] = buckets.get(bound, 0.0) + value
+    elif name == "strangler_proxy_fallbacks_total":
+        counts.fallbacks += value
+    elif name == "strangler_proxy_shadow_total":
+        if labels["outcome"] == "match":
+            counts.shadow_match += value
+        elif labels["outcome"] in ("mismatch", "candidate_error"):
+            # A service that broke where the monolith answered is a difference too.
+            counts.shadow_mismatch += value
 
 
 def _admin_get(session: requests.Session, admin_url: str, path: str) -> requests.Response:

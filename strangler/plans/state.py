@@ -1,9 +1,12 @@
-"""Where a plan stands, and every transition it made, in one JSON file per plan.
+"""Where a plan stands, and every transition it made: one JSON document per plan.
 
-The file is replaced atomically and guarded by a lock, so two operators cannot move one plan
-at once. Before a step's changes begin, the file records the step as ``pending``; a crash
-mid-step leaves that record, and the next ``plan next`` re-applies the step (every change a
-step makes is idempotent) while ``plan rollback`` undoes it.
+The document lives in a file per plan (one host), or in the shared control store's
+``strangler_plan_state`` when ``STRANGLER_STORE_URL`` names one, so operators on any machine
+see and move the same plan (:func:`open_state` chooses). The file is replaced atomically and
+guarded by a lock, the store's row by the store's lock of the plan, so two operators cannot
+move one plan at once. Before a step's changes begin, the document records the step as
+``pending``; a crash mid-step leaves that record, and the next ``plan next`` re-applies the
+step (every change a step makes is idempotent) while ``plan rollback`` undoes it.
 """
 
 from __future__ import annotations
@@ -11,16 +14,28 @@ from __future__ import annotations
 import contextlib
 import datetime
 import fcntl
-import getpass
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-__all__ = ["PendingStep", "PlanState", "Transition", "locked_state"]
+from strangler.proxy_admin import operator
+
+if TYPE_CHECKING:
+    from strangler.control import ControlStore
+
+__all__ = [
+    "PendingStep",
+    "PlanState",
+    "Saver",
+    "Transition",
+    "locked_state",
+    "locked_store_state",
+    "open_state",
+]
 
 
 @dataclass
@@ -111,16 +126,36 @@ class PlanState:
 
 
 def _who() -> str:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no passwd entry for the uid (containers)
-        user = f"uid {os.getuid()}"
-    return os.environ.get("STRANGLER_OPERATOR") or user
+    return operator()
+
+
+Saver = Callable[[], None]
+"""Persists the state yielded with it (after a change, before anything else happens)."""
+
+
+def open_state(
+    plan: str, *, state_dir: Path, store: ControlStore | None
+) -> contextlib.AbstractContextManager[tuple[PlanState, Saver]]:
+    """The plan's state under an exclusive lock, from the one place it lives: the shared
+    control store when one is configured (``STRANGLER_STORE_URL``), else its file in
+    ``state_dir``. Both hold the same JSON document."""
+    if store is not None:
+        return locked_store_state(store, plan)
+    return locked_state(state_dir, plan)
 
 
 @contextlib.contextmanager
-def locked_state(directory: Path, plan: str) -> Iterator[tuple[PlanState, _Saver]]:
-    """The plan's state under an exclusive lock; call the saver to persist a change."""
+def locked_store_state(store: ControlStore, plan: str) -> Iterator[tuple[PlanState, Saver]]:
+    """The plan's state in the control store (``strangler_plan_state``), under the store's
+    lock of that plan: operators on different machines take turns as they do on one."""
+    with store.plan_state(plan) as (document, save):
+        state = PlanState.from_json(document) if document else PlanState(plan=plan)
+        yield state, lambda: save(state.as_json())
+
+
+@contextlib.contextmanager
+def locked_state(directory: Path, plan: str) -> Iterator[tuple[PlanState, Saver]]:
+    """The plan's state file under an exclusive lock; call the saver to persist a change."""
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{plan}.json"
     with (directory / f"{plan}.lock").open("a", encoding="utf-8") as lock:

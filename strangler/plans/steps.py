@@ -65,7 +65,7 @@ class Operation(ABC):
 
     def reverse(self, *, to: Target, actions: Actions) -> None:
         """Undo the step (and the ones since ``to``): routes and sync back to ``to``."""
-        move_to(self.plan, to, current=self.target, actions=actions)
+        move_to(self.plan, to, current=self.target, actions=actions, put_back=False)
 
     def prepare(self, actions: Actions) -> None:  # noqa: B027 - a hook most kinds leave empty
         """The step's one-off work before the routes move (streams on, a backfill)."""

@@ -11,6 +11,7 @@ change is idempotent, so a move interrupted by a crash is simply made again.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -20,6 +21,7 @@ __all__ = [
     "BEFORE_FIRST_STEP",
     "Actions",
     "Direction",
+    "FleetNotConverged",
     "Side",
     "StepFailed",
     "Target",
@@ -33,6 +35,11 @@ Side = Literal["legacy", "service"]
 
 class StepFailed(RuntimeError):
     """A step's change could not be made; what was changed has been put back."""
+
+
+class FleetNotConverged(StepFailed):
+    """A change was written to the shared store, but not every proxy replica served it
+    within the bound: the replicas named in the message lag (cut off, stopped, stuck)."""
 
 
 class Actions(Protocol):
@@ -77,12 +84,37 @@ class Target:
 BEFORE_FIRST_STEP = Target(mode="monolith", percent=None, fallback=True, direction="forward")
 
 
-def move_to(plan: Plan, target: Target, *, current: Target, actions: Actions) -> None:
-    """Bring the routes' mode and the sync's direction from ``current`` to ``target``."""
+def move_to(
+    plan: Plan, target: Target, *, current: Target, actions: Actions, put_back: bool = True
+) -> None:
+    """Bring the routes' mode and the sync's direction from ``current`` to ``target``.
+
+    A move of the write owner puts everything back when it fails (:func:`_switch_writer`).
+    Any other move puts the routes back to ``current`` when ``put_back`` (a step going
+    forward: one route changed and the next refused, or a replica did not take the change);
+    a rollback does not, since what it would put back is the riskier side.
+    """
     if current.direction != target.direction:
         _switch_writer(plan, target, current, actions)
-    else:
+        return
+    try:
         _set_routes(actions, target)
+    except StepFailed as exc:
+        if put_back:
+            _put_back(exc, lambda: _set_routes(actions, current))
+        raise
+
+
+def _put_back(failure: StepFailed, undo: Callable[[], None]) -> None:
+    """Run ``undo`` after ``failure``; a failure of the undo joins the message, as a
+    ``StepFailed`` raised from the first (the caller re-raises the first otherwise)."""
+    try:
+        undo()
+    except FleetNotConverged as lag:
+        # The put-back is written; a lagging replica serves it when it catches up.
+        raise StepFailed(f"{failure}; put back, but {lag}") from failure
+    except StepFailed as other:
+        raise StepFailed(f"{failure}; putting it back failed too: {other}") from failure
 
 
 def _set_routes(actions: Actions, target: Target) -> None:
@@ -111,9 +143,11 @@ def _switch_writer(plan: Plan, target: Target, current: Target, actions: Actions
     old: Direction = "reverse" if target.direction == "forward" else "forward"
     began = time.time()
     deadline = time.monotonic() + plan.cutover_hold_seconds
-    actions.hold_writes(seconds=plan.cutover_hold_seconds)
     flipped = False
     try:
+        # In the try: a hold some replica did not acknowledge fails here, before anything
+        # is flipped, and the writes held so far are released below.
+        actions.hold_writes(seconds=plan.cutover_hold_seconds)
         while not actions.drained(old, since=began):
             if time.monotonic() >= deadline:
                 raise StepFailed(
@@ -131,8 +165,12 @@ def _switch_writer(plan: Plan, target: Target, current: Target, actions: Actions
         # The forward stream also carries what the legacy side keeps owning (the catalog's
         # stock levels), so it stays on; only the stream back to the legacy side switches.
         _move_writer(actions, target)
-    except BaseException:
+    except StepFailed as exc:
         if flipped:  # put the writer back as it was before releasing anything
+            _put_back(exc, lambda: _move_writer(actions, current))
+        raise
+    except BaseException:
+        if flipped:
             _move_writer(actions, current)
         raise
     finally:

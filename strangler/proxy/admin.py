@@ -3,6 +3,7 @@
 Reads are open, for probes, Prometheus scrapers and ``strangler routes list``; they show
 names, patterns, owners and counters, no secrets:
     GET /healthz, GET /metrics, GET /routes, GET /routes/{name}
+    GET /upstreams  every upstream's endpoints and their state, as this worker sees them
 Changes need ``Authorization: Bearer <PROXY_ADMIN_TOKEN>``; with no token configured every
 change is refused:
     PATCH /routes/{name}  {"owner"?, "mode"?, "canary_percent"?, "fallback"?,
@@ -44,6 +45,7 @@ from strangler.proxy.admin_http import (
     find_route,
     proxy_state,
 )
+from strangler.proxy.admin_upstreams import upstreams_view
 from strangler.proxy.settings import ProxySettings
 
 __all__ = ["build_admin_app"]
@@ -101,6 +103,7 @@ def build_admin_app(settings: ProxySettings, public: web.Application) -> web.App
     app.router.add_get("/metrics", _metrics)
     app.router.add_get("/routes", _routes)
     app.router.add_get("/routes/{name}", _route)
+    app.router.add_get("/upstreams", upstreams_view)
     app.router.add_patch("/routes/{name}", patch_route)
     app.router.add_post("/reload", _reload)
     app.router.add_post("/routes/{name}/hold", hold)

@@ -138,7 +138,11 @@ async def _serve(
         # (Looked up only here: a response is a Mapping whose get() raises and catches a
         # KeyError when the key is missing, a cost every request paid.)
         captured, route = response.get(CAPTURED), decision.route
-        if captured is None or route is None:
+        owner, legacy = forwarder.upstreams[shadow_to], forwarder.upstreams[table.legacy]
+        # The endpoints the copies go to (none yet: DNS discovery has not answered).
+        to_owner = owner.only or owner.endpoints.pick()
+        to_legacy = legacy.only or legacy.endpoints.pick()
+        if captured is None or route is None or to_owner is None or to_legacy is None:
             state.shadow.skip(decision.route_name)
             return response
         state.shadow.submit(
@@ -150,10 +154,12 @@ async def _serve(
                 body=body if isinstance(body, bytes) else None,
                 primary=captured,
                 primary_seconds=forwarder.upstream_seconds,
-                owner=forwarder.upstreams[shadow_to].config,
-                legacy=forwarder.upstreams[table.legacy].config,
+                owner=owner.config,
+                legacy=legacy.config,
                 rules=state.shadow.rules(table.config),
                 noise_draw=random.random(),  # noqa: S311 - sampling, not security
+                owner_endpoint=to_owner,
+                legacy_endpoint=to_legacy,
             )
         )
     return response
@@ -218,10 +224,11 @@ async def _routed(request: web.Request) -> web.StreamResponse:
     return await dispatch(request, request.app[STATE])
 
 
-async def _flush_metrics() -> None:
+async def _flush_metrics(pool: UpstreamPool) -> None:
     while True:
         await asyncio.sleep(metrics.FLUSH_SECONDS)
         metrics.TALLY.flush()
+        pool.report()
 
 
 def build_app(
@@ -250,7 +257,7 @@ def build_app(
             identity=identity
             or NoIdentity.unless_configured(
                 settings.identity_secret,
-                monolith_url=lambda: store.current.config.upstreams[store.current.legacy].url,
+                monolith_url=lambda: store.pool[store.current.legacy].base_url,
                 session_cookie_name=settings.identity_session_cookie,
                 schemes=settings.identity_schemes,
             ),
@@ -261,7 +268,7 @@ def build_app(
         )
         watcher = asyncio.create_task(store.watch())
         checker = asyncio.create_task(health.run())
-        flusher = asyncio.create_task(_flush_metrics())
+        flusher = asyncio.create_task(_flush_metrics(store.pool))
         capture_follower = asyncio.create_task(capture.follow(store))
         yield
         capture_follower.cancel()

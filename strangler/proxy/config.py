@@ -34,9 +34,10 @@ capture:                                # recording requests for offline replay
   sample_rate: 0.01
   redact: [card_number]                 # more field names whose values never reach the file
 ```
-A route's entry is ``strangler.proxy.route_config``. Paths no route matches go to the ``legacy``
-upstream; paths under ``internal_prefixes`` (default ``/internal/``) are never served to
-clients.
+A route's entry is ``strangler.proxy.route_config``; an upstream's (one URL, a list of
+endpoints, or DNS discovery) is ``strangler.proxy.upstream_config``. Paths no route matches
+go to the ``legacy`` upstream; paths under ``internal_prefixes`` (default ``/internal/``) are
+never served to clients.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -54,49 +55,23 @@ from ruamel.yaml.error import YAMLError
 from strangler.compare import CompareRules, RuleBook, RuleRefused
 from strangler.proxy.errors import ConfigError
 from strangler.proxy.route_config import RouteConfig, StrictModel
+from strangler.proxy.upstream_config import (
+    DiscoveryConfig,
+    OutlierConfig,
+    Timeouts,
+    UpstreamConfig,
+)
 
 __all__ = [
     "CaptureConfig",
+    "DiscoveryConfig",
+    "OutlierConfig",
     "TableConfig",
     "Timeouts",
     "UpstreamConfig",
     "load_table_config",
     "parse_table_config",
 ]
-
-
-class Timeouts(StrictModel):
-    # Connecting on loopback or a LAN takes well under 100 ms; 2 s means the peer is gone.
-    connect: Annotated[float, Field(gt=0, le=60)] = 2.0
-    # Between bytes of the answer: the slowest monolith page we know of renders in ~5 s.
-    read: Annotated[float, Field(gt=0, le=3600)] = 30.0
-    total: Annotated[float, Field(gt=0, le=3600)] = 60.0
-
-
-class UpstreamConfig(StrictModel):
-    url: str
-    health_path: str = "/healthz"
-    # Keep-alive connections per upstream and worker; 100 covers a concurrency of 100
-    # without queueing inside the proxy.
-    pool_size: Annotated[int, Field(ge=1, le=10_000)] = 100
-    timeouts: Timeouts = Timeouts()
-    # A scratch copy whose writes nobody reads and no sync carries (a dry-run deployment of
-    # a service): the only kind of target a shadowed write may go to.
-    sandbox: bool = False
-
-    @field_validator("url")
-    @classmethod
-    def _http_base_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^/\s?#]+/?$", value):
-            raise ValueError("must be a base URL like http://127.0.0.1:8100 (no path, no query)")
-        return value.rstrip("/")
-
-    @field_validator("health_path")
-    @classmethod
-    def _absolute_path(cls, value: str) -> str:
-        if not value.startswith("/"):
-            raise ValueError("must start with '/'")
-        return value
 
 
 class CaptureConfig(StrictModel):
@@ -205,6 +180,9 @@ class TableConfig(StrictModel):
                 raise ValueError(f"routes[{index}] ({route.name}), field 'compare': {exc}") from exc
 
 
+_INNER_FIELD = re.compile(r"^field '(?P<field>[^']+)': (?P<message>.*)$", re.DOTALL)
+
+
 def _describe(error: ErrorDetails, data: object) -> str:
     loc = [str(part) for part in error["loc"]]
     entry, field = "", ""
@@ -219,9 +197,14 @@ def _describe(error: ErrorDetails, data: object) -> str:
         field = ".".join(loc[2:])
     elif loc:
         field = ".".join(loc)
+    message = str(error["msg"]).removeprefix("Value error, ")
+    # A model's own check names the field it refuses inside the message: put it in place.
+    inner = _INNER_FIELD.match(message)
+    if inner:
+        field = f"{field}.{inner['field']}" if field else inner["field"]
+        message = inner["message"]
     parts = [p for p in (entry, f"field '{field}'" if field else "") if p]
     prefix = ", ".join(parts)
-    message = str(error["msg"]).removeprefix("Value error, ")
     return f"{prefix}: {message}" if prefix else message
 
 

@@ -13,7 +13,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from strangler.proxy import metrics
-from strangler.proxy.errors import CircuitOpen, UpstreamError
+from strangler.proxy.errors import CircuitOpen, UpstreamError, UpstreamUnreachable
 from strangler.proxy.headers import response_headers
 from strangler.proxy.health import HealthChecker
 from strangler.proxy.modes import Decision
@@ -86,9 +86,12 @@ class Forwarder:
         if not upstream.breaker.allow():
             metrics.UPSTREAM_ERRORS.labels(upstream.name, CircuitOpen.kind).inc()
             raise CircuitOpen(f"{upstream.name} is failing; its circuit is open.")
+        endpoint = upstream.only
+        if endpoint is None:
+            return await self._send_balanced(upstream, target, headers, body)
         started = time.perf_counter()
         try:
-            response = await upstream.client.request(self.request.method, target, headers, body)
+            response = await endpoint.client.request(self.request.method, target, headers, body)
         except UpstreamError as exc:
             upstream.breaker.record_failure()
             metrics.UPSTREAM_ERRORS.labels(upstream.name, exc.kind).inc()
@@ -99,6 +102,42 @@ class Forwarder:
             upstream.breaker.record_failure()
             metrics.UPSTREAM_ERRORS.labels(upstream.name, "status_5xx").inc()
         else:
+            upstream.breaker.record_success()
+        return response
+
+    async def _send_balanced(
+        self, upstream: Upstream, target: str, headers: list[tuple[bytes, bytes]], body: Body
+    ) -> UpstreamResponse:
+        """``send`` to one of several endpoints (``strangler.proxy.endpoints``), each outcome
+        counted for its ejection. A connection refused by one endpoint goes to another once:
+        nothing was sent yet, so any request may."""
+        endpoints = upstream.endpoints
+        started = time.perf_counter()
+        endpoint = endpoints.pick() or await upstream.endpoint()
+        try:
+            try:
+                response = await endpoint.client.request(self.request.method, target, headers, body)
+            except UpstreamUnreachable as exc:
+                other = endpoints.pick(avoid=endpoint)
+                if other is None or other is endpoint:
+                    raise
+                endpoints.failed(endpoint)
+                metrics.UPSTREAM_ERRORS.labels(upstream.name, exc.kind).inc()
+                endpoint = other
+                response = await endpoint.client.request(self.request.method, target, headers, body)
+        except UpstreamError as exc:
+            endpoints.failed(endpoint)
+            upstream.breaker.record_failure()
+            metrics.UPSTREAM_ERRORS.labels(upstream.name, exc.kind).inc()
+            raise
+        finally:
+            self.upstream_seconds += time.perf_counter() - started
+        if response.status >= 500:
+            endpoints.failed(endpoint)
+            upstream.breaker.record_failure()
+            metrics.UPSTREAM_ERRORS.labels(upstream.name, "status_5xx").inc()
+        else:
+            endpoints.succeeded(endpoint)
             upstream.breaker.record_success()
         return response
 
@@ -123,4 +162,4 @@ class Forwarder:
         return headers
 
     def _upstream_bases(self) -> list[str]:
-        return [u.url for u in self.table.config.upstreams.values()]
+        return [e.base_url for u in self.upstreams.values() for e in u.endpoints.all]

@@ -15,7 +15,11 @@ __all__ = [
     "CLIENT_CONNECTIONS",
     "CLIENT_DISCONNECTS",
     "CONNECTIONS_CLOSED",
+    "DISCOVERY_RESOLUTIONS",
     "EDGE_REFUSALS",
+    "ENDPOINTS",
+    "ENDPOINT_EJECTIONS",
+    "ENDPOINT_OUTSTANDING",
     "FALLBACKS",
     "FLUSH_SECONDS",
     "HELD_OUTCOMES",
@@ -78,6 +82,30 @@ BREAKER_STATE = Gauge(
     "Circuit breaker per upstream: 0 closed, 1 half-open, 2 open.",
     ["upstream"],
     multiprocess_mode="max",
+)
+ENDPOINTS = Gauge(
+    "strangler_proxy_endpoints",
+    "Endpoints per upstream by state: healthy, unchecked, unhealthy (active check), ejected "
+    "(passive: failures in a row).",
+    ["upstream", "state"],
+    # Each worker checks and ejects on its own: the worst worker's view.
+    multiprocess_mode="livemax",
+)
+ENDPOINT_EJECTIONS = Counter(
+    "strangler_proxy_endpoint_ejections_total",
+    "Endpoints taken out after failing requests in a row (outlier ejection).",
+    ["upstream", "endpoint"],
+)
+ENDPOINT_OUTSTANDING = Gauge(
+    "strangler_proxy_endpoint_outstanding",
+    "Requests in flight per endpoint (sampled every second), all workers summed.",
+    ["upstream", "endpoint"],
+    multiprocess_mode="livesum",
+)
+DISCOVERY_RESOLUTIONS = Counter(
+    "strangler_proxy_discovery_resolutions_total",
+    "DNS resolutions of an upstream's endpoints, by outcome: ok, failed (the last endpoints kept).",
+    ["upstream", "outcome"],
 )
 HELD_REQUESTS = Gauge(
     "strangler_proxy_held_requests",

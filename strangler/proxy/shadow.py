@@ -50,6 +50,9 @@ SHADOW_CONCURRENCY = 16
 # Queued jobs beyond the ones in flight; a full queue means the service is slower than the
 # traffic, and dropping is better than delaying or growing memory.
 SHADOW_QUEUE_SIZE = 256
+# Shadow pools kept at most (one per endpoint and timeout); past it, idle ones are closed.
+# Far above a table's endpoints, so it only bounds what DNS churn would leave behind.
+SHADOW_POOLS = 256
 # When the service's data was behind: the sync's lag is seconds (its gates hold it under
 # 10 s), so ask again after 2 s, then 8 s, then count the request not comparable.
 RETRY_DELAYS = (2.0, 8.0)
@@ -83,27 +86,47 @@ class ShadowDispatcher:
         self.stats = ShadowStats()
         self._queue: asyncio.Queue[ShadowJob] = asyncio.Queue(maxsize=queue_size)
         self._workers: list[asyncio.Task[None]] = []
-        self._clients: dict[tuple[str, float], UpstreamClient] = {}
+        self._clients: dict[tuple[str, float, str | None], UpstreamClient] = {}
         self._retries: set[asyncio.TimerHandle] = set()
+        self._closing: set[asyncio.Task[None]] = set()
         self._closed = False
 
     async def start(self) -> None:
         self._workers = [asyncio.create_task(self._work()) for _ in range(self.concurrency)]
 
-    def _client(self, base_url: str, timeout: float) -> UpstreamClient:
-        """One pool per upstream (and timeout): at most ``concurrency`` connections, as many
-        as there are workers."""
+    def _client(
+        self, base_url: str, timeout: float, server_hostname: str | None = None
+    ) -> UpstreamClient:
+        """One pool per upstream endpoint (and timeout): at most ``concurrency`` connections,
+        as many as there are workers."""
         timeout = min(timeout, SHADOW_TIMEOUT_SECONDS)
-        client = self._clients.get((base_url, timeout))
+        key = (base_url, timeout, server_hostname)
+        client = self._clients.get(key)
         if client is None:
+            if len(self._clients) >= SHADOW_POOLS:
+                self._forget_idle_pools()
             timeouts = Timeouts(
                 connect=min(Timeouts().connect, timeout), read=timeout, total=timeout
             )
             client = UpstreamClient(
-                "shadow", base_url, pool_size=self.concurrency, timeouts=timeouts
+                "shadow",
+                base_url,
+                pool_size=self.concurrency,
+                timeouts=timeouts,
+                server_hostname=server_hostname,
             )
-            self._clients[(base_url, timeout)] = client
+            self._clients[key] = client
         return client
+
+    def _forget_idle_pools(self) -> None:
+        """Endpoints come and go with DNS discovery: the pools of those no shadow request
+        uses now are closed rather than kept forever."""
+        for key, client in list(self._clients.items()):
+            if not client.in_use:
+                del self._clients[key]
+                task = asyncio.get_running_loop().create_task(client.close())
+                self._closing.add(task)
+                task.add_done_callback(self._closing.discard)
 
     def rules(self, config: TableConfig) -> str:
         """The comparison rules of the table in force, as text (serialised once a table)."""
@@ -138,11 +161,16 @@ class ShadowDispatcher:
                 self._queue.task_done()
 
     async def _ask(
-        self, base_url: str, timeout: float, job: ShadowJob, headers: list[tuple[bytes, bytes]]
+        self,
+        base_url: str,
+        timeout: float,
+        job: ShadowJob,
+        headers: list[tuple[bytes, bytes]],
+        server_hostname: str | None = None,
     ) -> tuple[CapturedResponse | CandidateFailure, float]:
         started = time.perf_counter()
         try:
-            response = await self._client(base_url, timeout).request(
+            response = await self._client(base_url, timeout, server_hostname).request(
                 job.method, job.target, headers, job.body
             )
             try:
@@ -159,18 +187,26 @@ class ShadowDispatcher:
         primary, primary_seconds = job.primary, job.primary_seconds
         if primary is None:
             asked, primary_seconds = await self._ask(
-                job.legacy_url, job.legacy_timeout, job, [*_legacy_headers(job), WANT_VERSIONS]
+                job.legacy_url,
+                job.legacy_timeout,
+                job,
+                [*_legacy_headers(job), WANT_VERSIONS],
+                job.legacy_server_hostname,
             )
             if isinstance(asked, CandidateFailure):
                 logger.info("shadow retry on route %s: the monolith failed: %s", job.route, asked)
                 self.stats.count(job.route, "error")
                 return
             primary = asked
-        asks = [self._ask(job.base_url, job.timeout, job, headers)]
+        asks = [self._ask(job.base_url, job.timeout, job, headers, job.server_hostname)]
         if job.repeat_base:
             asks.append(
                 self._ask(
-                    job.legacy_url, job.legacy_timeout, job, [*_legacy_headers(job), WANT_VERSIONS]
+                    job.legacy_url,
+                    job.legacy_timeout,
+                    job,
+                    [*_legacy_headers(job), WANT_VERSIONS],
+                    job.legacy_server_hostname,
                 )
             )
         answers = await asyncio.gather(*asks)
@@ -178,7 +214,7 @@ class ShadowDispatcher:
         base_again = answers[1][0] if job.repeat_base else None
         candidate_again = None
         if job.repeat_candidate and isinstance(candidate, CapturedResponse):
-            again, _ = await self._ask(job.base_url, job.timeout, job, headers)
+            again, _ = await self._ask(job.base_url, job.timeout, job, headers, job.server_hostname)
             candidate_again = again if isinstance(again, CapturedResponse) else None
         self._compare(
             job,
@@ -270,6 +306,7 @@ class ShadowDispatcher:
         await asyncio.gather(*self._workers, return_exceptions=True)
         for client in self._clients.values():
             await client.close()
+        await asyncio.gather(*self._closing, return_exceptions=True)
         await self.compare.close()
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from multidict import CIMultiDict
 
 from strangler.proxy.config import UpstreamConfig
+from strangler.proxy.endpoints import Endpoint
 from strangler.proxy.outgoing_headers import OutgoingHeaders
 from strangler.proxy.route_config import SAFE_METHODS
 from strangler.proxy.routing import CompiledRoute
@@ -30,7 +31,7 @@ class CapturedResponse:
 @dataclass(frozen=True)
 class ShadowJob:
     route: str
-    base_url: str  # the service's
+    base_url: str  # the service's (the endpoint the balancer picked)
     timeout: float
     method: str
     target: str
@@ -47,6 +48,9 @@ class ShadowJob:
     # As they go to the monolith when it is asked again: with the client's credentials,
     # which the service's copy goes without (proxy.credentials). None: ``headers``.
     legacy_headers: list[tuple[bytes, bytes]] | None = None
+    # The names TLS certificates are checked against, for endpoints found by DNS discovery.
+    server_hostname: str | None = None
+    legacy_server_hostname: str | None = None
 
 
 def shadow_job(
@@ -62,16 +66,19 @@ def shadow_job(
     legacy: UpstreamConfig,
     rules: str,
     noise_draw: float,
+    owner_endpoint: Endpoint | None = None,
+    legacy_endpoint: Endpoint | None = None,
 ) -> ShadowJob:
     """The job for a request the monolith (``primary``) answered; ``noise_draw``, uniform in
     [0, 1), samples the safe requests on which the monolith is asked a second time (and the
     service too, with ``candidate_twice``): what differs between two answers of one side
-    is noise."""
+    is noise. ``owner_endpoint``, ``legacy_endpoint``: where the copies go, as the balancer
+    picked them; the configs' ``url`` when not given."""
     config = route.config.shadow
     repeat = method in SAFE_METHODS and noise_draw < config.noise_sample_rate
     return ShadowJob(
         route=route.name,
-        base_url=owner.url,
+        base_url=owner_endpoint.base_url if owner_endpoint else _url(owner),
         timeout=owner.timeouts.total,
         method=method,
         target=target,
@@ -79,10 +86,17 @@ def shadow_job(
         body=body,
         primary=primary,
         rules=rules,
-        legacy_url=legacy.url,
+        legacy_url=legacy_endpoint.base_url if legacy_endpoint else _url(legacy),
         legacy_timeout=legacy.timeouts.total,
         primary_seconds=primary_seconds,
         repeat_base=repeat,
         repeat_candidate=repeat and config.candidate_twice,
         legacy_headers=headers.legacy,
+        server_hostname=owner_endpoint.server_hostname if owner_endpoint else None,
+        legacy_server_hostname=legacy_endpoint.server_hostname if legacy_endpoint else None,
     )
+
+
+def _url(upstream: UpstreamConfig) -> str:
+    assert upstream.url is not None, "an upstream of many endpoints: pass the one picked"
+    return upstream.url

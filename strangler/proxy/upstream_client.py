@@ -44,7 +44,17 @@ _EXPECT_BODY = frozenset({"POST", "PUT", "PATCH"})
 
 
 class UpstreamClient:
-    def __init__(self, name: str, url: str, *, pool_size: int, timeouts: Timeouts) -> None:
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        *,
+        pool_size: int,
+        timeouts: Timeouts,
+        server_hostname: str | None = None,
+    ) -> None:
+        """``server_hostname``: the name a TLS certificate is checked against when ``url``
+        names an address (an endpoint found by DNS discovery)."""
         parts = urlsplit(url)
         self.name = name
         self.pool_size = pool_size
@@ -55,6 +65,7 @@ class UpstreamClient:
         self._ssl: ssl.SSLContext | None = (
             ssl.create_default_context() if parts.scheme == "https" else None
         )
+        self._server_hostname = server_hostname if self._ssl is not None else None
         self._idle: list[UpstreamConnection] = []  # a stack: the warmest connection first
         self._open = 0  # connections open or being opened: at most pool_size
         self._waiters: deque[asyncio.Future[UpstreamConnection | None]] = deque()
@@ -70,6 +81,13 @@ class UpstreamClient:
     @property
     def idle_connections(self) -> int:
         return len(self._idle)
+
+    @property
+    def in_use(self) -> int:
+        """Requests in flight on this pool: connections lent out (or being opened for one)
+        and requests queued for one. Kept by the pool anyway, so the balancer's count of
+        outstanding requests costs the request path nothing."""
+        return self._open - len(self._idle) + len(self._waiters)
 
     @property
     def waiting(self) -> int:
@@ -199,6 +217,7 @@ class UpstreamClient:
                     self._host,
                     self._port,
                     ssl=self._ssl,
+                    server_hostname=self._server_hostname,
                 )
         except TimeoutError:
             self._free_slot()

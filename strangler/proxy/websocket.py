@@ -1,4 +1,5 @@
-"""WebSocket upgrades, passed through to the upstream the decision chose."""
+"""WebSocket upgrades, passed through to the upstream the decision chose (to one of its
+endpoints, as the balancer picks it)."""
 
 from __future__ import annotations
 
@@ -51,9 +52,11 @@ async def relay_websocket(
     protocols = [
         p.strip() for p in request.headers.get("Sec-WebSocket-Protocol", "").split(",") if p.strip()
     ]
+    endpoint = upstream.only or await upstream.endpoint()
     try:
         upstream_ws = await upstream.session.ws_connect(
-            URL(upstream.base_url + target, encoded=True),
+            URL(endpoint.base_url + target, encoded=True),
+            server_hostname=endpoint.server_hostname,
             headers=headers,
             protocols=protocols,
             autoping=False,

@@ -8,9 +8,9 @@ error. Every way a table comes in goes through here: the file at start-up and on
 reload (edited by hand, ``strangler routes set``), and the admin API, which checks before
 it writes the file.
 
-The upstream's name is its sync node's name, and its base URL serves the node's
-``/internal/sync/status`` (signed with the proxy's ``STRANGLER_SYNC_SECRET``, as the plans
-read it).
+The upstream's name is its sync node's name, and its base URL (its first endpoint's, or an
+address its DNS discovery answers) serves the node's ``/internal/sync/status`` (signed
+with the proxy's ``STRANGLER_SYNC_SECRET``, as the plans read it).
 ``unsynced_writes_accepted: true`` on a route skips the check: the one escape hatch, for a
 side whose copy nobody reads any more (docs/proxy.md).
 
@@ -26,6 +26,7 @@ import requests
 
 from strangler.plans.figures import stream_state
 from strangler.proxy.config import TableConfig
+from strangler.proxy.discovery import DiscoveryFailed, resolve_now
 from strangler.proxy.errors import ConfigError
 from strangler.servicekit.secret_settings import SYNC_SECRET
 
@@ -49,7 +50,7 @@ class CarriedStream:
     route: str
     index: int
     writer: str
-    writer_url: str
+    writer_url: str  # "": the writer's endpoints come from DNS, resolved when checked
     peer: str
 
 
@@ -60,7 +61,7 @@ def streams_to_check(config: TableConfig) -> list[CarriedStream]:
             route=route.name,
             index=index,
             writer=route.writer(config.legacy),
-            writer_url=config.upstreams[route.writer(config.legacy)].url,
+            writer_url=next(iter(config.upstreams[route.writer(config.legacy)].static_urls), ""),
             peer=config.legacy,
         )
         for index, route in enumerate(config.routes)
@@ -77,9 +78,9 @@ def check_writes_carried(
     verdicts: dict[tuple[str, str], str | None] = {}
     with requests.Session() as session:
         for need in streams_to_check(config):
-            key = (need.writer_url, need.peer)
+            key = (need.writer_url or need.writer, need.peer)
             if key not in verdicts:
-                verdicts[key] = _problem(session, need, secret, patience)
+                verdicts[key] = _problem(session, need, config, secret, patience)
             problem = verdicts[key]
             if problem is not None:
                 raise WritesNotCarried(
@@ -92,7 +93,11 @@ def check_writes_carried(
 
 
 def _problem(
-    session: requests.Session, need: CarriedStream, secret: str, patience: float
+    session: requests.Session,
+    need: CarriedStream,
+    config: TableConfig,
+    secret: str,
+    patience: float,
 ) -> str | None:
     stream_name = f"the sync stream {need.writer} -> {need.peer}"
     if not secret:
@@ -100,12 +105,18 @@ def _problem(
             f"{stream_name} cannot be checked: the proxy has no {SYNC_SECRET.name} to read "
             "the sync's status with (set it in the proxy's environment)"
         )
+    url = need.writer_url
+    if not url:  # any instance serves its node's status
+        discovery = config.upstreams[need.writer].discovery
+        assert discovery is not None  # no URL in the table: found by discovery
+        try:
+            url = resolve_now(discovery).addresses[0].base_url
+        except DiscoveryFailed as exc:
+            return f"{stream_name} could not be read (no endpoint of {need.writer}: {exc})"
     deadline = time.monotonic() + patience
     while True:
         errors: list[str] = []
-        state = stream_state(
-            need.writer_url, need.writer, need.peer, session, errors, secret=secret
-        )
+        state = stream_state(url, need.writer, need.peer, session, errors, secret=secret)
         if state is not None:
             return None if state.enabled else f"{stream_name} is off"
         if not errors:

@@ -38,10 +38,6 @@ SERVICES = {doc["metadata"]["name"]: doc for _, doc in DOCUMENTS if doc["kind"] 
 STORE_URL = {"secretKeyRef": {"name": "strangler-store", "key": "url"}}
 # Upstream discovery joins the table's schema with issue 15's upstreams work; until that is
 # merged the checker refuses `discovery:` (the test below checks the rest of the table).
-DISCOVERY_PENDING = (
-    "the proxy's checker does not accept upstream `discovery:` before issue 15's upstreams "
-    "work is merged"
-)
 
 
 @pytest.mark.parametrize(("name", "doc"), DOCUMENTS, ids=[n for n, _ in DOCUMENTS])
@@ -91,7 +87,6 @@ def _check_table(path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.xfail(strict=True, reason=DISCOVERY_PENDING)
 def test_the_route_table_config_map_is_a_table_the_proxy_accepts(tmp_path):
     config = next(doc for _, doc in DOCUMENTS if doc["metadata"]["name"] == "strangler-routes")
     table = tmp_path / "routes.yaml"
@@ -189,6 +184,14 @@ def test_no_manifest_writes_a_store_url_in_clear():
 def test_each_proxy_replica_is_named_by_its_pod():
     variable = _env(_container(DEPLOYMENTS["proxy"]))["PROXY_REPLICA_ID"]
     assert variable["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
+
+
+def test_each_proxy_replica_advertises_its_admin_api_at_its_pod_address():
+    # Pod names do not resolve: the plans reach each replica's counters at its address.
+    env = _env(_container(DEPLOYMENTS["proxy"]))
+    assert env["POD_IP"]["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
+    port = next(p for p in _container(DEPLOYMENTS["proxy"])["ports"] if p["name"] == "admin")
+    assert env["PROXY_ADVERTISE_URL"]["value"] == f"http://$(POD_IP):{port['containerPort']}"
 
 
 def test_the_store_is_a_postgres_with_probes_and_a_volume():

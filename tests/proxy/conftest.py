@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ from strangler.proxy.settings import ProxySettings
 from strangler.proxy.state import STATE
 from strangler.proxy.upstream_client import UpstreamClient
 from tests.proxy import yaml_writer
+from tests.proxy.dns_server import DnsServer, dnsmasq_or_skip
 
 # A test's proxy drains in-flight requests this long when the test ends.
 SHUTDOWN_SECONDS = 5.0
@@ -319,3 +320,16 @@ async def raw_exchange(host: str, port: int, raw: bytes) -> bytes:
         return await asyncio.wait_for(reader.read(), timeout=5)
     finally:
         writer.close()
+
+
+# --- a real DNS server (tests.proxy.dns_server) --------------------------------------------
+
+
+@pytest.fixture
+def dns_server(tmp_path: Path) -> Iterator[DnsServer]:
+    """dnsmasq on 127.0.0.1 and a free port, not started: ``publish`` records, ``start``.
+    Skips loudly where dnsmasq is not installed (fails with STRANGLER_REQUIRE_DNSMASQ=1)."""
+    dnsmasq_or_skip()
+    server = DnsServer(tmp_path / "dns")
+    yield server
+    server.stop()

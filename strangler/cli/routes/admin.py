@@ -11,7 +11,7 @@ from typing import Any
 import requests
 
 from strangler.cli.errors import CommandError, ExitCode
-from strangler.proxy_admin import admin_headers
+from strangler.proxy_admin import admin_headers, operator
 
 __all__ = ["ProxyNotRunning", "admin_request"]
 
@@ -32,9 +32,11 @@ def admin_request(
     """The admin API's status and JSON object for ``method url``.
 
     Raises :class:`ProxyNotRunning` when the connection is refused, and
-    :class:`~strangler.cli.errors.CommandError` when there is no usable answer.
+    :class:`~strangler.cli.errors.CommandError` when there is no usable answer. A change is
+    recorded in the audit trail under the operator's name (``$STRANGLER_OPERATOR`` or the
+    login name).
     """
-    headers = admin_headers()
+    headers = admin_headers(actor=operator())
     try:
         response = requests.request(
             method,

@@ -46,7 +46,7 @@ def run_check(command: list[str], *, capture: bool) -> subprocess.CompletedProce
         ) from exc
 
 
-def check_report(file: Path, *, source: Path) -> dict[str, Any]:
+def check_report(file: Path, *, source: Path | str) -> dict[str, Any]:
     """``strangler.proxy.check --json`` on ``file``, its messages naming ``source``."""
     completed = run_check(check_command("--json", "--source", str(source), str(file)), capture=True)
     try:

@@ -1,20 +1,47 @@
-"""The commands of ``strangler routes``: ``check``, ``list`` and ``set``, and their parser."""
+"""The commands of ``strangler routes``: ``check``, ``list``, ``set``, ``import``, ``export``
+and ``history``, and their parser.
+
+With ``STRANGLER_STORE_URL`` the route table lives in the shared control store: ``list``
+shows every proxy replica beside the routes, ``set`` writes the store itself when no proxy
+answers (or ``--offline``), and ``import``/``export``/``history`` work on the store; without
+it they say they need it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 from pathlib import Path
-from urllib.parse import quote
+from typing import Any
 
-from strangler import routes_file
 from strangler.cli.errors import CommandError, ExitCode
 from strangler.cli.routes.admin import ProxyNotRunning, admin_request
+from strangler.cli.routes.change import routes_set
 from strangler.cli.routes.checker import check_command, check_report, run_check
+from strangler.cli.routes.fleet import fleet_from_admin, fleet_from_store
+from strangler.cli.routes.stored import (
+    check_text,
+    export_table,
+    import_table,
+    print_history,
+)
 from strangler.cli.routes.table import show
-from strangler.proxy_admin import ADMIN_TOKEN_VARIABLE, default_admin_url
+from strangler.cli.store import run_needing_store, run_with_store
+from strangler.control import ControlStore
+from strangler.proxy_admin import default_admin_url
 
-__all__ = ["register", "routes_check", "routes_list", "routes_set"]
+__all__ = [
+    "register",
+    "routes_check",
+    "routes_export",
+    "routes_history",
+    "routes_import",
+    "routes_list",
+    "routes_set",
+]
+
+# `routes history` shows this many entries unless told otherwise: a screenful.
+HISTORY_LIMIT = 50
 
 
 def _source_options(parser: argparse.ArgumentParser) -> None:
@@ -35,7 +62,9 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
         "(default: $STRANGLER_ROUTES or routes.yaml)",
     )
     parser.add_argument(
-        "--offline", action="store_true", help="use the file even if the proxy is running"
+        "--offline",
+        action="store_true",
+        help="use the file (with STRANGLER_STORE_URL: the store) even if the proxy is running",
     )
 
 
@@ -77,6 +106,33 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     _source_options(change)
     change.set_defaults(command=routes_set)
 
+    load = commands.add_parser(
+        "import",
+        help="replace the shared store's route table with a file, checked first "
+        "(needs STRANGLER_STORE_URL)",
+    )
+    load.add_argument("file", type=Path)
+    load.set_defaults(command=routes_import)
+
+    dump = commands.add_parser(
+        "export", help="print the shared store's route table (needs STRANGLER_STORE_URL)"
+    )
+    dump.set_defaults(command=routes_export)
+
+    history = commands.add_parser(
+        "history",
+        help="who changed the routes and holds, when, through what (needs STRANGLER_STORE_URL)",
+    )
+    history.add_argument("--json", action="store_true", help="print JSON")
+    history.add_argument(
+        "--limit",
+        type=int,
+        default=HISTORY_LIMIT,
+        metavar="N",
+        help=f"the newest N entries, oldest first (default {HISTORY_LIMIT})",
+    )
+    history.set_defaults(command=routes_history)
+
 
 def routes_check(args: argparse.Namespace) -> int:
     # The proxy's checker speaks for itself: its output and exit status pass straight through.
@@ -85,6 +141,11 @@ def routes_check(args: argparse.Namespace) -> int:
 
 
 def routes_list(args: argparse.Namespace) -> int:
+    return run_with_store(lambda store: _list(args, store))
+
+
+def _list(args: argparse.Namespace, store: ControlStore | None) -> int:
+    fleet = fleet_from_store(store) if store is not None else None
     if not args.offline:
         try:
             status, payload = admin_request("GET", f"{args.admin.rstrip('/')}/routes")
@@ -96,7 +157,20 @@ def routes_list(args: argparse.Namespace) -> int:
                     f"{args.admin} answered {status}: {payload.get('message')}",
                     exit_code=ExitCode.CANNOT_RUN,
                 )
-            return show(payload, source="admin", location=args.admin, json_output=args.json)
+            if fleet is None:
+                fleet = _admin_fleet(args.admin)
+            return show(
+                payload, source="admin", location=args.admin, json_output=args.json, fleet=fleet
+            )
+    record = store.read_table() if store is not None else None
+    if store is not None and record is not None:
+        report = check_text(
+            record.text, source=f"the store's route table (version {record.version})"
+        )
+        if not report["valid"]:
+            raise CommandError(str(report["error"]), exit_code=ExitCode.REFUSED)
+        location = f"the control store at {store.where} (table version {record.version})"
+        return show(report, source="store", location=location, json_output=args.json, fleet=fleet)
     if not args.config.is_file():
         raise CommandError(
             f"the proxy is not running (nothing at {args.admin}) and there is no {args.config}; "
@@ -106,91 +180,34 @@ def routes_list(args: argparse.Namespace) -> int:
     report = check_report(args.config, source=args.config)
     if not report["valid"]:
         raise CommandError(str(report["error"]), exit_code=ExitCode.REFUSED)
-    return show(report, source="file", location=str(args.config), json_output=args.json)
-
-
-def _describe(change: routes_file.RouteChange) -> str:
-    def text(value: object) -> str:
-        if isinstance(value, bool):
-            return "on" if value else "off"
-        return f"{value:g}" if isinstance(value, float) else str(value)
-
-    return ", ".join(f"{key} {text(value)}" for key, value in change.items())
-
-
-def routes_set(args: argparse.Namespace) -> int:
-    change = routes_file.RouteChange(
-        owner=args.owner,
-        mode=args.mode,
-        canary_percent=args.percent,
-        fallback=args.fallback,
-        shadow_sample_rate=args.sample_rate,
-        write_owner=args.write_owner,
-        unsynced_writes_accepted=args.accept_unsynced_writes,
-    )
-    if not change.items():
-        raise CommandError(
-            "nothing to change: give --owner, --mode, --percent, --fallback/--no-fallback, "
-            "--sample-rate or --write-owner",
-            exit_code=ExitCode.CANNOT_RUN,
-        )
-    if not args.offline:
-        try:
-            return _set_through_admin(args, change)
-        except ProxyNotRunning:
-            pass
-    return _set_in_file(args, change)
-
-
-def _set_through_admin(args: argparse.Namespace, change: routes_file.RouteChange) -> int:
-    url = f"{args.admin.rstrip('/')}/routes/{quote(args.name, safe='')}"
-    body: dict[str, object] = dict(change.items())
-    if args.force:
-        body["force"] = True
-    status, payload = admin_request("PATCH", url, body=body)
-    if status == 200:
-        done = "changed" if payload["changed"] else "unchanged, already so"
-        print(f"route {args.name}: {_describe(change)}: {done} (through the proxy at {args.admin})")
-        return ExitCode.OK
-    message = f"{payload.get('message')} [{payload.get('code')}]"
-    if status in (401, 403):
-        message += f"; the token is read from ${ADMIN_TOKEN_VARIABLE}"
-    raise CommandError(
-        f"refused: {message}" if status < 500 else f"the proxy failed: {message}",
-        exit_code=ExitCode.REFUSED if status < 500 else ExitCode.CANNOT_RUN,
+    return show(
+        report, source="file", location=str(args.config), json_output=args.json, fleet=fleet
     )
 
 
-def _set_in_file(args: argparse.Namespace, change: routes_file.RouteChange) -> int:
-    path: Path = args.config
+def _admin_fleet(admin: str) -> dict[str, Any] | None:
+    """The replicas a proxy in store mode lists at ``GET /fleet``; ``None`` from any other."""
     try:
-        with routes_file.locked(path):
-            text = path.read_text(encoding="utf-8")
-            edited = routes_file.edit_route(text, args.name, change, force=args.force)
-            if edited == text:
-                print(f"route {args.name} in {path}: {_describe(change)}: unchanged, already so")
-                return ExitCode.OK
-            staged = routes_file.stage(path, edited)
-            try:
-                report = check_report(staged, source=path)
-                if not report["valid"]:
-                    raise CommandError(
-                        f"refused, {path} is unchanged: {report['error']}",
-                        exit_code=ExitCode.REFUSED,
-                    )
-                routes_file.commit(staged, path)
-            finally:
-                staged.unlink(missing_ok=True)
-    except routes_file.TableBusy as exc:
-        raise CommandError(exc.message, exit_code=ExitCode.CANNOT_RUN) from exc
-    except routes_file.RoutesFileError as exc:
-        raise CommandError(f"refused: {path}: {exc.message}", exit_code=ExitCode.REFUSED) from exc
-    except OSError as exc:
-        raise CommandError(
-            f"cannot edit {path}: {exc.strerror or exc}", exit_code=ExitCode.CANNOT_RUN
-        ) from exc
-    print(
-        f"route {args.name} in {path}: {_describe(change)} "
-        "(the proxy was not reached; a running proxy loads the file within a second)"
+        status, payload = admin_request("GET", f"{admin.rstrip('/')}/fleet")
+    except (ProxyNotRunning, CommandError):
+        return None
+    return fleet_from_admin(payload, location=admin) if status == 200 else None
+
+
+def routes_import(args: argparse.Namespace) -> int:
+    return run_needing_store(
+        lambda store: import_table(store, args.file), what="routes import writes the shared store"
     )
-    return ExitCode.OK
+
+
+def routes_export(args: argparse.Namespace) -> int:
+    return run_needing_store(export_table, what="routes export reads the shared store")
+
+
+def routes_history(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise CommandError("--limit: give 1 or more", exit_code=ExitCode.CANNOT_RUN)
+    return run_needing_store(
+        lambda store: print_history(store, limit=args.limit, json_output=args.json),
+        what="routes history reads the audit trail of the shared store (the file store keeps none)",
+    )

@@ -6,24 +6,37 @@ import json
 from typing import Any
 
 from strangler.cli.errors import ExitCode
+from strangler.cli.routes.fleet import print_fleet
 
 __all__ = ["show"]
 
 
-def show(payload: dict[str, Any], *, source: str, location: str, json_output: bool) -> int:
-    """Print the routes of ``payload`` (the admin API's or the checker's report)."""
+def show(
+    payload: dict[str, Any],
+    *,
+    source: str,
+    location: str,
+    json_output: bool,
+    fleet: dict[str, Any] | None = None,
+) -> int:
+    """Print the routes of ``payload`` (the admin API's or the checker's report): ``source``
+    ``admin``, ``store`` or ``file``; then the proxy's replicas when ``fleet`` lists them."""
     routes: list[dict[str, Any]] = payload["routes"]
     if json_output:
         out = {"source": source, "location": location, "legacy": payload["legacy"]}
+        if fleet is not None:
+            out["fleet"] = fleet
         print(json.dumps({**out, "routes": routes}, indent=2))
         return ExitCode.OK
-    heading = (
-        f"Routes of the running proxy ({location}), most specific first:"
-        if source == "admin"
-        else f"Routes in {location} (the proxy is not running), most specific first:"
-    )
+    heading = {
+        "admin": f"Routes of the running proxy ({location}), most specific first:",
+        "store": f"Routes in {location} (no proxy answered), most specific first:",
+    }.get(source, f"Routes in {location} (the proxy is not running), most specific first:")
     _print_table(routes, heading=heading, with_counters=source == "admin")
     print(f"Anything else goes to {payload['legacy']!r}.")
+    if fleet is not None:
+        print()
+        print_fleet(fleet)
     return ExitCode.OK
 
 

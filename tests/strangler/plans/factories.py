@@ -6,18 +6,33 @@ from __future__ import annotations
 
 class Recorder:
     """:class:`strangler.plans.targets.Actions` that records each call; its drains and
-    reconciles answer as told."""
+    reconciles answer as told, and ``fails`` names calls (``routes``, ``hold``) whose next
+    uses raise the exceptions listed, one each, after being recorded."""
 
-    def __init__(self, *, drains: bool = True, diverged: int = 0) -> None:
+    def __init__(
+        self,
+        *,
+        drains: bool = True,
+        diverged: int = 0,
+        fails: dict[str, list[Exception]] | None = None,
+    ) -> None:
         self.calls: list[tuple[object, ...]] = []
         self.drains = drains
         self.diverged = diverged
+        self.fails = fails or {}
+
+    def _maybe_fail(self, kind: str) -> None:
+        pending = self.fails.get(kind)
+        if pending:
+            raise pending.pop(0)
 
     def set_routes(self, *, mode, percent, fallback, writer):
         self.calls.append(("routes", mode, percent, fallback, writer))
+        self._maybe_fail("routes")
 
     def hold_writes(self, *, seconds):
         self.calls.append(("hold",))
+        self._maybe_fail("hold")
 
     def release_writes(self):
         self.calls.append(("release",))

@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from strangler.plans.figures import RouteCounts, Snapshot, StreamState, measure
-from strangler.plans.schema import load_plan
+from strangler.plans.figures import Measurement, RouteCounts, Snapshot, StreamState, measure
+from strangler.plans.gates import evaluate
+from strangler.plans.schema import Condition, Gate, load_plan
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -165,3 +166,85 @@ def test_the_service_s_requests_are_counted_under_its_proxy_upstream_name(tmp_pa
 
     assert figures["service_error_rate"].value == pytest.approx(4 / 200)
     assert figures["service_error_rate"].count == 200
+
+
+# a fleet of proxies: each replica's counts kept beside their sum
+
+
+def fleet(**replicas: RouteCounts) -> RouteCounts:
+    total = RouteCounts(sources=dict(replicas))
+    for counted in replicas.values():
+        total.add(counted)
+    return total
+
+
+def test_a_fleets_window_is_each_replicas_window_summed(plan):
+    before = fleet(a=counts(catalog=(100, 1), monolith=(100, 0)),
+                   b=counts(catalog=(50, 0), monolith=(50, 0)))  # fmt: skip
+    after = fleet(a=counts(catalog=(200, 3), monolith=(300, 0)),
+                  b=counts(catalog=(150, 2), monolith=(50, 0)))  # fmt: skip
+
+    figures = measure(
+        plan, since=Snapshot(0, before, None, None), now=Snapshot(1, after, None, None)
+    )
+
+    assert figures["service_error_rate"].value == pytest.approx(4 / 200)
+    assert figures["service_error_rate"].count == 200
+
+
+def test_a_replica_restarted_during_the_step_counts_what_it_served_since(plan):
+    # b restarted: its counters began again from zero, and the sums went down.
+    before = fleet(a=counts(catalog=(100, 0), monolith=(100, 0)),
+                   b=counts(catalog=(900, 90), monolith=(900, 0)))  # fmt: skip
+    after = fleet(a=counts(catalog=(150, 0), monolith=(150, 0)),
+                  b=counts(catalog=(50, 5), monolith=(50, 0)))  # fmt: skip
+
+    figures = measure(
+        plan, since=Snapshot(0, before, None, None), now=Snapshot(1, after, None, None)
+    )
+
+    assert figures["service_error_rate"].value == pytest.approx(5 / 100)
+    assert figures["service_error_rate"].count == 100
+
+
+def test_a_replica_that_joined_during_the_step_counts_everything_it_served(plan):
+    before = fleet(a=counts(catalog=(100, 0), monolith=(100, 0)))
+    after = fleet(a=counts(catalog=(110, 0), monolith=(110, 0)),
+                  c=counts(catalog=(30, 3), monolith=(30, 0)))  # fmt: skip
+
+    figures = measure(
+        plan, since=Snapshot(0, before, None, None), now=Snapshot(1, after, None, None)
+    )
+
+    assert figures["service_error_rate"].value == pytest.approx(3 / 40)
+
+
+def test_a_proxy_restarted_during_the_step_never_gives_a_negative_rate(plan):
+    before = counts(catalog=(1000, 500), monolith=(1000, 0), match=900, mismatch=100)
+    after = counts(catalog=(10, 1), monolith=(10, 0), match=9, mismatch=1)
+
+    figures = measure(
+        plan, since=Snapshot(0, before, None, None), now=Snapshot(1, after, None, None)
+    )
+
+    assert figures["service_error_rate"].value == pytest.approx(1 / 10)
+    assert figures["shadow_difference_rate"].value == pytest.approx(1 / 10)
+
+
+def test_counts_from_part_of_the_fleet_make_every_traffic_gate_inconclusive_saying_why(plan):
+    why = "proxy metrics: 2 of 3 replicas answered (http://10.0.0.3:8001: refused)"
+    before = Snapshot(0, fleet(a=counts(catalog=(1, 0), monolith=(1, 0))), None, None)
+    now = Snapshot(1, None, None, None, proxy_missing=why)
+    gate = Gate(conditions=(Condition(figure="service_error_rate", max=0.01),))
+
+    figures = measure(plan, since=before, now=now)
+    result = evaluate(gate, figures, step_seconds=600)
+
+    assert figures["service_error_rate"] == Measurement(None, missing=why)
+    assert (result.verdict, result.reason) == ("inconclusive", f"service_error_rate: {why}")
+
+
+def test_a_fleets_snapshot_survives_its_json_form(plan):
+    snapshot = Snapshot(5.0, fleet(a=counts(catalog=(1, 0), monolith=(2, 1))), None, None,
+                        proxy_missing="")  # fmt: skip
+    assert Snapshot.from_json(snapshot.as_json()) == snapshot

@@ -17,7 +17,12 @@ from strangler.plans.figures import RouteCounts, Snapshot, StreamState
 from strangler.plans.runner import advance, plan_status, rollback
 from strangler.plans.schema import load_plan
 from strangler.plans.steps import StepFailed
+from strangler.plans.targets import FleetNotConverged
 from tests.strangler.plans.factories import Recorder
+from tests.strangler.plans.fleet import control, control_url
+
+# Imported for pytest to find them here: fleet says why they are not in conftest.
+FIXTURES = (control, control_url)
 
 PLAN = """
 name: demo
@@ -169,6 +174,63 @@ def test_a_cutover_with_differences_after_draining_is_not_made(plan, state_dir):
     outcome = step(plan, state_dir, actions, snapshot())
     assert "2 row(s) differ" in outcome.message
     assert not [c for c in actions.calls if c[0] in ("routes", "stream")]
+
+
+def test_a_cutover_whose_hold_a_replica_did_not_acknowledge_flips_nothing_and_releases(
+    plan, state_dir
+):
+    for _ in range(3):
+        step(plan, state_dir, Recorder(), snapshot(match=100))
+    lagging = FleetNotConverged("the write hold on products: not acknowledged by host-b/0")
+    actions = Recorder(fails={"hold": [lagging]})
+
+    outcome = step(plan, state_dir, actions, snapshot())
+
+    assert not outcome.done
+    assert outcome.message == f"step 'cutover' failed: {lagging}"
+    assert actions.calls == [("hold",), ("release",)]
+    assert plan_status(plan, state_dir=state_dir, now=snapshot()).current == 2
+    assert history(state_dir)[-1]["action"] == "failed"
+
+
+def test_a_canary_a_replica_did_not_take_is_put_back_where_the_plan_stands(plan, state_dir):
+    for _ in range(2):
+        step(plan, state_dir, Recorder(), snapshot(match=100))
+    actions = Recorder(fails={"routes": [FleetNotConverged("host-b/0 serves version 3")]})
+
+    outcome = step(plan, state_dir, actions, snapshot(match=100), baseline=snapshot())
+
+    assert outcome.message == "step 'canary-20' failed: host-b/0 serves version 3"
+    assert actions.calls == [
+        ("routes", "canary", 20, True, "legacy"),
+        ("routes", "shadow", None, True, "legacy"),
+    ]
+    assert plan_status(plan, state_dir=state_dir, now=snapshot()).current == 1
+
+
+def test_a_put_back_the_fleet_did_not_take_either_says_both(plan, state_dir):
+    for _ in range(2):
+        step(plan, state_dir, Recorder(), snapshot(match=100))
+    actions = Recorder(
+        fails={"routes": [FleetNotConverged("version 3 lags"), FleetNotConverged("version 4 lags")]}
+    )
+
+    outcome = step(plan, state_dir, actions, snapshot(match=100), baseline=snapshot())
+
+    assert (
+        outcome.message == "step 'canary-20' failed: version 3 lags; put back, but version 4 lags"
+    )
+
+
+def test_a_rollback_a_replica_did_not_take_is_not_undone(plan, state_dir):
+    for _ in range(3):
+        step(plan, state_dir, Recorder(), snapshot(match=100))
+    actions = Recorder(fails={"routes": [FleetNotConverged("host-b/0 lags")]})
+
+    outcome = rollback(plan, state_dir=state_dir, actions=actions, take_snapshot=snapshot)
+
+    assert outcome.message == "rollback failed: host-b/0 lags"
+    assert actions.calls == [("routes", "shadow", None, True, "legacy")]
 
 
 def test_rollback_from_a_canary_returns_to_shadow(plan, state_dir):
@@ -324,3 +386,16 @@ def test_a_rollback_whose_remeasure_fails_is_done_and_says_so(tmp_path):
     assert plan_status(plan, state_dir=state_dir, now=nodes.snapshot()).current == 1
     [*_, last] = json.loads((state_dir / "verified.json").read_text())["history"]
     assert "re-measuring 'verify' failed" in last["reason"]
+
+
+def test_a_plan_moved_with_the_shared_store_keeps_its_state_there(plan, state_dir, control):
+    outcome = advance(
+        plan, state_dir=state_dir, now=snapshot(), actions=Recorder(), dry_run=False,
+        take_snapshot=snapshot, store=control,
+    )  # fmt: skip
+
+    status = plan_status(plan, state_dir=state_dir, now=snapshot(), store=control)
+    assert outcome.done
+    assert (status.current, status.history[-1]["action"]) == (0, "next")
+    assert control.plan_states()["demo"]["current"] == 0
+    assert not state_dir.exists()
