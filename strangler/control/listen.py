@@ -15,6 +15,7 @@ import psycopg
 from strangler.control.errors import StoreUnavailable
 from strangler.control.postgres import (
     CONNECT_TIMEOUT_SECONDS,
+    LINK_TIMEOUTS,
     STATEMENT_TIMEOUT_MS,
     check_url,
     describe_url,
@@ -49,12 +50,9 @@ class ChangeListener:
                 connect_timeout=CONNECT_TIMEOUT_SECONDS,
                 application_name=self.application_name,
                 options=f"-c statement_timeout={STATEMENT_TIMEOUT_MS}",
-                # A peer that vanishes without a FIN (a cut cable, a partition) is noticed by
-                # TCP keepalive within about 5 s rather than the kernel's two hours.
-                keepalives=1,
-                keepalives_idle=2,
-                keepalives_interval=1,
-                keepalives_count=3,
+                # A peer that vanishes without a FIN (a cut cable, a partition) is noticed
+                # within about 5 s, idle or mid-query, rather than the kernel's hours.
+                **LINK_TIMEOUTS,
             )
             await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
         except psycopg.Error as exc:
