@@ -56,7 +56,7 @@ STATEMENT_TIMEOUT_MS = 10_000
 # kernel's 2 hours and ~15 minutes of retransmissions. Measured in tests/fleet: a query sent
 # into a partition failed after 5.7 s with these, and still hung after 40 s without.
 # statement_timeout cannot do it: the server never gets the statement.
-LINK_TIMEOUTS: dict[str, int] = {
+LINK_TIMEOUTS: dict[str, Any] = {
     "keepalives": 1,
     "keepalives_idle": 2,
     "keepalives_interval": 1,

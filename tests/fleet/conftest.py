@@ -121,4 +121,6 @@ def run_replicas(
         return replicas
 
     yield start
+    for host in fleet.hosts:  # a replica cut off would wait out its store calls to leave
+        fleet.reconnect(host)
     stop_replicas(started)
