@@ -170,9 +170,7 @@ async def hold_in_store(
     request: web.Request, member: FleetMember, name: str, until: float
 ) -> web.Response:
     find_route(member.tables.current, name)
-    held = await member.call(
-        member.control.set_hold, name, until, actor=actor_of(request), via=VIA
-    )
+    held = await member.call(member.control.set_hold, name, until, actor=actor_of(request), via=VIA)
     await member.install_holds(held)
     held_until = held.holds.get(name, 0.0)
     what = f"held until {held_until}" if until else "released"
