@@ -217,18 +217,22 @@ class FleetMember:
                 try:
                     changed = await self.install_table(record)
                 except ConfigError as exc:
-                    self._refuse(record.version, exc.message)
+                    if self._refuse(record.version, exc.message):
+                        await self._acknowledge_now()  # the fleet's view says why, at once
         if holds_version > self.tables.holds_version:
             changed = await self.install_holds(await self.call(self.control.read_holds)) or changed
         return changed
 
-    def _refuse(self, version: int, message: str) -> None:
+    def _refuse(self, version: int, message: str) -> bool:
         """The store's table is one this replica will not serve (the write-owner check
         failed here, say): the old one keeps serving; said once a version, retried at each
-        backstop read, and shown in the member's row so the fleet's view flags it."""
-        if self._refused is None or self._refused[0] != version:
+        backstop read, and shown in the member's row so the fleet's view flags it. Whether
+        the refusal is news."""
+        news = self._refused != (version, message)
+        if news:
             logger.error("route table refused; the previous one keeps serving: %s", message)
         self._refused = (version, message)
+        return news
 
     # -- the acknowledgement --------------------------------------------------------------
     async def acknowledge(self) -> None:
@@ -302,7 +306,7 @@ class FleetMember:
     def _lost(self, exc: StoreError) -> None:
         if self.up or self.error is None:
             logger.warning(
-                "lost the control store (%s); serving table version %d and holds version %d "
+                "control store lost (%s); serving table version %d and holds version %d "
                 "until it is back",
                 exc.message,
                 self.tables.table_version,

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,31 +18,11 @@ from strangler.proxy.app import build_app
 from strangler.proxy.fleet_start import StartRefused
 from strangler.proxy.public import PublicServer
 from strangler.proxy.settings import ProxySettings
-from tests.postgres_server import fresh_database
 from tests.proxy.conftest import Admin, table_for, wait_for
 
 PRODUCTS = {"name": "products", "prefix": "/api/v1/products/", "owner": "catalog"}
 # A change reaches every replica within this long (the issue's target, measured p99).
 PROPAGATION_SECONDS = 1.0
-
-Replica = Callable[..., Awaitable[Admin]]
-
-
-@pytest.fixture
-def store_url() -> Iterator[str]:
-    with fresh_database("p_fleet") as url:
-        yield url
-
-
-@pytest.fixture
-def replica(store_url: str, start_admin: Callable[..., Awaitable[Admin]]) -> Replica:
-    """A replica named ``name`` of the fleet on ``store_url`` (or ``url``), given ``table``
-    as its file."""
-
-    async def start(table: dict[str, Any], name: str, *, url: str = "", **settings: Any) -> Admin:
-        return await start_admin(table, store_url=url or store_url, replica_id=name, **settings)
-
-    return start
 
 
 def sql(url: str, query: str, *args: object) -> list[tuple[Any, ...]]:
@@ -282,3 +261,106 @@ async def test_a_member_that_does_not_acknowledge_makes_a_hold_503_naming_it(
     assert "ghost/0" in body["message"]
     assert "do not go on with the cutover" in body["message"]
     assert body["held"] is True  # written: bounded by its own hold_until
+
+
+async def test_a_table_in_the_store_this_replica_refuses_leaves_the_old_one_serving(
+    start_upstream, replica, store_url, caplog
+) -> None:
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
+    a = await replica(table_for(monolith, service, {**PRODUCTS, "mode": "shadow"}), "a")
+    store = open_control(store_url)
+    try:  # written past the admin API's validation, as a careless import could
+        store.write_table(
+            "routes: [{name: products, prefix: /x/, mode: sideways}]\n", expected_version=1,
+            actor="bo", via="import", action="import", subject="table",
+        )  # fmt: skip
+        with caplog.at_level(logging.ERROR, logger="strangler.proxy.fleet_member"):
+            status, body = await a.call("POST", "/reload")
+        # The row says why (with the refusal's acknowledgement: the follower's or the reload's).
+        await wait_for(
+            lambda: store.fleet()[1][0].detail != "", deadline=3, what="the row to say why"
+        )
+        now, [row] = store.fleet()
+    finally:
+        store.close()
+
+    assert (status, body["code"]) == (400, "invalid_table")
+    assert "route table version 2" in body["message"]
+    assert "the running table keeps serving" in body["message"]
+    assert served_mode(a) == "shadow"
+    assert a.proxy.state.store.table_version == 1
+    assert any("route table refused" in r.getMessage() for r in caplog.records)
+    assert row.table_version == 1
+    assert row.detail.startswith("refused table version 2")
+    assert "serves table version 1, the store has 2" in (row.lagging(now=now, table_version=2))
+
+
+async def test_post_reload_reads_the_store_and_never_the_file(start_upstream, replica) -> None:
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
+    a = await replica(table_for(monolith, service, PRODUCTS), "a")
+    a.proxy.write_table(table_for(monolith, service, {**PRODUCTS, "mode": "service"}))
+
+    status, body = await a.call("POST", "/reload")
+
+    assert status == 200
+    assert (body["changed"], body["table_version"], body["routes"]) == (False, 1, 1)
+    assert served_mode(a) == "monolith"
+
+
+async def test_fleet_lists_every_member_with_its_versions_and_flags_a_silent_one(
+    start_upstream, replica, store_url
+) -> None:
+    monolith = await start_upstream("monolith")
+    a = await replica(table_for(monolith, None), "a")
+    await replica(table_for(monolith, None), "b")
+    sql(store_url, "INSERT INTO strangler_replicas VALUES ('gone/0', 'http://gone:8001', '', 1, "
+        "0, false, '', 0, extract(epoch FROM clock_timestamp()) - 30)")  # fmt: skip
+
+    status, fleet = await a.call("GET", "/fleet", token=None)
+
+    assert status == 200
+    assert (fleet["store"], fleet["replica"], fleet["table_version"]) == (store_url, "a/0", 1)
+    members = {m["replica"]: m for m in fleet["members"]}
+    assert sorted(members) == ["a/0", "b/0", "gone/0"]
+    assert members["a/0"]["admin_url"] == "http://127.0.0.1:8001"
+    assert (members["b/0"]["table_version"], members["b/0"]["lagging"]) == (1, None)
+    assert "no heartbeat for 30 s" in members["gone/0"]["lagging"]
+    assert fleet["lagging"] == ["gone/0"]
+
+
+async def test_a_replica_reports_its_store_and_versions_in_readyz_routes_and_metrics(
+    start_upstream, replica, store_url
+) -> None:
+    monolith = await start_upstream("monolith")
+    a = await replica(table_for(monolith, None), "a")
+
+    ready_status, ready = await get(a, "/readyz")
+    _, routes = await a.call("GET", "/routes")
+    async with a.session.get(a.url("/metrics")) as response:
+        exposed = await response.text()
+
+    assert (ready_status, ready["status"]) == (200, "ok")
+    assert ready["store"] == {
+        "url": store_url, "up": True, "error": None, "table_version": 1, "holds_version": 0,
+    }  # fmt: skip
+    assert (routes["store"], routes["table_version"]) == (store_url, 1)
+    assert 'strangler_proxy_store_up{member="a/0"} 1.0' in exposed
+    assert 'strangler_proxy_table_version{member="a/0"} 1.0' in exposed
+
+
+async def test_with_the_file_store_routes_name_the_file_and_there_is_no_fleet(
+    start_upstream, start_admin
+) -> None:
+    monolith = await start_upstream("monolith")
+    admin = await start_admin(table_for(monolith, None), replica_id="solo")
+
+    _, routes = await admin.call("GET", "/routes")
+    fleet_status, fleet = await admin.call("GET", "/fleet")
+    _, ready = await get(admin, "/readyz")
+
+    assert routes["store"] == str(admin.proxy.routes_path)
+    assert (routes["table_version"], routes["replica"]) == (None, "solo/0")
+    assert (fleet_status, fleet["code"]) == (404, "not_a_fleet")
+    assert "STRANGLER_STORE_URL" in fleet["message"]
+    assert "store" not in ready
+    assert store_up("solo/0") is None
