@@ -149,8 +149,11 @@ class FleetMember:
     async def leave(self) -> None:
         """A clean stop: out of the fleet at once, so no change waits for this member."""
         await self._listener.close()
-        with contextlib.suppress(StoreError):
+        try:
             await self.call(self._leave_fleet)
+            logger.info("member %s left the fleet", self.name)
+        except StoreError as exc:
+            logger.warning("member %s could not leave the fleet: %s", self.name, exc.message)
         await self._stop_threads()
         metrics.STORE_UP.remove(self.name)
         metrics.SERVED_TABLE_VERSION.remove(self.name)
