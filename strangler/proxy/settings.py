@@ -128,7 +128,7 @@ def _url_host(host: str) -> str:
 
 def _advertise_url(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "").strip().rstrip("/")
-    if value and not re.match(r"^https?://[^/\s]+$", value):
+    if value and not re.fullmatch(r"https?://[^/\s]+", value):
         raise SettingsError(
             f"{name}={value!r}: expected the base URL other hosts reach this replica's admin "
             "API at, e.g. http://proxy-0.proxy:8001 (no path)"
@@ -138,7 +138,7 @@ def _advertise_url(env: Mapping[str, str], name: str) -> str:
 
 def _replica_id(env: Mapping[str, str], name: str) -> str:
     value = env.get(name, "").strip() or socket.gethostname()
-    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$", value):
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}", value):
         raise SettingsError(
             f"{name}={value!r}: expected a name of letters, digits and . _ : - (at most 100), "
             "unique in the fleet (e.g. the pod's name)"

@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
+from aiohttp.test_utils import make_mocked_request
 from prometheus_client import REGISTRY
 
 from strangler.control import ControlStore, open_control
@@ -364,3 +365,16 @@ async def test_with_the_file_store_routes_name_the_file_and_there_is_no_fleet(
     assert "STRANGLER_STORE_URL" in fleet["message"]
     assert "store" not in ready
     assert store_up("solo/0") is None
+
+
+@pytest.mark.parametrize(
+    ("given", "actor"),
+    [({}, "admin-api"), ({"X-Strangler-Actor": "  "}, "admin-api"),
+     ({"X-Strangler-Actor": "ana\x1b[2J\x00 ops\u200b"}, "ana [2J ops"),
+     ({"X-Strangler-Actor": "é" * 150}, "é" * 100)],
+    ids=["absent", "blank", "control-characters", "too-long"],
+)  # fmt: skip
+def test_the_actor_is_the_header_made_printable_and_short_else_the_admin_api(
+    given: dict[str, str], actor: str
+) -> None:
+    assert admin_fleet.actor_of(make_mocked_request("PATCH", "/routes/x", headers=given)) == actor
