@@ -169,8 +169,10 @@ def run(args: argparse.Namespace, url: str, servers: Servers) -> int:
     ]  # fmt: skip
     file_proxy = servers.ours("file store", "file", 1, table)
     admins = [t.admin_url for t in fleet]
-    print(f"{args.replicas} proxy processes (1 worker each) on {url.rsplit('/', 1)[0]}/…; "
-          f"nginx backend; wrk c{CONCURRENCY}, {args.duration} s, {args.rounds} rounds\n")  # fmt: skip
+    print(
+        f"{args.replicas} proxy processes (1 worker each) on {url.rsplit('/', 1)[0]}/…; nginx "
+        f"backend; wrk c{CONCURRENCY}, {args.duration} s, {args.rounds} rounds\n"
+    )
 
     idle = measure_propagation(url, admins, args.changes)
 
