@@ -19,6 +19,7 @@ from strangler.proxy.capture import RequestCapture
 from strangler.proxy.deciding import Decided, decide_request, needs_identity
 from strangler.proxy.error_response import error_response
 from strangler.proxy.errors import NoRoute, ProxyError, RequestRejected, RequestTooLarge, WritesHeld
+from strangler.proxy.fleet_follow import follow_store
 from strangler.proxy.fleet_member import FleetMember
 from strangler.proxy.forwarder import Forwarder
 from strangler.proxy.headers import TrustedProxies, decoded
@@ -267,7 +268,7 @@ def build_app(
         )
         # A fleet follows its store; edits to the file are not applied there (the store is
         # the truth: `strangler routes import FILE` applies one).
-        watcher = asyncio.create_task(store.watch() if fleet is None else fleet.run())
+        watcher = asyncio.create_task(store.watch() if fleet is None else follow_store(fleet))
         watcher.add_done_callback(watch_stopped)
         checker = asyncio.create_task(health.run())
         flusher = asyncio.create_task(_flush_metrics())

@@ -1,15 +1,15 @@
 """One worker process as a member of a fleet of proxies steered by the shared control store
 (``STRANGLER_STORE_URL``, ``strangler.control``).
 
-The member serves the store's route table and write holds, and follows them: a listener
-(``LISTEN strangler_control``) wakes it at every change, a read of the versions every
-``BACKSTOP_SECONDS`` covers a notification lost with a connection, and it installs only
+The member serves the store's route table and write holds, and follows them
+(``strangler.proxy.fleet_follow``): a push wakes it at every change, a read of the versions
+every few seconds covers a notification lost with a connection, and it installs only
 versions newer than the one it serves. Its row in the store (``heartbeat``) says what it
 serves: written every ``HEARTBEAT_SECONDS`` and at once after a new table or holds, which is
 its acknowledgement (``ControlStore.wait_for_fleet``).
 
-Every store call runs in a thread, in this module's task or in the admin API's, never on the
-request path: a request reads only what is installed in memory. When the store is lost the
+Every store call runs in one of the member's threads (``call``), from the follower or the
+admin API, never on the request path: a request reads only what is installed in memory. When the store is lost the
 member keeps serving its last table and holds (a hold still ends at its own ``hold_until``),
 marks itself degraded (``strangler_proxy_store_up`` 0, ``/readyz`` says so) and reconnects
 with a short backoff; on reconnect it reads the table and the holds, installs, heartbeats.
@@ -28,14 +28,13 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from strangler.control import (
-    HEARTBEAT_SECONDS,
     ControlStore,
     HoldsRecord,
     StoreError,
     StoreUnavailable,
     TableRecord,
 )
-from strangler.control.listen import Change, ChangeListener
+from strangler.control.listen import ChangeListener
 from strangler.proxy import metrics
 from strangler.proxy.errors import ConfigError
 from strangler.proxy.fleet_start import first_table, store_source
@@ -43,19 +42,11 @@ from strangler.proxy.routing import RouteTable
 from strangler.proxy.settings import ProxySettings
 from strangler.proxy.table_store import TableStore, validated_table
 
-__all__ = ["BACKSTOP_SECONDS", "FleetMember", "StoreStatus"]
+__all__ = ["FleetMember", "StoreStatus"]
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# A NOTIFY is lost only with the connection that would carry it, and a lost connection is
-# noticed within a heartbeat; a read of the two versions every 3 s covers any other gap for
-# the price of one query.
-BACKSTOP_SECONDS = 3.0
-# Reconnecting: the first try at once after a short pause, then doubling up to 1 s, so a
-# replica catches up within about 1 s of the store coming back (the fleet's 1 s target).
-RECONNECT_FIRST_SECONDS = 0.1
-RECONNECT_MAX_SECONDS = 1.0
 # A row's detail (why a member is degraded or lags) is read by a person in `routes list`.
 DETAIL_CHARACTERS = 500
 
@@ -89,7 +80,7 @@ class FleetMember:
         self.control = ControlStore(
             settings.store_url, application_name=f"strangler proxy {self.name}"
         )
-        self._listener = ChangeListener(
+        self.listener = ChangeListener(
             settings.store_url, application_name=f"strangler proxy {self.name} listener"
         )
         self.where = self.control.where
@@ -139,16 +130,16 @@ class FleetMember:
         try:
             holds = await self.call(self.control.read_holds)
             self.tables.set_holds(holds.holds, holds.version)
-            self._restored()
+            self.restored()
             await self.acknowledge()
         except StoreUnavailable as exc:  # it blinked after the table: serve, catch up later
-            self._lost(exc)
+            self.lost(exc)
         logger.info("member %s of the fleet at %s serves table version %d",
                     self.name, self.where, self.tables.table_version)  # fmt: skip
 
     async def leave(self) -> None:
         """A clean stop: out of the fleet at once, so no change waits for this member."""
-        await self._listener.close()
+        await self.listener.close()
         try:
             await self.call(self._leave_fleet)
             logger.info("member %s left the fleet", self.name)
@@ -199,7 +190,7 @@ class FleetMember:
     async def refresh(self) -> bool:
         """Read the table and the holds now and install what is newer; whether anything was."""
         table_version, holds_version = await self.call(self.versions)
-        return await self._converge(table_version, holds_version)
+        return await self.converge(table_version, holds_version)
 
     def versions(self) -> tuple[int, int]:
         """The store's table and holds versions now. Blocking: run in a thread."""
@@ -212,7 +203,7 @@ class FleetMember:
             return None
         return self._refused[1]
 
-    async def _converge(self, table_version: int, holds_version: int) -> bool:
+    async def converge(self, table_version: int, holds_version: int) -> bool:
         changed = False
         if table_version > self.tables.table_version:
             record = await self.call(self.control.read_table)
@@ -264,49 +255,9 @@ class FleetMember:
             self._left = True
             self.control.leave(self.name)
 
-    # -- following the store ----------------------------------------------------------------
-    async def run(self) -> None:
-        """Follow the store until cancelled: listen, converge, heartbeat, reconnect."""
-        delay = RECONNECT_FIRST_SECONDS
-        while True:
-            try:
-                await self._listener.connect()
-                await self.refresh()  # whatever changed while nobody listened
-                self._restored()
-                await self.acknowledge()
-                delay = RECONNECT_FIRST_SECONDS
-                await self._follow()
-            except StoreUnavailable as exc:
-                self._lost(exc)
-                await self._listener.close()
-                with contextlib.suppress(StoreError):  # the row may still be writable
-                    await self.acknowledge()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, RECONNECT_MAX_SECONDS)
-
-    async def _follow(self) -> None:
-        loop = asyncio.get_running_loop()
-        next_beat = loop.time() + HEARTBEAT_SECONDS
-        next_backstop = loop.time() + BACKSTOP_SECONDS
-        while True:
-            changes = await self._listener.wait(timeout=max(0.0, next_beat - loop.time()))
-            if changes:
-                await self._changed(changes)
-            if loop.time() >= next_backstop:
-                await self.refresh()
-                next_backstop = loop.time() + BACKSTOP_SECONDS
-            if loop.time() >= next_beat:
-                await self.acknowledge()
-                next_beat = loop.time() + HEARTBEAT_SECONDS
-
-    async def _changed(self, changes: list[Change]) -> None:
-        """Read only what a notification says is newer than what is served."""
-        table = max((v for kind, v in changes if kind == "table"), default=0)
-        holds = max((v for kind, v in changes if kind == "holds"), default=0)
-        await self._converge(table, holds)
-
     # -- the link's state ------------------------------------------------------------------
-    def _lost(self, exc: StoreError) -> None:
+    def lost(self, exc: StoreError) -> None:
+        """The store cannot be reached: serve on what is installed, degraded."""
         if self.up or self.error is None:
             logger.warning(
                 "control store lost (%s); serving table version %d and holds version %d "
@@ -318,7 +269,7 @@ class FleetMember:
         self.up, self.error = False, exc.message
         self._set_metrics()
 
-    def _restored(self) -> None:
+    def restored(self) -> None:
         if not self.up and self.error is not None:
             logger.info("control store at %s is back", self.where)
         self.up, self.error = True, None
