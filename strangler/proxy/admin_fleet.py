@@ -150,9 +150,19 @@ async def patch_in_store(
         "table_version": version,
     }
     if request.query.get("wait") == "fleet":
-        ack = await member.call(
-            member.control.wait_for_fleet, table_version=version, timeout=FLEET_ACK_SECONDS
-        )
+        try:
+            ack = await member.call(
+                member.control.wait_for_fleet, table_version=version, timeout=FLEET_ACK_SECONDS
+            )
+        except StoreUnavailable as exc:
+            raise AdminError(
+                503,
+                "store_unavailable",
+                f"route {name!r} is changed in the store (table version {version}), but the "
+                f"fleet's acknowledgement cannot be read: {exc.message}. See GET /fleet once "
+                f"the store answers.",
+                details=body,
+            ) from exc
         body["fleet"] = _ack_json(ack)
     return web.json_response(body)
 

@@ -9,10 +9,11 @@ serves: written every ``HEARTBEAT_SECONDS`` and at once after a new table or hol
 its acknowledgement (``ControlStore.wait_for_fleet``).
 
 Every store call runs in one of the member's threads (``call``), from the follower or the
-admin API, never on the request path: a request reads only what is installed in memory. When the store is lost the
-member keeps serving its last table and holds (a hold still ends at its own ``hold_until``),
-marks itself degraded (``strangler_proxy_store_up`` 0, ``/readyz`` says so) and reconnects
-with a short backoff; on reconnect it reads the table and the holds, installs, heartbeats.
+admin API, never on the request path: a request reads only what is installed in memory.
+When the store is lost the member keeps serving its last table and holds (a hold still ends
+at its own ``hold_until``), marks itself degraded (``strangler_proxy_store_up`` 0,
+``/readyz`` says so) and reconnects with a short backoff; on reconnect it reads the table
+and the holds, installs, heartbeats.
 """
 
 from __future__ import annotations
