@@ -56,12 +56,15 @@ class ChangeListener:
                 keepalives_interval=1,
                 keepalives_count=3,
             )
+            # Held from here, so that close() closes it even when the caller is cancelled
+            # (a proxy stopping) while LISTEN is under way.
+            self._conn = conn
             await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
         except psycopg.Error as exc:
+            await self.close()
             raise StoreUnavailable(
                 f"cannot listen to the control store at {describe_url(self.url)}: {exc}"
             ) from exc
-        self._conn = conn
 
     async def wait(self, timeout: float) -> list[Change]:
         """The changes announced within ``timeout`` seconds (none: an empty list)."""
