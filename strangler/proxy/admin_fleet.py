@@ -266,6 +266,7 @@ async def fleet_view(request: web.Request) -> web.Response:
         {
             "store": member.where,
             "replica": member.name,
+            "now": now,
             "table_version": table_version,
             "holds_version": holds_version,
             "members": shown,
