@@ -54,12 +54,15 @@ class ChangeListener:
                 # within about 5 s, idle or mid-query, rather than the kernel's hours.
                 **LINK_TIMEOUTS,
             )
+            # Held from here, so that close() closes it even when the caller is cancelled
+            # (a proxy stopping) while LISTEN is under way.
+            self._conn = conn
             await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
         except psycopg.Error as exc:
+            await self.close()
             raise StoreUnavailable(
                 f"cannot listen to the control store at {describe_url(self.url)}: {exc}"
             ) from exc
-        self._conn = conn
 
     async def wait(self, timeout: float) -> list[Change]:
         """The changes announced within ``timeout`` seconds (none: an empty list)."""

@@ -4,6 +4,7 @@ Reads are open, for probes, Prometheus scrapers and ``strangler routes list``; t
 names, patterns, owners and counters, no secrets:
     GET /healthz, GET /metrics, GET /routes, GET /routes/{name}
     GET /upstreams  every upstream's endpoints and their state, as this worker sees them
+    GET /fleet      a fleet's members (from the control store), their versions, who lags
 Changes need ``Authorization: Bearer <PROXY_ADMIN_TOKEN>``; with no token configured every
 change is refused:
     PATCH /routes/{name}  {"owner"?, "mode"?, "canary_percent"?, "fallback"?,
@@ -11,22 +12,35 @@ change is refused:
     POST  /reload
     POST  /routes/{name}/hold     {"seconds": N}  (0 < N <= 120) hold the route's writes
     POST  /routes/{name}/release  {}              let them through
-A change is made in the route table file (validated by the same schema, written atomically,
-comments kept) and loaded at once; other workers load it by their file watch.
+With the table file (one host), a change is made in the file (validated by the same schema,
+written atomically, comments kept) and loaded at once; other workers load it by their file
+watch. In a fleet (``STRANGLER_STORE_URL``) it is made in the shared control store with a
+compare-and-set on the table's version, audited (``X-Strangler-Actor`` names who, else
+``admin-api``), installed here at once and pushed to every replica (``admin_fleet``): PATCH
+answers with the ``table_version`` written (``?wait=fleet``: once every replica serves it,
+or says who lags), a hold or release once every replica acknowledged it, and POST /reload
+reads the store again.
 
 Errors are JSON ``{"code", "message"}``:
     400 bad_request, bad_change    the body is not a JSON object of known fields and types
     400 bad_hold                   a hold's "seconds" missing or out of range (names the field)
     400 invalid_change             the changed table fails validation (names entry and field)
-    400 invalid_table              POST /reload: the file fails; the running table stays
+    400 invalid_table              POST /reload: the file (or the store's table) fails; the
+                                   running table stays
     401 missing_token, invalid_token
     403 admin_token_unset          set PROXY_ADMIN_TOKEN to allow changes
     404 route_not_found, not_found
+    404 not_a_fleet                GET /fleet without STRANGLER_STORE_URL
     405 method_not_allowed
     409 canary_ramp_down           a canary lowered without "force": true
+    409 table_version_conflict     fleet: other writers kept changing the table; read, retry
     500 table_unreadable           the file on disk is not a table that can be edited
     500 table_unwritable           no new file can be written beside it (read-only mount)
     503 table_busy                 another writer holds the table's lock
+    503 store_unavailable          fleet: the control store cannot be reached (nothing changed,
+                                   unless the message says what was written)
+    503 fleet_not_acknowledged     fleet: a hold or release is written but the replicas in
+                                   "missing" did not acknowledge it in 5 s
 """
 
 from __future__ import annotations
@@ -36,6 +50,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from strangler.proxy.admin_changes import hold, patch_route, release
 from strangler.proxy.admin_counters import UNROUTED, registry, route_counters, route_view
+from strangler.proxy.admin_fleet import fleet_view, reload_from_store
 from strangler.proxy.admin_http import (
     PUBLIC_APP,
     SETTINGS,
@@ -62,11 +77,16 @@ async def _metrics(request: web.Request) -> web.Response:
 
 
 async def _routes(request: web.Request) -> web.Response:
-    store = proxy_state(request).store
+    state = proxy_state(request)
+    store, fleet = state.store, state.fleet
     table, counters = store.current, route_counters()
     return web.json_response(
         {
             "file": str(store.path),
+            # Where the table served comes from, and its version there (None: the file's).
+            "store": fleet.where if fleet else str(store.path),
+            "table_version": store.table_version if fleet else None,
+            "replica": state.settings.member,
             "legacy": table.legacy,
             "routes": [
                 route_view(route, counters, store.holds, legacy=table.legacy)
@@ -87,7 +107,10 @@ async def _route(request: web.Request) -> web.Response:
 
 async def _reload(request: web.Request) -> web.Response:
     authorise(request)
-    store = proxy_state(request).store
+    state = proxy_state(request)
+    if state.fleet is not None:
+        return await reload_from_store(state.fleet)
+    store = state.store
     result = await store.reload()
     if result.error is not None:
         raise AdminError(400, "invalid_table", f"{result.error} (the running table keeps serving)")
@@ -108,4 +131,5 @@ def build_admin_app(settings: ProxySettings, public: web.Application) -> web.App
     app.router.add_post("/reload", _reload)
     app.router.add_post("/routes/{name}/hold", hold)
     app.router.add_post("/routes/{name}/release", release)
+    app.router.add_get("/fleet", fleet_view)
     return app

@@ -1,5 +1,6 @@
 """The admin API's changes: a route's fields edited in the table file (validated as a
-load validates it, written atomically, comments kept) and its writes held or released."""
+load validates it, written atomically, comments kept) and its writes held or released.
+A fleet's replica makes them in the shared control store instead (``admin_fleet``)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,14 @@ import time
 from pathlib import Path
 
 from aiohttp import web
-from ruamel.yaml import YAML
 
 from strangler import routes_file
 from strangler.proxy.admin_counters import route_counters, route_view
+from strangler.proxy.admin_fleet import hold_in_store, patch_in_store
 from strangler.proxy.admin_http import SETTINGS, AdminError, authorise, find_route, proxy_state
-from strangler.proxy.config import parse_table_config
-from strangler.proxy.errors import ConfigError
 from strangler.proxy.holds import MAX_HOLD_SECONDS, write_hold
-from strangler.proxy.routing import RouteTable
+from strangler.proxy.route_edit import validated_edit
 from strangler.proxy.table_store import WATCH_INTERVAL_SECONDS
-from strangler.proxy.write_guard import WritesNotCarried, check_writes_carried
 
 __all__ = ["hold", "patch_route", "release"]
 
@@ -58,18 +56,11 @@ def _edit_file(
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise routes_file.RoutesFileError(f"{path}: cannot read: {exc.strerror}") from exc
-        edited = routes_file.edit_route(text, name, change, force=force)
-        if edited == text:
+        edited, table = validated_edit(
+            text, name, change, force, source=str(path), sync_secret=sync_secret
+        )
+        if table is None:
             return False
-        try:
-            config = parse_table_config(YAML(typ="safe").load(edited), source=str(path))
-            RouteTable(config, source=str(path))
-        except ConfigError as exc:
-            raise AdminError(400, "invalid_change", exc.message) from exc
-        try:
-            check_writes_carried(config, source=str(path), secret=sync_secret)
-        except WritesNotCarried as exc:
-            raise AdminError(409, exc.code, exc.message) from exc
         try:
             routes_file.write_atomically(path, edited)
         except OSError as exc:
@@ -83,7 +74,10 @@ async def patch_route(request: web.Request) -> web.Response:
     authorise(request)
     name = request.match_info["name"]
     change, force = await _change(request)
-    store = proxy_state(request).store
+    state = proxy_state(request)
+    if state.fleet is not None:
+        return await patch_in_store(request, state.fleet, name, change, force)
+    store = state.store
     changed = await asyncio.to_thread(
         _edit_file, store.path, name, change, force, store.sync_secret
     )
@@ -113,7 +107,10 @@ async def _json_object(request: web.Request, allowed: frozenset[str]) -> dict[st
 
 
 async def _set_hold(request: web.Request, name: str, until: float) -> web.Response:
-    store = proxy_state(request).store
+    state = proxy_state(request)
+    if state.fleet is not None:
+        return await hold_in_store(request, state.fleet, name, until)
+    store = state.store
     find_route(store.current, name)
     await asyncio.to_thread(write_hold, store.path, name, until)
     store.reload_holds()

@@ -1,6 +1,6 @@
 """The admin API's plumbing, shared by its views: the application's keys, its one error
-mapping (``AdminError`` and the table file's errors to ``{"code", "message"}``) and the
-check of the bearer token that every change needs."""
+mapping (``AdminError``, the table file's and the control store's errors to ``{"code",
+"message"}``) and the check of the bearer token that every change needs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from strangler import routes_file
+from strangler.control import StoreError, StoreUnavailable, VersionConflict
 from strangler.proxy.routing import CompiledRoute, RouteTable
 from strangler.proxy.settings import ProxySettings
 from strangler.proxy.state import STATE, ProxyState
@@ -37,17 +38,24 @@ _STATUS_OF_FILE_ERROR: dict[type[routes_file.RoutesFileError], int] = {
     routes_file.TableBusy: 503,
     routes_file.RoutesFileError: 500,
 }
+_STATUS_OF_STORE_ERROR: dict[type[StoreError], int] = {
+    StoreUnavailable: 503,
+    VersionConflict: 409,
+}
 _HTTP_CODES = {404: "not_found", 405: "method_not_allowed", 413: "request_too_large"}
 
 
 class AdminError(Exception):
     """An admin request refused: the HTTP status, a stable code, and what to fix."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, *, details: dict[str, object] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.details = details or {}  # more fields of the answer, for a program to act on
 
 
 @web.middleware
@@ -55,10 +63,19 @@ async def errors_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
     """Every refusal of the admin API becomes ``{"code", "message"}`` here, and only here."""
+    details: dict[str, object] = {}
     try:
         return await handler(request)
     except AdminError as exc:
-        status, code, message = exc.status, exc.code, exc.message
+        status, code, message, details = exc.status, exc.code, exc.message, exc.details
+    except StoreError as exc:
+        status, code = _STATUS_OF_STORE_ERROR.get(type(exc), 500), exc.code
+        message = exc.message
+        if isinstance(exc, StoreUnavailable):
+            message += (
+                "; this replica keeps serving its last table and holds. Retry once the store "
+                "(STRANGLER_STORE_URL) answers."
+            )
     except routes_file.RoutesFileError as exc:
         status, code, message = _STATUS_OF_FILE_ERROR.get(type(exc), 500), exc.code, exc.message
     except web.HTTPException as exc:
@@ -66,7 +83,9 @@ async def errors_middleware(
             raise
         status, code, message = exc.status, _HTTP_CODES.get(exc.status, "http_error"), exc.reason
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return web.json_response({"code": code, "message": message}, status=status, headers=headers)
+    return web.json_response(
+        {**details, "code": code, "message": message}, status=status, headers=headers
+    )
 
 
 def authorise(request: web.Request) -> None:

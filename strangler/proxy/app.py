@@ -19,6 +19,8 @@ from strangler.proxy.capture import RequestCapture
 from strangler.proxy.deciding import Decided, decide_request, needs_identity
 from strangler.proxy.error_response import error_response
 from strangler.proxy.errors import NoRoute, ProxyError, RequestRejected, RequestTooLarge, WritesHeld
+from strangler.proxy.fleet_follow import follow_store
+from strangler.proxy.fleet_member import FleetMember
 from strangler.proxy.forwarder import Forwarder
 from strangler.proxy.headers import TrustedProxies, decoded
 from strangler.proxy.health import HealthChecker
@@ -36,7 +38,7 @@ from strangler.proxy.settings import ProxySettings
 from strangler.proxy.shadow import ShadowDispatcher
 from strangler.proxy.shadow_job import WANT_VERSIONS, shadow_job
 from strangler.proxy.state import STATE, ProxyState
-from strangler.proxy.table_store import TableStore
+from strangler.proxy.table_store import TableStore, watch_stopped
 from strangler.proxy.upstream_client import Body
 from strangler.proxy.upstream_response import UpstreamResponse
 from strangler.proxy.upstreams import Upstream, UpstreamPool
@@ -244,7 +246,11 @@ def build_app(
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         store = TableStore(settings.routes_path, UpstreamPool(), sync_secret=settings.sync_secret)
-        await store.load()
+        fleet = FleetMember(settings, store) if settings.store_url else None
+        if fleet is None:
+            await store.load()
+        else:
+            await fleet.start()
         dispatcher = shadow or ShadowDispatcher()
         await dispatcher.start()
         health = HealthChecker(store.pool, interval=settings.health_interval)
@@ -265,8 +271,12 @@ def build_app(
             health=health,
             capture=capture,
             wrote=WroteCookies(secret=settings.identity_secret),
+            fleet=fleet,
         )
-        watcher = asyncio.create_task(store.watch())
+        # A fleet follows its store; edits to the file are not applied there (the store is
+        # the truth: `strangler routes import FILE` applies one).
+        watcher = asyncio.create_task(store.watch() if fleet is None else follow_store(fleet))
+        watcher.add_done_callback(watch_stopped)
         checker = asyncio.create_task(health.run())
         flusher = asyncio.create_task(_flush_metrics(store.pool))
         capture_follower = asyncio.create_task(capture.follow(store))
@@ -278,6 +288,9 @@ def build_app(
         metrics.TALLY.flush()
         await dispatcher.close()
         await app[STATE].identity.close()
+        if fleet is not None:
+            await asyncio.gather(watcher, return_exceptions=True)
+            await fleet.leave()
         await store.close()
         await asyncio.to_thread(capture.close)
 

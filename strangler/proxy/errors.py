@@ -21,7 +21,9 @@ ProxyError                      500  proxy_error   the root, never raised itself
 │   └── CircuitOpen             503  circuit_open      kind circuit_open: not even tried
 ├── WritesHeld                  503  writes_held   with Retry-After
 └── ConfigError                 never an answer: the table is refused, the old one serves
-    └── WritesNotCarried        (proxy.write_guard) a write owner no sync carries back
+    ├── WritesNotCarried        (proxy.write_guard) a write owner no sync carries back
+    └── StartRefused            (proxy.fleet_start) a fleet's replica with no table to serve:
+                                the control store unreachable, or empty with no file
 
 ``kind`` labels ``strangler_proxy_upstream_errors_total``. Where a fallback is set, an
 ``UpstreamError`` of an idempotent request is answered by the monolith instead.

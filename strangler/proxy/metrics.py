@@ -26,7 +26,10 @@ __all__ = [
     "HELD_REQUESTS",
     "REQUESTS",
     "REQUEST_LATENCY",
+    "SERVED_HOLDS_VERSION",
+    "SERVED_TABLE_VERSION",
     "SHADOW_RESULTS",
+    "STORE_UP",
     "TALLY",
     "UPSTREAM_ERRORS",
     "RequestTally",
@@ -149,6 +152,27 @@ EDGE_REFUSALS = Counter(
     "Requests refused before routing, by code: header_too_large, too_many_headers, "
     "uri_too_long, http_version_not_supported, bad_request (unparseable).",
     ["code"],
+)
+# A fleet's replica (STRANGLER_STORE_URL set), one series per member (``<replica>/<worker>``,
+# each worker its own). Absent with the file store: no store to be up or down.
+STORE_UP = Gauge(
+    "strangler_proxy_store_up",
+    "1 while this member reaches the shared control store, 0 while it serves its last table "
+    "and holds without it (degraded).",
+    ["member"],
+    multiprocess_mode="livemax",
+)
+SERVED_TABLE_VERSION = Gauge(
+    "strangler_proxy_table_version",
+    "The control store's route table version this member serves.",
+    ["member"],
+    multiprocess_mode="livemax",
+)
+SERVED_HOLDS_VERSION = Gauge(
+    "strangler_proxy_holds_version",
+    "The control store's write holds version this member holds writes by.",
+    ["member"],
+    multiprocess_mode="livemax",
 )
 
 # How often the request tally reaches the metrics above: a scrape (every 15 s or more) sees

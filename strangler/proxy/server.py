@@ -9,14 +9,16 @@ import os
 import signal
 import sys
 from collections.abc import Coroutine, Sequence
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
+from strangler.control import StoreError
 from strangler.proxy.app import build_app
 from strangler.proxy.public import PublicServer
 from strangler.proxy.settings import ProxySettings
-from strangler.proxy.state import STATE
+from strangler.proxy.state import STATE, ProxyState
 
 __all__ = ["c_parser_available", "run", "serve"]
 
@@ -70,7 +72,7 @@ async def serve(
     stop = asyncio.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(app[STATE].store.reload()))
+    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_reload(app[STATE])))
     watchdog = None
     if parent_pid is not None:
         watchdog = asyncio.create_task(_stop_when_orphaned(parent_pid, stop))
@@ -80,6 +82,17 @@ async def serve(
     logger.info("proxy draining")
     await admin_runner.cleanup()
     await public.stop()
+
+
+async def _reload(state: ProxyState) -> None:
+    """SIGHUP: the file read again, or in a fleet the control store (never the file)."""
+    if state.fleet is None:
+        await state.store.reload()
+        return
+    try:
+        await state.fleet.refresh()
+    except StoreError as exc:
+        logger.error("SIGHUP: the control store cannot be read: %s", exc.message)
 
 
 def _run_loop(main: Coroutine[Any, Any, None], settings: ProxySettings) -> None:
@@ -106,8 +119,10 @@ def run(settings: ProxySettings) -> int:
         return 0
     context = multiprocessing.get_context("spawn")
     workers = [
-        context.Process(target=_worker, args=(settings, os.getpid()), daemon=False)
-        for _ in range(settings.workers)
+        context.Process(
+            target=_worker, args=(replace(settings, worker_index=index), os.getpid()), daemon=False
+        )
+        for index in range(settings.workers)
     ]
     for process in workers:
         process.start()
@@ -151,7 +166,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"refusing to start: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings)
-    from dataclasses import replace
     from pathlib import Path
 
     overrides = {
@@ -163,7 +177,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     settings = replace(settings, **{k: v for k, v in overrides.items() if v is not None})
     try:
-        load_table_config(settings.routes_path)
+        if settings.store_url is None:
+            load_table_config(settings.routes_path)
+        else:  # the store's table, or the file seeding an empty store, once for every worker
+            _run_loop(_check_store(settings), settings)
     except ConfigError as exc:
         print(f"refusing to start: {exc}", file=sys.stderr)
         return 2
@@ -171,6 +188,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         multiproc_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", _metrics_dir())
         os.makedirs(multiproc_dir, exist_ok=True)
     return run(settings)
+
+
+async def _check_store(settings: ProxySettings) -> None:
+    from strangler.control import ControlStore
+    from strangler.proxy.fleet_start import first_table
+
+    assert settings.store_url is not None
+    control = ControlStore(settings.store_url, application_name="strangler proxy start")
+    try:
+        await first_table(
+            control, settings.routes_path, member=settings.member, sync_secret=settings.sync_secret
+        )
+    finally:
+        control.close()
 
 
 def _metrics_dir() -> str:

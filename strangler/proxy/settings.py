@@ -1,7 +1,10 @@
 """The proxy's process settings, read once from the environment into a frozen object.
 
 A malformed variable stops start-up with the variable's name; the route table itself is a
-separate file (``STRANGLER_ROUTES``), reloaded while the proxy runs. The identity secret and
+separate file (``STRANGLER_ROUTES``), reloaded while the proxy runs, or, with
+``STRANGLER_STORE_URL`` set, the shared control store's table (the file then only seeds an
+empty store): the proxy runs as one replica of a fleet, each worker process a member of its
+own (``<PROXY_REPLICA_ID>/<worker index>``). The identity secret and
 the admin token go through the services' check (``strangler.servicekit.secret_settings``, no
 Django there): outside demo mode (``STRANGLER_DEMO=1``) a missing, short or published one
 stops start-up.
@@ -11,11 +14,15 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
+from strangler.control import StoreUrlInvalid, store_url
+from strangler.control.postgres import check_url
 from strangler.environment import var_dir
 from strangler.proxy.edge_limits import (
     HEADER_TIMEOUT_SECONDS,
@@ -32,7 +39,7 @@ from strangler.servicekit.secret_settings import (
     read_secrets,
 )
 
-__all__ = ["EventLoop", "ProxySettings", "SettingsError"]
+__all__ = ["EventLoop", "ProxySettings", "SettingsError", "advertised_host"]
 
 EventLoop = Literal["uvloop", "asyncio"]
 # The default first.
@@ -105,6 +112,40 @@ def _schemes(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tup
     return schemes
 
 
+# Addresses that mean "every interface": useless to another host as an address to reach.
+_EVERY_INTERFACE = frozenset({"", "0.0.0.0", "::", "[::]", "*"})  # noqa: S104 - a comparison
+
+
+def advertised_host(host: str) -> str:
+    """The host other machines reach a server bound to ``host`` at: the bind address itself,
+    or this machine's name when it binds every interface."""
+    return socket.gethostname() if host in _EVERY_INTERFACE else host
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host and not host.startswith("[") else host
+
+
+def _advertise_url(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip().rstrip("/")
+    if value and not re.fullmatch(r"https?://[^/\s]+", value):
+        raise SettingsError(
+            f"{name}={value!r}: expected the base URL other hosts reach this replica's admin "
+            "API at, e.g. http://proxy-0.proxy:8001 (no path)"
+        )
+    return value
+
+
+def _replica_id(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "").strip() or socket.gethostname()
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}", value):
+        raise SettingsError(
+            f"{name}={value!r}: expected a name of letters, digits and . _ : - (at most 100), "
+            "unique in the fleet (e.g. the pod's name)"
+        )
+    return value
+
+
 @dataclass(frozen=True)
 class ProxySettings:
     routes_path: Path = Path("routes.yaml")
@@ -155,6 +196,33 @@ class ProxySettings:
     access_log: bool = True
     # uvloop (libuv) unless "asyncio" asks for the standard loop (to rule uvloop out).
     event_loop: EventLoop = "uvloop"
+    # The shared control store (strangler.control); None: the table file of one host.
+    store_url: str | None = None
+    # This replica's name in the fleet, unique there (a pod's name; default: the hostname).
+    replica_id: str = field(default_factory=socket.gethostname)
+    # The base URL other hosts reach this replica's admin API at; empty: derived from the
+    # bind address (see ``admin_url``).
+    advertise_url: str = ""
+    # Which of ``workers`` processes this is: set by strangler.proxy.server for each worker,
+    # never from the environment. Each worker is a member of the fleet of its own.
+    worker_index: int = 0
+
+    @property
+    def member(self) -> str:
+        """This worker's name in the fleet: ``<replica id>/<worker index>``."""
+        return f"{self.replica_id}/{self.worker_index}"
+
+    @property
+    def admin_url(self) -> str:
+        """Where other hosts (the CLI, plans reading /metrics) reach this admin API."""
+        host = _url_host(advertised_host(self.host))
+        return self.advertise_url or f"http://{host}:{self.admin_port}"
+
+    @property
+    def public_url(self) -> str:
+        """Where other hosts reach this replica's public port, on the advertised host."""
+        host = urlsplit(self.admin_url).hostname or advertised_host(self.host)
+        return f"http://{_url_host(host)}:{self.port}"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ProxySettings:
@@ -204,6 +272,9 @@ class ProxySettings:
                 if _choice(env, "PROXY_EVENT_LOOP", ("uvloop", "asyncio")) == "asyncio"
                 else "uvloop"
             ),
+            store_url=_store_url(env),
+            replica_id=_replica_id(env, "PROXY_REPLICA_ID"),
+            advertise_url=_advertise_url(env, "PROXY_ADVERTISE_URL"),
         )
         from strangler.proxy.headers import TrustedProxies
 
@@ -212,3 +283,13 @@ class ProxySettings:
         except ValueError as exc:
             raise SettingsError(f"PROXY_TRUSTED_PROXIES: {exc}") from None
         return settings
+
+
+def _store_url(env: Mapping[str, str]) -> str | None:
+    url = store_url(env)
+    if url is not None:
+        try:
+            check_url(url)
+        except StoreUrlInvalid as exc:
+            raise SettingsError(exc.message) from None
+    return url

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from strangler.proxy.capture import RequestCapture
+from strangler.proxy.fleet_member import FleetMember
 from strangler.proxy.headers import TrustedProxies
 from strangler.proxy.health import HealthChecker
 from strangler.proxy.identity import IdentityResolver
@@ -29,6 +30,8 @@ class ProxyState:
     health: HealthChecker
     capture: RequestCapture
     wrote: WroteCookies
+    # This worker's link to the shared control store (STRANGLER_STORE_URL); None: the file.
+    fleet: FleetMember | None = None
 
 
 STATE = web.AppKey("proxy_state", ProxyState)

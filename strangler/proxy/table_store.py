@@ -4,6 +4,11 @@ A request reads ``store.current`` once when it arrives and keeps that table (and
 upstreams' connection pools) to the end, so a reload never changes a request in flight.
 The pools of replaced upstreams are closed only after the longest request could have
 finished.
+
+The table comes from the file (``load``, ``reload``, ``watch``), or, in a fleet, from the
+shared control store (``strangler.proxy.fleet_member`` hands its versions to
+``install_version`` and ``set_holds``); either way it is validated the same way
+(``validated_table``).
 """
 
 from __future__ import annotations
@@ -14,7 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from strangler.proxy.config import TableConfig, load_table_config
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from strangler.proxy.config import TableConfig, load_table_config, parse_table_config
 from strangler.proxy.errors import ConfigError
 from strangler.proxy.holds import NO_HOLDS, holds_path, read_holds
 from strangler.proxy.routing import RouteTable
@@ -25,7 +33,7 @@ from strangler.proxy.write_guard import (
     streams_to_check,
 )
 
-__all__ = ["ReloadResult", "TableStore"]
+__all__ = ["ReloadResult", "TableStore", "validated_table", "watch_stopped"]
 
 logger = logging.getLogger(__name__)
 # The file is polled; half a second makes an edit live "at once" for a person and costs one
@@ -52,6 +60,9 @@ class TableStore:
         self.holds: Mapping[str, float] = NO_HOLDS
         self._holds_signature: tuple[int, int, int] | None = None
         self._changed = asyncio.Event()
+        # The control store's versions of what is served (a fleet's replica); 0 from a file.
+        self.table_version = 0
+        self.holds_version = 0
 
     @property
     def current(self) -> RouteTable:
@@ -87,6 +98,30 @@ class TableStore:
             self.holds = holds
             logger.info("write holds now %s", dict(holds) or "none")
             self._notify()
+
+    def install_version(self, table: RouteTable, version: int) -> bool:
+        """Serve the control store's table ``version`` (validated by ``validated_table``)
+        unless a version as new is served already (two paths deliver it: the admin API that
+        wrote it, and the push every replica gets); whether it was installed."""
+        if version <= self.table_version:
+            return False
+        if self._current is None or table.config != self._current.config:
+            self.install(table)
+        self.table_version = version
+        logger.info("route table version %d now served (%d routes)", version, len(table.routes))
+        return True
+
+    def set_holds(self, holds: Mapping[str, float], version: int) -> bool:
+        """Hold writes as the control store's holds ``version`` says, unless a version as
+        new is in force already; whether they were taken."""
+        if version <= self.holds_version:
+            return False
+        self.holds_version = version
+        if holds != self.holds:
+            self.holds = holds
+            logger.info("write holds now %s (version %d)", dict(holds) or "none", version)
+            self._notify()
+        return True
 
     def _notify(self) -> None:
         changed, self._changed = self._changed, asyncio.Event()
@@ -136,6 +171,28 @@ class TableStore:
         for task in list(self._closers):
             task.cancel()
         await self.pool.close()
+
+
+def watch_stopped(task: asyncio.Task[None]) -> None:
+    """The file's watch (or a fleet member's follower) ends only when cancelled; anything
+    else is a bug that leaves the table frozen, said loudly."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        logger.critical("the route table is no longer followed: %r", exc, exc_info=exc)
+
+
+async def validated_table(
+    text: str, *, source: str, sync_secret: str, patience: float = 0.0
+) -> RouteTable:
+    """``text`` as a table, checked as a file is (schema, compiled table, the write-owner
+    check); raises :class:`ConfigError` naming ``source``."""
+    try:
+        data = YAML(typ="safe").load(text)
+    except YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {exc}") from exc
+    config = parse_table_config(data, source=source)
+    table = RouteTable(config, source=source)
+    await _writes_carried(config, source, sync_secret, patience=patience)
+    return table
 
 
 async def _writes_carried(

@@ -23,6 +23,7 @@ from strangler.proxy.public import PublicServer
 from strangler.proxy.settings import ProxySettings
 from strangler.proxy.state import STATE
 from strangler.proxy.upstream_client import UpstreamClient
+from tests.postgres_server import fresh_database
 from tests.proxy import yaml_writer
 from tests.proxy.dns_server import DnsServer, dnsmasq_or_skip
 
@@ -185,6 +186,27 @@ async def start_admin(start_proxy) -> AsyncIterator[Callable[..., Awaitable[Admi
     for admin in started:
         await admin.session.close()
         await admin.server.close()
+
+
+# --- a fleet of replicas sharing a control store (STRANGLER_STORE_URL) ---------------------
+
+
+@pytest.fixture
+def store_url() -> Iterator[str]:
+    """A control store of the test's own: an empty database on the test PostgreSQL."""
+    with fresh_database("p_fleet") as url:
+        yield url
+
+
+@pytest.fixture
+def replica(store_url: str, start_admin: Callable[..., Awaitable[Admin]]) -> Callable[..., Any]:
+    """Start replica ``name`` of the fleet on ``store_url`` (or on ``url``), with ``table`` as
+    its table file; its admin API and public port run in this process."""
+
+    async def start(table: dict[str, Any], name: str, *, url: str = "", **settings: Any) -> Admin:
+        return await start_admin(table, store_url=url or store_url, replica_id=name, **settings)
+
+    return start
 
 
 def table_for(

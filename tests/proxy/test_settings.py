@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -204,3 +205,53 @@ def test_an_unusable_identity_name_stops_start_up_naming_the_variable(
 ) -> None:
     with pytest.raises(SettingsError, match=name):
         ProxySettings.from_env(deployment(**{name: value}))
+
+
+def test_without_a_store_url_the_proxy_keeps_the_file_store() -> None:
+    settings = ProxySettings.from_env(deployment())
+
+    assert settings.store_url is None
+    assert settings.replica_id == socket.gethostname()
+    assert settings.member == f"{socket.gethostname()}/0"
+
+
+def test_a_replica_is_named_and_advertised_as_the_environment_says() -> None:
+    settings = ProxySettings.from_env(
+        deployment(STRANGLER_STORE_URL="postgres://fleet:pw@db:5432/control",
+                   PROXY_REPLICA_ID="proxy-1", PROXY_ADVERTISE_URL="http://proxy-1.proxy:9001/",
+                   PROXY_PORT="9000")
+    )  # fmt: skip
+
+    assert settings.store_url == "postgres://fleet:pw@db:5432/control"
+    assert (settings.replica_id, settings.member) == ("proxy-1", "proxy-1/0")
+    assert settings.admin_url == "http://proxy-1.proxy:9001"
+    assert settings.public_url == "http://proxy-1.proxy:9000"
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::"])
+def test_a_replica_bound_to_every_interface_is_advertised_by_its_hostname(host: str) -> None:
+    settings = ProxySettings.from_env(deployment(PROXY_HOST=host, PROXY_ADMIN_PORT="9001"))
+
+    assert settings.admin_url == f"http://{socket.gethostname()}:9001"
+
+
+def test_a_replica_bound_to_one_address_is_advertised_at_it() -> None:
+    settings = ProxySettings.from_env(deployment(PROXY_HOST="10.0.0.7", PROXY_ADMIN_PORT="9001"))
+
+    assert settings.admin_url == "http://10.0.0.7:9001"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [("STRANGLER_STORE_URL", "redis://cache:6379/0", "postgres://"),
+     ("PROXY_REPLICA_ID", "two words", "letters, digits"),
+     ("PROXY_ADVERTISE_URL", "proxy-1:8001", "base URL"),
+     ("PROXY_ADVERTISE_URL", "http://proxy-1:8001/admin", "no path")],
+)  # fmt: skip
+def test_a_fleet_setting_that_cannot_be_used_is_refused_naming_it(
+    name: str, value: str, says: str
+) -> None:
+    with pytest.raises(SettingsError, match=name) as refused:
+        ProxySettings.from_env(deployment(**{name: value}))
+
+    assert says in str(refused.value)

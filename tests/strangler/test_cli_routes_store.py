@@ -325,7 +325,7 @@ def test_list_through_a_proxy_in_store_mode_shows_the_fleet_it_lists(monkeypatch
     monkeypatch.delenv("STRANGLER_STORE_URL", raising=False)
     fleet = {
         "table_version": 4, "holds_version": 2, "now": 1000.0,
-        "replicas": [
+        "members": [
             {"replica": "host-a/0", "admin_url": "http://10.0.0.1:8001", "table_version": 4,
              "holds_version": 2, "seen_at": 999.5, "lagging": None},
             {"replica": "host-b/0", "admin_url": "http://10.0.0.2:8001", "table_version": 3,

@@ -41,7 +41,7 @@ def fleet_from_store(store: ControlStore) -> dict[str, Any]:
 
 def fleet_from_admin(payload: dict[str, Any], *, location: str) -> dict[str, Any] | None:
     """The fleet's view from the admin API's ``GET /fleet`` answer; ``None`` if it lists none."""
-    rows = payload.get("replicas")
+    rows = payload.get("members")
     if not isinstance(rows, list):
         return None
     now = float(payload.get("now") or time.time())
