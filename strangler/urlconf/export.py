@@ -26,7 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.urls import Resolver404, URLPattern, URLResolver, converters, get_resolver
 from django.urls.resolvers import ResolverMatch, RoutePattern
 
-from strangler.urlconf.patterns import Converter, Piece, translate
+from strangler.urlconf.patterns import SAMPLES, Converter, Piece, translate
 
 __all__ = ["PatternRecord", "main", "patterns"]
 
@@ -49,6 +49,8 @@ class PatternRecord:
     head: str
     sample: str | None
     shadowed_by: str | None
+    # For a prefix: paths under it that Django answers with another pattern, by its index.
+    probes: list[dict[str, Any]]
 
 
 def _converter(converter: Any) -> Converter:
@@ -113,6 +115,10 @@ def patterns(urlconf: str | None) -> list[PatternRecord]:
         for entry in reversed(leaf.chain):
             route = _join_route(str(entry.pattern), route)
         routes.append(route)
+    index_of = {
+        (route, id(leaf.callback)): i
+        for i, (route, leaf) in enumerate(zip(routes, leaves, strict=True))
+    }
     records: list[PatternRecord] = []
     for index, leaf in enumerate(leaves):
         pieces = [
@@ -130,6 +136,16 @@ def patterns(urlconf: str | None) -> list[PatternRecord]:
             else:
                 if match.func is not leaf.callback or match.route != routes[index]:
                     shadowed_by = f"{match.route} ({match._func_path})"
+        probes = []
+        if translation.kind == "prefix" and translation.pattern is not None:
+            for probe in _probes(translation.pattern):
+                try:
+                    match = resolver.resolve(probe)
+                except Resolver404:
+                    continue
+                answered_by = index_of.get((match.route, id(match.func)))
+                if answered_by is not None and answered_by != index:
+                    probes.append({"path": probe, "answered_by": answered_by})
         url_name = ":".join((*leaf.namespaces, leaf.url_name)) if leaf.url_name else None
         records.append(
             PatternRecord(
@@ -145,9 +161,15 @@ def patterns(urlconf: str | None) -> list[PatternRecord]:
                 head=translation.head,
                 sample=translation.sample,
                 shadowed_by=shadowed_by,
+                probes=probes,
             )
         )
     return records
+
+
+def _probes(prefix: str) -> list[str]:
+    """Paths under a prefix route that an earlier pattern may answer instead."""
+    return [prefix, prefix + "any"] + [prefix + value + "/" for value in SAMPLES.values()]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -58,6 +58,8 @@ class Pattern:
     notes: tuple[str, ...]
     head: str
     shadowed_by: str | None
+    # For a prefix: (path under it, index of the pattern Django answers it with instead).
+    probes: tuple[tuple[str, int], ...] = ()
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -142,6 +144,10 @@ def parse_patterns(document: Any) -> list[Pattern]:
                 notes=tuple(entry["notes"]),
                 head=str(entry["head"]),
                 shadowed_by=entry["shadowed_by"],
+                probes=tuple(
+                    (str(probe["path"]), int(probe["answered_by"]))
+                    for probe in entry.get("probes", [])
+                ),
             )
             for entry in document["patterns"]
         ]
@@ -151,21 +157,40 @@ def parse_patterns(document: Any) -> list[Pattern]:
 
 def build_table(patterns: Sequence[Pattern], *, per: Per) -> UrlconfTable:
     outcomes: list[Outcome] = []
-    routed: list[Pattern] = []
+    candidates: list[Pattern] = []
     for pattern in patterns:
         if pattern.head.startswith(INTERNAL_PREFIXES):
             continue  # never served through the proxy: nothing to route, nothing to report
         if pattern.shadowed_by is not None:
-            outcomes.append(
-                Outcome(
-                    pattern, f"no route: Django answers its paths with {pattern.shadowed_by}", None
-                )
-            )
+            outcome = f"no route: Django answers its paths with {pattern.shadowed_by}"
+            outcomes.append(Outcome(pattern, outcome, None))
         elif pattern.kind == "legacy" or pattern.pattern is None:
             outcomes.append(Outcome(pattern, "no route: left to the legacy route", None))
         else:
-            routed.append(pattern)
-    prefixes = _app_prefixes(routed) if per == "app" else {}
+            candidates.append(pattern)
+    prefixes = _app_prefixes(candidates) if per == "app" else {}
+    # Django's order decides, so a prefix route is kept only if it takes no path an earlier
+    # pattern answers (earlier patterns decided first: a dropped one wins nothing).
+    effective: dict[int, tuple[str, str, str]] = {}
+    routed: list[Pattern] = []
+    labels = {pattern.index: pattern.label() for pattern in patterns}
+    for pattern in candidates:
+        prefix = prefixes.get(pattern.index)
+        if prefix is None and pattern.kind == "prefix":
+            stolen = _stolen(pattern, effective, labels)
+            if stolen is not None:
+                outcome = (
+                    f"no route: its prefix {pattern.pattern} would take {stolen[0]}, which "
+                    f"Django answers with {stolen[1]}"
+                )
+                outcomes.append(Outcome(pattern, outcome, None))
+                continue
+        assert pattern.pattern is not None
+        if prefix is not None:
+            effective[pattern.index] = ("prefix", prefix, prefix)
+        else:
+            effective[pattern.index] = (pattern.kind, pattern.pattern, pattern.head)
+        routed.append(pattern)
     routes: dict[tuple[str, str], Route] = {}
     names: set[str] = set()
     for pattern in routed:
@@ -193,11 +218,8 @@ def build_table(patterns: Sequence[Pattern], *, per: Per) -> UrlconfTable:
             name = _unique(_pattern_route_name(pattern), names)
             route = routes[key] = Route(name, kind, pattern.pattern, pattern.app)
         elif pattern.exactness == "exact":
-            outcomes.append(
-                Outcome(
-                    pattern, f"shares route {route.name}: the proxy reads both alike", route.name
-                )
-            )
+            outcome = f"shares route {route.name}: the proxy reads both alike"
+            outcomes.append(Outcome(pattern, outcome, route.name))
         route.patterns.append(pattern)
         if pattern.exactness == "widened":
             outcomes.append(Outcome(pattern, f"widened to prefix {pattern.pattern}", route.name))
@@ -205,6 +227,31 @@ def build_table(patterns: Sequence[Pattern], *, per: Per) -> UrlconfTable:
             outcomes.append(Outcome(pattern, f"approximated as {pattern.pattern}", route.name))
     outcomes.sort(key=lambda outcome: outcome.pattern.index)
     return UrlconfTable(list(routes.values()), outcomes, len(patterns))
+
+
+def _stolen(
+    pattern: Pattern, effective: dict[int, tuple[str, str, str]], labels: dict[int, str]
+) -> tuple[str, str] | None:
+    """A path Django answers with an earlier pattern that ``pattern``'s prefix route would
+    take from it in the proxy; ``None`` when the earlier pattern's own route wins every such
+    path (the proxy's precedence, docs/proxy.md: exact paths, then the most literal text)."""
+    prefix = pattern.pattern or ""
+    for path, index in pattern.probes:
+        if index > pattern.index:
+            continue  # a later pattern: Django itself lets this one answer first
+        route = effective.get(index)
+        if route is None or not _wins_over_prefix(route, prefix, path):
+            return path, labels.get(index, f"pattern {index}")
+    return None
+
+
+def _wins_over_prefix(route: tuple[str, str, str], prefix: str, path: str) -> bool:
+    kind, pattern, head = route
+    if kind == "prefix":
+        return len(pattern) > len(prefix)
+    if pattern == head:  # an exact path
+        return pattern == path
+    return len(_PARAMETER.sub("", pattern)) >= len(prefix)
 
 
 def _could_reach(pattern: Pattern, prefix: str) -> tuple[bool, bool]:

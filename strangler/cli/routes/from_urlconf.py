@@ -113,6 +113,7 @@ def routes_from_urlconf(args: argparse.Namespace) -> int:
         return int(ExitCode.OK)
     if args.out is None:
         sys.stdout.write(text)
+        sys.stdout.flush()  # the table before the report lines, on a terminal showing both
     _print_outcomes(table)
     return int(ExitCode.OK)
 
