@@ -1,5 +1,6 @@
-"""``strangler routes check|list|set|import|export|history``: the route table, through the
-running proxy, the shared control store, or its file.
+"""``strangler routes check|list|set|import|export|history|from-urlconf``: the route table,
+through the running proxy, the shared control store, or its file; or written from the
+monolith's URLconf.
 
 ``list`` and ``set`` talk to the proxy's admin API; when nothing listens there (connection
 refused) they work on the shared store's table when ``STRANGLER_STORE_URL`` names one, else
@@ -17,6 +18,8 @@ table) runs ``python -m strangler.proxy.check`` as a process and reads its exit 
 - :mod:`~strangler.cli.routes.admin`: the proxy's admin API.
 - :mod:`~strangler.cli.routes.checker`: ``python -m strangler.proxy.check`` as a child process.
 - :mod:`~strangler.cli.routes.table`: the routes as a text table or JSON.
+- :mod:`~strangler.cli.routes.from_urlconf`: ``from-urlconf``, a table from Django's resolver
+  (:mod:`strangler.urlconf`).
 """
 
 from strangler.cli.routes.commands import register, routes_check, routes_list, routes_set

@@ -1,5 +1,5 @@
-"""The commands of ``strangler routes``: ``check``, ``list``, ``set``, ``import``, ``export``
-and ``history``, and their parser.
+"""The commands of ``strangler routes``: ``check``, ``list``, ``set``, ``import``, ``export``,
+``history`` and ``from-urlconf``, and their parser.
 
 With ``STRANGLER_STORE_URL`` the route table lives in the shared control store: ``list``
 shows every proxy replica beside the routes, ``set`` writes the store itself when no proxy
@@ -19,6 +19,7 @@ from strangler.cli.routes.admin import ProxyNotRunning, admin_request
 from strangler.cli.routes.change import routes_set
 from strangler.cli.routes.checker import check_command, check_report, run_check
 from strangler.cli.routes.fleet import fleet_from_admin, fleet_from_store
+from strangler.cli.routes.from_urlconf import register_from_urlconf
 from strangler.cli.routes.stored import (
     check_text,
     export_table,
@@ -132,6 +133,8 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help=f"the newest N entries, oldest first (default {HISTORY_LIMIT})",
     )
     history.set_defaults(command=routes_history)
+
+    register_from_urlconf(commands)
 
 
 def routes_check(args: argparse.Namespace) -> int:
