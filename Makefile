@@ -33,8 +33,7 @@ up: venv
 ## make test: every suite, lint and type checks, run side by side
 test: venv
 	@$(MAKE) --no-print-directory -k -j3 --output-sync=target lint typecheck typecheck-catalog \
-		test-monolith test-catalog test-proxy test-strangler test-sync test-sidebyside test-stacks \
-		test-fleet
+		test-monolith test-catalog test-proxy test-strangler test-sync test-sidebyside test-stacks
 
 lint: venv
 	$(BIN)/ruff check .
@@ -72,10 +71,11 @@ test-tutorials: venv
 test-e2e: venv
 	$(PYTEST) tests/e2e
 
-# The two suites that start a whole stack, one after the other: side by side on two cores
-# they slow each other's services, and the plans' latency gates measure just that.
+# The suites that start many processes, one after the other: side by side on two cores they
+# slow each other's services, and the plans' latency gates (and the fleet's 1 s propagation
+# bound) measure just that.
 test-stacks: venv
-	$(PYTEST) tests/tutorials tests/e2e
+	$(PYTEST) tests/tutorials tests/e2e tests/fleet
 
 # The identity app runs in a project of its own without DRF (tests/identity_project).
 test-strangler: venv
