@@ -112,7 +112,6 @@ def side_by_side(request: pytest.FixtureRequest) -> Iterator[SideBySide]:
         _settings(request.config),
         rules=marked.get("rules"),
         route=marked.get("route"),
-        name=request.node.nodeid,
     )
     try:
         yield sides

@@ -36,7 +36,7 @@ from strangler.compare import (
     HttpResponse,
     headers_of,
 )
-from strangler.compare.redact import redact_target
+from strangler.compare.redact import redact_target, redact_text
 from strangler.pytest_plugin.jsonlike import NotJsonLike, json_body
 from strangler.pytest_plugin.render import (
     describe_answers,
@@ -60,6 +60,8 @@ T = TypeVar("T")
 # A request to a local or LAN server answers in milliseconds; 10 s is a hung side.
 REQUEST_TIMEOUT_SECONDS = 10.0
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# The origin a request is built against before it goes to each side's own.
+_NOWHERE = "http://side-by-side.invalid"
 _JSON: tuple[tuple[str, str], ...] = (("Content-Type", "application/json"),)
 
 
@@ -103,13 +105,11 @@ class SideBySide:
         *,
         rules: GivenRules = None,
         route: str | None = None,
-        name: str = "",
         engine: CompareEngine | None = None,
         session: requests.Session | None = None,
     ) -> None:
         self.settings = settings
         self.route = route
-        self.name = name
         self.engine = engine or CompareEngine()
         self._session = session
         self._owns_session = session is None
@@ -126,7 +126,6 @@ class SideBySide:
             self.settings,
             rules=merged,
             route=route or self.route,
-            name=self.name,
             engine=self.engine,
             session=self.session,
         )
@@ -168,7 +167,8 @@ class SideBySide:
             pytest.fail(str(exc), pytrace=False)
         if not path.startswith("/"):
             pytest.fail(f"side_by_side.request: {path!r} must be a path starting with /")
-        prepared = requests.Request(method.upper(), base_url + path, **kwargs).prepare()
+        # Built once, against no side: the very same target, headers and body go to both.
+        prepared = requests.Request(method.upper(), _NOWHERE + path, **kwargs).prepare()
         body = prepared.body or b""
         body = body.encode() if isinstance(body, str) else body
         if not isinstance(body, bytes):
@@ -231,9 +231,9 @@ class SideBySide:
         except requests.Timeout:
             return CandidateFailure("timeout", f"no answer in {timeout:g} s")
         except requests.ConnectionError as exc:
-            return CandidateFailure("connect", str(exc))
+            return CandidateFailure("connect", redact_text(str(exc)))
         except requests.RequestException as exc:
-            return CandidateFailure("protocol", str(exc) or type(exc).__name__)
+            return CandidateFailure("protocol", redact_text(str(exc)) or type(exc).__name__)
         finally:
             self.session.cookies.clear()
         return HttpResponse(

@@ -217,6 +217,54 @@ def test_a_base_url_that_is_not_one_says_what_to_fix(pytester: pytest.Pytester) 
     )
 
 
+def test_a_base_that_gives_no_answer_fails_the_test_as_nothing_to_compare(
+    pytester: pytest.Pytester, same: Server
+) -> None:
+    with serving(product) as gone:
+        nobody = gone.url  # a port that refuses once the server has stopped
+
+    result = _run(pytester, _PRODUCT, "--strangler-base", nobody, "--strangler-candidate", same.url)
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [f"*GET /api/v1/products/1/: the base at {nobody} gave no answer (connect: *"]
+    )
+    assert same.received == []
+
+
+def test_a_candidate_that_gives_no_answer_is_a_candidate_error(
+    pytester: pytest.Pytester, base: Server
+) -> None:
+    with serving(product) as gone:
+        nobody = gone.url
+
+    result = _run(pytester, _PRODUCT, "--strangler-base", base.url, "--strangler-candidate", nobody)
+
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*(candidate_error: the candidate failed: connect*",
+            "*1 x candidate error: connect",
+        ]
+    )
+
+
+def test_a_base_url_with_a_path_prefix_keeps_it(pytester: pytest.Pytester) -> None:
+    def mounted(received: Received) -> Answer:
+        if not received.target.startswith("/shop/"):
+            return Answer(404, {"code": "not_found"})
+        return product(Received(**{**vars(received), "target": received.target[5:]}))
+
+    with serving(mounted) as base, serving(product) as candidate:
+        result = _run(
+            pytester, _PRODUCT, "--strangler-base", f"{base.url}/shop/",
+            "--strangler-candidate", candidate.url,
+        )  # fmt: skip
+
+    result.assert_outcomes(passed=1)
+    assert {r.target for r in base.received} == {"/shop/api/v1/products/1/"}
+
+
 _FUNCTIONS = """
 import pytest
 
