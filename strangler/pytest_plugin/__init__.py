@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from strangler.pytest_plugin.failures import fail
 from strangler.pytest_plugin.settings import (
     ENVIRONMENT,
     OPTIONS,
@@ -97,17 +98,14 @@ def side_by_side(request: pytest.FixtureRequest) -> Iterator[SideBySide]:
     try:
         from strangler.pytest_plugin.sides import SideBySide
     except ImportError as exc:
-        pytest.fail(_MISSING_EXTRA.format(error=exc), pytrace=False)
+        fail(_MISSING_EXTRA.format(error=exc))
     marker = request.node.get_closest_marker(MARKER)
     marked = dict(marker.kwargs) if marker is not None else {}
     unknown = sorted(set(marked) - {"rules", "route"})
     if marker is not None and marker.args:
         unknown.append("positional arguments")
     if unknown:
-        pytest.fail(
-            f"@pytest.mark.{MARKER} takes only rules= and route=, not {', '.join(unknown)}",
-            pytrace=False,
-        )
+        fail(f"@pytest.mark.{MARKER} takes only rules= and route=, not {', '.join(unknown)}")
     sides = SideBySide(
         _settings(request.config),
         rules=marked.get("rules"),

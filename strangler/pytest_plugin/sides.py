@@ -23,7 +23,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import pytest
 import requests
 
 from strangler.compare import (
@@ -37,6 +36,7 @@ from strangler.compare import (
     headers_of,
 )
 from strangler.compare.redact import redact_target, redact_text
+from strangler.pytest_plugin.failures import fail
 from strangler.pytest_plugin.jsonlike import NotJsonLike, json_body
 from strangler.pytest_plugin.render import (
     describe_answers,
@@ -164,15 +164,15 @@ class SideBySide:
         try:
             base_url, candidate_url = self.settings.urls()
         except SidesNotConfigured as exc:
-            pytest.fail(str(exc), pytrace=False)
+            fail(str(exc))
         if not path.startswith("/"):
-            pytest.fail(f"side_by_side.request: {path!r} must be a path starting with /")
+            fail(f"side_by_side.request: {path!r} must be a path starting with /")
         # Built once, against no side: the very same target, headers and body go to both.
         prepared = requests.Request(method.upper(), _NOWHERE + path, **kwargs).prepare()
         body = prepared.body or b""
         body = body.encode() if isinstance(body, str) else body
         if not isinstance(body, bytes):
-            pytest.fail("side_by_side.request sends bodies it can read twice: no streams")
+            fail("side_by_side.request sends bodies it can read twice: no streams")
         target = prepared.path_url
         sent = HttpRequest(prepared.method or method, target, headers_of(prepared.headers), body)
         shown = HttpRequest(sent.method, target, sent.headers, body, base_url)
@@ -183,10 +183,9 @@ class SideBySide:
         base = self._send(base_url, sent, (), timeout)
         base_seconds = time.perf_counter() - started
         if isinstance(base, CandidateFailure):
-            pytest.fail(
+            fail(
                 f"{sent.method} {redact_target(target)}: the base at {base_url} gave no answer "
-                f"({base.kind}: {base.detail}); nothing to compare against",
-                pytrace=False,
+                f"({base.kind}: {base.detail}); nothing to compare against"
             )
         started = time.perf_counter()
         candidate = self._send(candidate_url, sent, extra, timeout)
@@ -267,7 +266,7 @@ class SideBySide:
             base = HttpResponse(200, _JSON, json_body(first.value, who=old_name))
             candidate = HttpResponse(200, _JSON, json_body(second.value, who=new_name))
         except NotJsonLike as exc:
-            pytest.fail(f"side_by_side.run compares JSON-like values: {exc}", pytrace=False)
+            fail(f"side_by_side.run compares JSON-like values: {exc}")
         result = self.engine.compare(route, HttpRequest("CALL", f"/{old_name}"), base, candidate)
         if not result.equal:
             raise SideBySideDifference(
@@ -291,14 +290,14 @@ class SideBySide:
         try:
             return load_table(self.settings.routes)
         except (CompareError, OSError) as exc:
-            pytest.fail(f"side_by_side: the route table cannot be used: {exc}", pytrace=False)
+            fail(f"side_by_side: the route table cannot be used: {exc}")
 
     def _checked(self, given: GivenRules, source: str) -> CompareRules:
         __tracebackhide__ = True
         try:
             return rules_of(given, source=source)
         except CompareError as exc:
-            pytest.fail(f"{source}: {exc}", pytrace=False)
+            fail(f"{source}: {exc}")
 
     def _use_rules(self, route: str, given: GivenRules, source: str) -> None:
         """The engine judges ``route`` under the table's rules, the marker's and the call's."""
@@ -309,4 +308,4 @@ class SideBySide:
         try:
             self.engine.rules = self._table().book(route, *added)
         except CompareError as exc:
-            pytest.fail(f"side_by_side rules for route {route}: {exc}", pytrace=False)
+            fail(f"side_by_side rules for route {route}: {exc}")

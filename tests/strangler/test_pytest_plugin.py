@@ -203,6 +203,7 @@ def test_without_sides_the_failure_says_which_options_to_set(
         ]
     )
     assert "Traceback" not in result.stdout.str()
+    assert "During handling" not in result.stdout.str()
 
 
 def test_a_base_url_that_is_not_one_says_what_to_fix(pytester: pytest.Pytester) -> None:
@@ -387,6 +388,22 @@ def test_marked(side_by_side):
 
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*ignoring 'price' would hide differences on the critical*"])
+
+
+def test_the_marker_refuses_what_it_does_not_take(pytester: pytest.Pytester) -> None:
+    test = """
+import pytest
+
+@pytest.mark.side_by_side(rule={"ignore": ["at"]})
+def test_marked(side_by_side):
+    side_by_side.run(lambda: 1, lambda: 1)
+"""
+    result = _run(pytester, test)
+
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*@pytest.mark.side_by_side takes only rules= and route=, not rule"]
+    )
 
 
 def test_loading_the_plugin_imports_neither_django_nor_the_engine() -> None:
