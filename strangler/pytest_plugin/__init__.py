@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 __all__ = ["pytest_addoption", "pytest_configure", "side_by_side"]
 
 MARKER = "side_by_side"
+# What the engine needs beyond the base install: the [cli] extra brings them.
+_EXTRA_MODULES = frozenset({"pydantic", "pydantic_core", "rich", "ruamel"})
 _MISSING_EXTRA = (
     "the side_by_side fixture needs the comparison engine's dependencies "
     "(pydantic, rich, ruamel.yaml): pip install 'strangler-toolkit[cli]' ({error})"
@@ -97,7 +99,9 @@ def side_by_side(request: pytest.FixtureRequest) -> Iterator[SideBySide]:
     """Compare two sides (two servers, or two code paths) in this test; see the module."""
     try:
         from strangler.pytest_plugin.sides import SideBySide
-    except ImportError as exc:
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in _EXTRA_MODULES:
+            raise
         fail(_MISSING_EXTRA.format(error=exc))
     marker = request.node.get_closest_marker(MARKER)
     marked = dict(marker.kwargs) if marker is not None else {}
