@@ -105,6 +105,10 @@ def test_the_wheel_holds_the_toolkit_and_nothing_of_the_example(wheel: Path) -> 
     assert packages == {"strangler"}
     assert "strangler/proxy/__main__.py" in names
     assert "strangler/py.typed" in names
+    with zipfile.ZipFile(wheel) as archive:
+        (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+        declared = archive.read(entry_points).decode()
+    assert "[pytest11]\nstrangler = strangler.pytest_plugin\n" in declared
     assert not [
         n for n in names if "/tests/" in n or n.startswith(("monolith/", "extracted/", "proxy/"))
     ]
@@ -156,3 +160,50 @@ def test_everything_installs_beside_the_newest_django_without_changing_it(
         ["django.contrib.contenttypes", "django.contrib.auth", "rest_framework"],
         ["strangler.proxy.app", "strangler.servicekit.strict_fields", "strangler.cli.app"],
     )
+    _run(interpreter, "-m", "pip", "install", "--quiet", "pytest")
+    project = _team_project(tmp_path, _TEAM_RUN_TEST)
+    run = _run(interpreter, "-m", "pytest", "-p", "no:cacheprovider", cwd=project, ok=False)
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "1 passed" in run.stdout
+
+
+# A team's test of two code paths: needs no server, only the plugin and the engine.
+_TEAM_RUN_TEST = """
+def test_the_new_total_agrees(side_by_side):
+    assert side_by_side.run(lambda: {"total": 6}, lambda: {"total": 6}) == {"total": 6}
+"""
+_TEAM_TESTS_WITHOUT_EXTRAS = """
+def test_that_does_not_compare():
+    assert True
+
+def test_that_compares(side_by_side):
+    side_by_side.run(lambda: 1, lambda: 1)
+"""
+
+
+def _team_project(tmp: Path, test: str) -> Path:
+    """A team's project outside the checkout: its own tests and an empty ini file."""
+    project = tmp / "team"
+    project.mkdir()
+    (project / "pytest.ini").write_text("[pytest]\n")
+    (project / "test_team.py").write_text(test)
+    return project
+
+
+def test_the_pytest_plugin_loads_in_a_base_install_and_names_the_extra_it_needs(
+    wheel: Path, tmp_path: Path
+) -> None:
+    python = _environment(tmp_path, sys.executable, "4.2")
+    _run(python, "-m", "pip", "install", "--quiet", wheel, "pytest")
+    project = _team_project(tmp_path, _TEAM_TESTS_WITHOUT_EXTRAS)
+
+    options = _run(python, "-m", "pytest", "--help", cwd=project)
+    run = _run(python, "-m", "pytest", "-p", "no:cacheprovider", "-rA", cwd=project, ok=False)
+
+    assert not _has(python, "pydantic")
+    assert "--strangler-base=URL" in options.stdout
+    # The fixture's setup is what fails: pytest counts it an error of that test.
+    assert "1 passed, 1 error" in run.stdout, run.stdout[-3000:]
+    assert "pip install 'strangler-toolkit[cli]'" in run.stdout
+    assert "Traceback" not in run.stdout
+    assert "During handling" not in run.stdout
