@@ -1,7 +1,7 @@
 """The pytest plugin on the storefront: a team's test file, run by pytest with the plugin
 from its entry point, compares the monolith and the catalog service (both real, under
 gunicorn) on the product list and detail reads of the catalog's contract corpus, under the
-rules of the repository's own route table."""
+rules of the repository's own route table and a team's own marker on top."""
 
 from __future__ import annotations
 
@@ -27,6 +27,7 @@ import pytest
 CASES = json.loads({cases!r})
 
 
+@pytest.mark.side_by_side(rules={{"critical": ["**.price", "**.stock_available", "**.in_stock"]}})
 @pytest.mark.parametrize(("method", "path", "headers", "candidate_headers"), CASES)
 def test_the_service_answers_the_product_reads_as_the_monolith(
     side_by_side, method, path, headers, candidate_headers
@@ -36,7 +37,7 @@ def test_the_service_answers_the_product_reads_as_the_monolith(
     )
 
     assert answers.result.route == "catalog-products"
-    # The route table's rules are the ones in force: a price is never noise.
+    # The team's rules are in force on top of the table's: a price is never noise.
     assert side_by_side.engine.rules.for_route("catalog-products").node("results[].price").critical
 """
 
