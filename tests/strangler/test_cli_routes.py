@@ -438,3 +438,21 @@ def test_set_goes_through_a_proxy_serving_the_file_given_or_the_same_table(
     assert (same_file[0], same_table[0]) == (0, 0), (same_file, same_table)
     assert requests.get(f"{admin}/routes/products", timeout=5).json()["canary_percent"] == 40
     assert copy.read_text() == ENV_TABLE  # the proxy's own file changed, not the copy
+
+
+@pytest.mark.e2e
+def test_a_table_given_that_cannot_be_read_is_not_taken_for_the_proxys(
+    running_proxy, tmp_path: Path, capfd, monkeypatch
+) -> None:
+    admin, _ = running_proxy
+    monkeypatch.setenv("PROXY_ADMIN_TOKEN", TOKEN)
+    monkeypatch.delenv("NOWHERE", raising=False)
+    ours = _elsewhere(tmp_path, TABLE.replace("127.0.0.1:8100", "${NOWHERE}:8100"))
+
+    status, _, err = run(capfd, "routes", "set", "products", "--percent", "30",
+                         "--config", str(ours), "--admin", admin)  # fmt: skip
+
+    assert status == 1
+    assert f"{ours}: upstreams.monolith, field 'url': ${{NOWHERE}} is not set" in err
+    assert f"cannot tell whether the proxy at {admin}" in err
+    assert requests.get(f"{admin}/routes/products", timeout=5).json()["canary_percent"] == 10

@@ -38,8 +38,12 @@ def ensure_serving(config: Path, *, admin: str, served: dict[str, Any] | None = 
     if isinstance(file, str) and _same_file(Path(file), config):
         return
     report = check_report(config, source=config)
-    if not report["valid"]:
-        return  # an invalid table is the command's own refusal, not a disagreement
+    if not report["valid"]:  # nothing to compare with: the proxy's table may be anyone's
+        raise CommandError(
+            f"{report['error']}; cannot tell whether the proxy at {admin} (serving "
+            f"{file or 'another table'}) serves this table. Nothing was changed",
+            exit_code=ExitCode.REFUSED,
+        )
     differences = _differences(report, served, _served_upstreams(admin))
     if differences:
         raise CommandError(
