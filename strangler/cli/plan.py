@@ -37,7 +37,7 @@ from strangler.plans.preflight import Preflight, preflight
 from strangler.plans.prometheus import PrometheusSource, prometheus_source
 from strangler.plans.runner import Outcome, advance, plan_status, rollback
 from strangler.plans.schema import Plan, PlanError, load_plan
-from strangler.proxy_admin import default_admin_url
+from strangler.proxy_admin import admin_location, announce_admin
 
 __all__ = ["register"]
 
@@ -71,9 +71,11 @@ def register(groups: Any) -> None:
         )
         sub.add_argument(
             "--admin",
-            default=default_admin_url(),
+            default=None,
             metavar="URL",
-            help="the proxy's admin API (token from $PROXY_ADMIN_TOKEN)",
+            help="the proxy's admin API (default: $STRANGLER_ADMIN_URL or "
+            "http://127.0.0.1:$PROXY_ADMIN_PORT, else port 8001, said on stderr; token from "
+            "$PROXY_ADMIN_TOKEN)",
         )
         sub.add_argument("--json", action="store_true", help="machine-readable output")
         if name == "next":
@@ -134,6 +136,9 @@ class _System:
 
 @contextlib.contextmanager
 def _system(plan: Plan, args: argparse.Namespace) -> Iterator[_System]:
+    location = admin_location(args.admin)
+    args.admin = location.url
+    announce_admin(location)
     with requests.Session() as session, control_store() as store:
         try:
             yield _System(plan, args.admin, session, store, prometheus_source(plan))

@@ -10,8 +10,6 @@ the field, and the plan is refused as a whole.
 from __future__ import annotations
 
 import itertools
-import os
-import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -20,10 +18,10 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
-    field_validator,
     model_validator,
 )
 
+from strangler.envsubst import ExpansionError, expand_values
 from strangler.yaml_files import first_error, read_mapping
 
 __all__ = [
@@ -120,21 +118,17 @@ class Node(_Strict):
     names the other parts know it by.
 
     ``url`` may name environment variables, ``${NAME}`` or ``${NAME:-default}``, so one plan
-    serves every environment (ports and hosts differ between a laptop and production).
+    serves every environment (ports and hosts differ between a laptop and production): like
+    every string value of the file, it expands on load (:mod:`strangler.envsubst`).
     ``peer`` is its name as a sync node (its ``STRANGLER_SYNC['node']``, the name the other
     node lists in its ``peers``) and ``upstream`` its name in the proxy's route table; each
     defaults to the entry's key in ``nodes`` (:meth:`Plan.peer_of`, :meth:`Plan.upstream_of`).
     """
 
-    url: str = Field(pattern=r"^(https?://|\$\{)")
+    url: str = Field(pattern=r"^https?://")
     manage: str = Field(min_length=1, description="command prefix, e.g. 'python -m monolith'")
     peer: str | None = Field(default=None, pattern=_NODE_NAME)
     upstream: str | None = Field(default=None, min_length=1)
-
-    @field_validator("url")
-    @classmethod
-    def _expand(cls, value: str) -> str:
-        return _expanded_url(value)
 
 
 class Figures(_Strict):
@@ -147,32 +141,8 @@ class Figures(_Strict):
     ``nodes.*.url``.
     """
 
-    prometheus: str | None = Field(default=None, pattern=r"^(https?://|\$\{)")
+    prometheus: str | None = Field(default=None, pattern=r"^https?://")
     job: str = Field(default="strangler-proxy", min_length=1)
-
-    @field_validator("prometheus")
-    @classmethod
-    def _expand(cls, value: str | None) -> str | None:
-        return None if value is None else _expanded_url(value)
-
-
-def _expanded_url(value: str) -> str:
-    expanded = _VARIABLE.sub(_variable, value)
-    if not expanded.startswith(("http://", "https://")):
-        raise ValueError(f"{value!r} expands to {expanded!r}, not an http(s) URL")
-    return expanded
-
-
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-
-
-def _variable(match: re.Match[str]) -> str:
-    value = os.environ.get(match[1])
-    if value:
-        return value
-    if match[2] is not None:
-        return match[2]
-    raise ValueError(f"${{{match[1]}}} is not set and has no default (${{{match[1]}:-...}})")
 
 
 class Plan(_Strict):
@@ -235,7 +205,11 @@ def load_plan(path: Path) -> Plan:
         expected="a mapping with 'name', 'routes' and 'steps'",
     )
     try:
-        return Plan.model_validate(data)
+        expanded = expand_values(data)
+    except ExpansionError as exc:
+        raise PlanError(f"{path}: {_location(data, exc.loc)}: {exc.message}") from exc
+    try:
+        return Plan.model_validate(expanded)
     except ValidationError as exc:
         loc, message = first_error(exc)
         raise PlanError(f"{path}: {_location(data, loc)}: {message}") from exc

@@ -110,6 +110,11 @@ def _as_json(report: CheckReport) -> str:
             "ok": report.ok,
             "error": report.error,
             "legacy": table.legacy if table else None,
+            # Where each upstream is, expanded in this environment: the CLI compares them
+            # with a running proxy's before it changes that proxy's table.
+            "upstreams": {name: u.source for name, u in table.config.upstreams.items()}
+            if table
+            else {},
             "findings": [
                 {"severity": f.severity, "route": f.route, "message": f.message}
                 for f in report.findings

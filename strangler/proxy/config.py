@@ -35,9 +35,11 @@ capture:                                # recording requests for offline replay
   redact: [card_number]                 # more field names whose values never reach the file
 ```
 A route's entry is ``strangler.proxy.route_config``; an upstream's (one URL, a list of
-endpoints, or DNS discovery) is ``strangler.proxy.upstream_config``. Paths no route matches
-go to the ``legacy`` upstream; paths under ``internal_prefixes`` (default ``/internal/``) are
-never served to clients.
+endpoints, or DNS discovery) is ``strangler.proxy.upstream_config``. Any string value may name
+environment variables, ``${NAME}`` or ``${NAME:-default}`` (``url:
+"http://127.0.0.1:${CATALOG_PORT:-8200}"``), expanded when the table is parsed. Paths no
+route matches go to the ``legacy`` upstream; paths under ``internal_prefixes`` (default
+``/internal/``) are never served to clients.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from strangler.compare import CompareRules, RuleBook, RuleRefused
+from strangler.envsubst import ExpansionError, expand_values
 from strangler.proxy.errors import ConfigError
 from strangler.proxy.route_config import RouteConfig, StrictModel
 from strangler.proxy.upstream_config import (
@@ -184,7 +187,25 @@ _INNER_FIELD = re.compile(r"^field '(?P<field>[^']+)': (?P<message>.*)$", re.DOT
 
 
 def _describe(error: ErrorDetails, data: object) -> str:
-    loc = [str(part) for part in error["loc"]]
+    entry, field = _entry_and_field(error["loc"], data)
+    message = str(error["msg"]).removeprefix("Value error, ")
+    # A model's own check names the field it refuses inside the message: put it in place.
+    inner = _INNER_FIELD.match(message)
+    if inner:
+        field = f"{field}.{inner['field']}" if field else inner["field"]
+        message = inner["message"]
+    return _located(entry, field, message)
+
+
+def _located(entry: str, field: str, message: str) -> str:
+    parts = [p for p in (entry, f"field '{field}'" if field else "") if p]
+    prefix = ", ".join(parts)
+    return f"{prefix}: {message}" if prefix else message
+
+
+def _entry_and_field(where: tuple[str | int, ...], data: object) -> tuple[str, str]:
+    """``routes[0] (catalog-api)`` and ``shadow.sample_rate`` for a value's place."""
+    loc = [str(part) for part in where]
     entry, field = "", ""
     if len(loc) >= 2 and loc[0] in ("routes", "upstreams"):
         entry = f"{loc[0]}[{loc[1]}]" if loc[0] == "routes" else f"upstreams.{loc[1]}"
@@ -197,19 +218,20 @@ def _describe(error: ErrorDetails, data: object) -> str:
         field = ".".join(loc[2:])
     elif loc:
         field = ".".join(loc)
-    message = str(error["msg"]).removeprefix("Value error, ")
-    # A model's own check names the field it refuses inside the message: put it in place.
-    inner = _INNER_FIELD.match(message)
-    if inner:
-        field = f"{field}.{inner['field']}" if field else inner["field"]
-        message = inner["message"]
-    parts = [p for p in (entry, f"field '{field}'" if field else "") if p]
-    prefix = ", ".join(parts)
-    return f"{prefix}: {message}" if prefix else message
+    return entry, field
 
 
 def parse_table_config(data: object, *, source: str) -> TableConfig:
-    """Validate ``data`` (the parsed YAML); ``source`` names the file in errors."""
+    """Validate ``data`` (the parsed YAML); ``source`` names the file in errors.
+
+    ``${NAME}`` and ``${NAME:-default}`` in its string values expand from the environment
+    first (:mod:`strangler.envsubst`); the text the table came from keeps them.
+    """
+    try:
+        data = expand_values(data)
+    except ExpansionError as exc:
+        entry, field = _entry_and_field(exc.loc, data)
+        raise ConfigError(f"{source}: {_located(entry, field, exc.message)}") from exc
     try:
         return TableConfig.model_validate(data)
     except ValidationError as exc:

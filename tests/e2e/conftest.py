@@ -1,9 +1,9 @@
 """The demo stack, started once for the module with ``strangler up`` on free ports.
 
 Built on the tutorials' harness (tests/tutorials/harness.py): a private
-``STRANGLER_VAR_DIR``, a copy of routes.yaml naming the moved ports, and Ctrl-C to the
-process group at the end. :class:`Stack` runs the toolkit's commands in that environment and
-talks HTTP to the proxy and the services.
+``STRANGLER_VAR_DIR``, the ports moved by the environment alone, a copy of routes.yaml as
+written, and Ctrl-C to the process group at the end. :class:`Stack` runs the toolkit's
+commands in that environment and talks HTTP to the proxy and the services.
 """
 
 from __future__ import annotations

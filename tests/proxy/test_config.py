@@ -101,3 +101,56 @@ def test_yaml_that_does_not_parse_is_refused_naming_the_file(tmp_path: Path) -> 
 def test_a_missing_file_is_refused_naming_it(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read the route table"):
         load_table_config(tmp_path / "absent.yaml")
+
+
+ENV_TABLE = """\
+upstreams:
+  monolith: {url: "http://127.0.0.1:${MONOLITH_PORT:-8100}"}
+  catalog:
+    url: "http://${CATALOG_HOST}:${CATALOG_PORT:-8200}"
+    timeouts: {connect: "${CONNECT_SECONDS:-2}"}
+routes:
+  - {name: products, prefix: /api/v1/products/, owner: catalog}
+"""
+
+
+def test_a_table_s_urls_and_numbers_follow_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "routes.yaml"
+    path.write_text(ENV_TABLE)
+    monkeypatch.setenv("MONOLITH_PORT", "19100")
+    monkeypatch.setenv("CATALOG_HOST", "catalog.internal")
+    monkeypatch.delenv("CATALOG_PORT", raising=False)
+    monkeypatch.setenv("CONNECT_SECONDS", "0.5")
+
+    config = load_table_config(path)
+
+    assert config.upstreams["monolith"].url == "http://127.0.0.1:19100"
+    assert config.upstreams["catalog"].url == "http://catalog.internal:8200"
+    assert config.upstreams["catalog"].timeouts.connect == 0.5
+    assert "${MONOLITH_PORT:-8100}" in path.read_text()  # the file keeps its references
+
+
+def test_an_unset_variable_is_refused_naming_file_entry_field_and_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "routes.yaml"
+    path.write_text(ENV_TABLE)
+    monkeypatch.delenv("CATALOG_HOST", raising=False)
+
+    with pytest.raises(ConfigError) as error:
+        load_table_config(path)
+
+    assert error.value.message.startswith(
+        f"{path}: upstreams.catalog, field 'url': ${{CATALOG_HOST}} is not set"
+    )
+
+
+def test_an_unset_variable_in_a_route_names_the_route(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOWHERE", raising=False)
+    route = {"name": "p", "path": "/x/", "owner": "catalog", "mode": "${NOWHERE}"}
+
+    expected = r"r.yaml: routes\[0\] \(p\), field 'mode': \$\{NOWHERE\} is not set"
+    with pytest.raises(ConfigError, match=expected):
+        parse_table_config(_table(route), source="r.yaml")

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def cli(live_system: LiveSystem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd):
-    """Run ``strangler plan ...`` on a plan written from ``plan_text``; (status, out, err)."""
+    """Run ``strangler plan ...`` on a plan written from ``plan_text``; (status, out, err),
+    ``err`` after the line that says which admin API the command asks (checked here)."""
     monkeypatch.setenv("STRANGLER_SYNC_SECRET", live_system.sync_secret)
     monkeypatch.delenv("PROXY_ADMIN_TOKEN", raising=False)
 
@@ -31,7 +32,9 @@ def cli(live_system: LiveSystem, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         status = main(["plan", command, str(path), "--admin", live_system.admin_url,
                        "--state-dir", str(tmp_path / "state"), *flags])  # fmt: skip
         out, err = capfd.readouterr()
-        return status, out, err
+        said, _, rest = err.partition("\n")
+        assert said == f"using the proxy's admin API at {live_system.admin_url} (from --admin)"
+        return status, out, rest
 
     return run
 
@@ -105,7 +108,8 @@ def test_a_dry_run_with_nothing_running_shows_the_step_and_what_it_could_not_che
         "  - enable the sync monolith -> catalog",
         "  - copy every row of catalog.Category, catalog.Product to catalog (backfill)",
     ]
-    first, routes, nodes = err.splitlines()
+    said, first, routes, nodes = err.splitlines()
+    assert said == f"using the proxy's admin API at {admin} (from --admin)"
     assert first == (
         "strangler: plan catalog: 2 name(s) not confirmed by the running system; nothing was "
         "changed:"

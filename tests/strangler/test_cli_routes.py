@@ -204,6 +204,42 @@ def test_set_edits_the_file_keeping_everything_else(
     assert os.listdir(table.parent) == ["routes.yaml"]
 
 
+def test_set_keeps_the_table_s_environment_references(tmp_path: Path, capfd, monkeypatch) -> None:
+    monkeypatch.setenv("MONOLITH_PORT", "19100")
+    path = tmp_path / "routes.yaml"
+    written = TABLE.replace("127.0.0.1:8100", "127.0.0.1:${MONOLITH_PORT:-8100}")
+    path.write_text(written)
+
+    status, _, _ = run(capfd, "routes", "set", "products", "--percent", "25", "--offline",
+                       "--config", str(path))  # fmt: skip
+
+    assert status == 0
+    assert path.read_text() == written.replace("canary_percent: 10", "canary_percent: 25")
+
+
+def test_list_says_which_admin_api_it_asks_and_why_that_one(
+    table: Path, capfd, monkeypatch
+) -> None:
+    port = free_port()
+    monkeypatch.delenv("STRANGLER_ADMIN_URL", raising=False)
+    monkeypatch.setenv("PROXY_ADMIN_PORT", str(port))
+
+    status, _, err = run(capfd, "routes", "list", "--config", str(table))
+
+    assert status == 0
+    assert err.splitlines()[0] == (
+        f"using the proxy's admin API at http://127.0.0.1:{port} (from $PROXY_ADMIN_PORT)"
+    )
+
+
+def test_set_says_which_admin_api_it_asks(table: Path, nobody_listening: str, capfd) -> None:
+    status, _, err = run(capfd, "routes", "set", "products", "--percent", "25",
+                         "--config", str(table), "--admin", nobody_listening)  # fmt: skip
+
+    assert status == 0
+    assert f"using the proxy's admin API at {nobody_listening} (from --admin)" in err
+
+
 def test_set_refuses_an_invalid_change_and_leaves_the_file(table: Path, capfd) -> None:
     status, _, err = run(
         capfd, "routes", "set", "categories", "--mode", "sideways", "--offline",
@@ -337,3 +373,86 @@ def test_the_admin_api_refuses_to_lower_a_canary_too(running_proxy, capfd, monke
     assert status == 1
     assert "[canary_ramp_down]" in err
     assert config.read_text() == TABLE
+
+
+def _elsewhere(tmp_path: Path, text: str) -> Path:
+    """Another team's copy of a table, in a directory of its own."""
+    path = tmp_path / "elsewhere" / "routes.yaml"
+    path.parent.mkdir()
+    path.write_text(text)
+    return path
+
+
+ENV_TABLE = TABLE.replace("127.0.0.1:8100", "127.0.0.1:${MONOLITH_PORT:-8100}")
+
+
+@pytest.mark.e2e
+def test_list_refuses_a_proxy_serving_another_table(
+    running_proxy, tmp_path: Path, capfd, monkeypatch
+) -> None:
+    admin, _ = running_proxy
+    monkeypatch.setenv("MONOLITH_PORT", "19100")  # this team's monolith is elsewhere
+    ours = _elsewhere(tmp_path, ENV_TABLE)
+
+    status, out, err = run(capfd, "routes", "list", "--config", str(ours), "--admin", admin)
+
+    assert status == 1
+    assert out == ""
+    assert f"the proxy at {admin} serves" in err
+    assert "upstream monolith is http://127.0.0.1:8100 there, http://127.0.0.1:19100 here" in err
+
+
+@pytest.mark.e2e
+def test_set_refuses_to_change_a_proxy_serving_other_routes(
+    running_proxy, tmp_path: Path, capfd, monkeypatch
+) -> None:
+    admin, config = running_proxy
+    monkeypatch.setenv("PROXY_ADMIN_TOKEN", TOKEN)
+    ours = _elsewhere(tmp_path, TABLE.replace("name: categories", "name: genres"))
+    monkeypatch.setenv("STRANGLER_ROUTES", str(ours))  # the table given, by the environment
+
+    status, _, err = run(capfd, "routes", "set", "products", "--percent", "30", "--admin", admin)
+
+    assert status == 1
+    assert "routes only in the table given: genres" in err
+    assert "routes only in the proxy's: categories" in err
+    assert requests.get(f"{admin}/routes/products", timeout=5).json()["canary_percent"] == 10
+    assert config.read_text() == TABLE
+    assert ours.read_text() == TABLE.replace("name: categories", "name: genres")
+
+
+@pytest.mark.e2e
+def test_set_goes_through_a_proxy_serving_the_file_given_or_the_same_table(
+    running_proxy, tmp_path: Path, capfd, monkeypatch
+) -> None:
+    admin, config = running_proxy
+    monkeypatch.setenv("PROXY_ADMIN_TOKEN", TOKEN)
+    monkeypatch.delenv("MONOLITH_PORT", raising=False)
+    copy = _elsewhere(tmp_path, ENV_TABLE)  # expands to the proxy's table here
+
+    same_file = run(capfd, "routes", "set", "products", "--percent", "30",
+                    "--config", str(config), "--admin", admin)  # fmt: skip
+    same_table = run(capfd, "routes", "set", "products", "--percent", "40",
+                     "--config", str(copy), "--admin", admin)  # fmt: skip
+
+    assert (same_file[0], same_table[0]) == (0, 0), (same_file, same_table)
+    assert requests.get(f"{admin}/routes/products", timeout=5).json()["canary_percent"] == 40
+    assert copy.read_text() == ENV_TABLE  # the proxy's own file changed, not the copy
+
+
+@pytest.mark.e2e
+def test_a_table_given_that_cannot_be_read_is_not_taken_for_the_proxys(
+    running_proxy, tmp_path: Path, capfd, monkeypatch
+) -> None:
+    admin, _ = running_proxy
+    monkeypatch.setenv("PROXY_ADMIN_TOKEN", TOKEN)
+    monkeypatch.delenv("NOWHERE", raising=False)
+    ours = _elsewhere(tmp_path, TABLE.replace("127.0.0.1:8100", "${NOWHERE}:8100"))
+
+    status, _, err = run(capfd, "routes", "set", "products", "--percent", "30",
+                         "--config", str(ours), "--admin", admin)  # fmt: skip
+
+    assert status == 1
+    assert f"{ours}: upstreams.monolith, field 'url': ${{NOWHERE}} is not set" in err
+    assert f"cannot tell whether the proxy at {admin}" in err
+    assert requests.get(f"{admin}/routes/products", timeout=5).json()["canary_percent"] == 10

@@ -161,6 +161,37 @@ def test_import_of_an_invalid_file_is_refused_and_the_store_keeps_its_table(cli,
     assert seeded.table_version() == 1
 
 
+ENV_TABLE = TABLE.replace("127.0.0.1:8100", "127.0.0.1:${MONOLITH_PORT:-8100}")
+
+
+def test_the_store_keeps_a_table_s_environment_references_through_import_and_set(
+    cli, control, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("MONOLITH_PORT", "19100")  # each replica expands them in its own
+    path = tmp_path / "routes.yaml"
+    path.write_text(ENV_TABLE, encoding="utf-8")
+
+    imported = cli("import", str(path))
+    changed = cli("set", "products", "--percent", "25", "--offline")
+
+    record = control.read_table()
+    assert (imported[0], changed[0]) == (0, 0), (imported, changed)
+    assert record is not None
+    assert record.text == ENV_TABLE.replace("canary_percent: 10", "canary_percent: 25")
+
+
+def test_import_of_a_table_naming_an_unset_variable_is_refused(cli, control, tmp_path, monkeypatch):
+    monkeypatch.delenv("CATALOG_HOST", raising=False)
+    path = tmp_path / "routes.yaml"
+    path.write_text(TABLE.replace("127.0.0.1:8200", "${CATALOG_HOST}:8200"), encoding="utf-8")
+
+    status, _, err = cli("import", str(path))
+
+    assert status == 1
+    assert f"{path}: upstreams.catalog, field 'url': ${{CATALOG_HOST}} is not set" in err
+    assert control.read_table() is None
+
+
 def test_export_prints_the_stores_table_as_written(cli, seeded):
     status, out, _ = cli("export")
 

@@ -251,3 +251,14 @@ def test_a_second_writer_waits_for_the_lock_then_gives_up(tmp_path: Path, monkey
     assert isinstance(outcome[0], TableBusy)
     with routes_file.locked(path):  # released: the next writer gets it at once
         pass
+
+
+def test_an_edit_keeps_the_environment_references_as_written() -> None:
+    text = TABLE.replace('"http://127.0.0.1:8100"', '"http://127.0.0.1:${MONOLITH_PORT:-8100}"')
+    text = text.replace("'http://127.0.0.1:8200'", "http://${CATALOG_HOST}:${CATALOG_PORT}")
+
+    edited = edit_route(text, "product-detail", RouteChange(canary_percent=25))
+
+    assert changed_lines(text, edited) == ["-    canary_percent: 10", "+    canary_percent: 25"]
+    assert '{url: "http://127.0.0.1:${MONOLITH_PORT:-8100}"}' in edited
+    assert "url: http://${CATALOG_HOST}:${CATALOG_PORT}\n" in edited

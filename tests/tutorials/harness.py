@@ -11,8 +11,11 @@ Commands run with ``bash``, in the repository (``export NAME=value`` lasts for t
 after it, as in the reader's shell), with ``.venv/bin`` first on ``PATH`` (as
 after ``. .venv/bin/activate``), in a private ``STRANGLER_VAR_DIR`` (the paths ``var/...`` a
 tutorial names are that directory's), and with the default
-ports (8000, 8001, 8100, 8200) moved to free ones: URLs are rewritten on the way in and
-port numbers back on the way out, so the tutorial reads as a reader will see it.
+ports (8000, 8001, 8100, 8200) moved to free ones. The stack follows them from the
+environment alone (``PROXY_PORT``, ``PROXY_ADMIN_PORT``, ``MONOLITH_PORT``, ``CATALOG_PORT``:
+stack.yaml, routes.yaml and the plans read them); only the URLs the tutorial's own commands
+spell out are rewritten on the way in, and port numbers back on the way out, so the tutorial
+reads as a reader will see it.
 """
 
 from __future__ import annotations
@@ -131,17 +134,19 @@ class Session:
         self.env.update({name: str(port) for name, port in self.ports.items()})
         self.env["STRANGLER_VAR_DIR"] = str(var_dir)
         self.env["PATH"] = f"{REPO / '.venv' / 'bin'}{os.pathsep}{self.env.get('PATH', '')}"
-        self.env["STRANGLER_ADMIN_URL"] = f"http://127.0.0.1:{self.ports['PROXY_ADMIN_PORT']}"
+        # The CLI finds the proxy's admin API from PROXY_ADMIN_PORT, as the stack's own.
+        self.env.pop("STRANGLER_ADMIN_URL", None)
         self.env.pop("DATABASE_URL", None)
         self.env.pop("CATALOG_DATABASE_URL", None)
         self.env.pop("CELERY_BROKER_URL", None)
         # The reader's shell is not in demo mode (the suites are): `make up` sets it for the
         # stack, and a tutorial that runs a project's commands itself says to export it.
         self.env.pop("STRANGLER_DEMO", None)
-        # The route table names the upstreams' ports: the reader's copy names the moved ones.
+        # The reader's own copy of the table, as written (its ports follow the environment),
+        # so that the tutorial's changes to it stay in this session.
         var_dir.mkdir(parents=True, exist_ok=True)
         routes = var_dir / "routes.yaml"
-        routes.write_text(self.inwards((REPO / "routes.yaml").read_text(encoding="utf-8")))
+        routes.write_text((REPO / "routes.yaml").read_text(encoding="utf-8"))
         self.env["STRANGLER_ROUTES"] = str(routes)
         self.background: list[tuple[subprocess.Popen[str], list[str], threading.Thread]] = []
 

@@ -9,12 +9,14 @@ then says which replicas served the change within a second); otherwise, or with
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
 from strangler import routes_file
 from strangler.cli.errors import CommandError, ExitCode
 from strangler.cli.routes.admin import ProxyNotRunning, admin_request
+from strangler.cli.routes.agreement import ensure_serving
 from strangler.cli.routes.checker import check_report
 from strangler.cli.routes.stored import fleet_served, set_in_store
 from strangler.cli.store import run_with_store
@@ -24,7 +26,9 @@ from strangler.proxy_admin import ADMIN_TOKEN_VARIABLE
 __all__ = ["routes_set"]
 
 
-def routes_set(args: argparse.Namespace) -> int:
+def routes_set(args: argparse.Namespace, *, announce: Callable[[], None]) -> int:
+    """``args.admin`` and ``args.config`` resolved (``commands.resolve_sources``);
+    ``announce`` says which admin API is asked, before it is."""
     change = routes_file.RouteChange(
         owner=args.owner,
         mode=args.mode,
@@ -43,7 +47,10 @@ def routes_set(args: argparse.Namespace) -> int:
 
     def run(store: ControlStore | None) -> int:
         if not args.offline:
+            announce()
             try:
+                if args.table_given:
+                    ensure_serving(args.config, admin=args.admin)
                 return _set_through_admin(args, change, store)
             except ProxyNotRunning:
                 pass

@@ -16,7 +16,8 @@ from typing import Any
 
 from strangler.cli.errors import CommandError, ExitCode
 from strangler.cli.routes.admin import ProxyNotRunning, admin_request
-from strangler.cli.routes.change import routes_set
+from strangler.cli.routes.agreement import ensure_serving
+from strangler.cli.routes.change import routes_set as _routes_set
 from strangler.cli.routes.checker import check_command, check_report, run_check
 from strangler.cli.routes.fleet import fleet_from_admin, fleet_from_store
 from strangler.cli.routes.from_urlconf import register_from_urlconf
@@ -29,10 +30,11 @@ from strangler.cli.routes.stored import (
 from strangler.cli.routes.table import show
 from strangler.cli.store import run_needing_store, run_with_store
 from strangler.control import ControlStore
-from strangler.proxy_admin import default_admin_url
+from strangler.proxy_admin import AdminLocation, admin_location, announce_admin
 
 __all__ = [
     "register",
+    "resolve_sources",
     "routes_check",
     "routes_export",
     "routes_history",
@@ -49,24 +51,37 @@ def _source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--admin",
         metavar="URL",
-        default=default_admin_url(),
+        default=None,
         help="the proxy's admin API (default: $STRANGLER_ADMIN_URL or "
-        "http://127.0.0.1:$PROXY_ADMIN_PORT, port 8001); the token comes from "
-        "$PROXY_ADMIN_TOKEN",
+        "http://127.0.0.1:$PROXY_ADMIN_PORT, else port 8001, said on stderr); the token "
+        "comes from $PROXY_ADMIN_TOKEN",
     )
     parser.add_argument(
         "--config",
         metavar="FILE",
         type=Path,
-        default=Path(os.environ.get("STRANGLER_ROUTES") or "routes.yaml"),
+        default=None,
         help="the route table file used when the proxy is not running "
-        "(default: $STRANGLER_ROUTES or routes.yaml)",
+        "(default: $STRANGLER_ROUTES or routes.yaml); when given (or $STRANGLER_ROUTES), "
+        "a running proxy serving another table is refused",
     )
     parser.add_argument(
         "--offline",
         action="store_true",
         help="use the file (with STRANGLER_STORE_URL: the store) even if the proxy is running",
     )
+
+
+def resolve_sources(args: argparse.Namespace) -> AdminLocation:
+    """Fill ``args.admin`` and ``args.config`` from the environment; whether the table was
+    given (``args.table_given``) and where the admin URL came from."""
+    location = admin_location(args.admin)
+    args.admin = location.url
+    named = os.environ.get("STRANGLER_ROUTES")
+    args.table_given = args.config is not None or bool(named)
+    if args.config is None:
+        args.config = Path(named or "routes.yaml")
+    return location
 
 
 def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -144,12 +159,14 @@ def routes_check(args: argparse.Namespace) -> int:
 
 
 def routes_list(args: argparse.Namespace) -> int:
-    return run_with_store(lambda store: _list(args, store))
+    admin_at = resolve_sources(args)
+    return run_with_store(lambda store: _list(args, store, admin_at))
 
 
-def _list(args: argparse.Namespace, store: ControlStore | None) -> int:
+def _list(args: argparse.Namespace, store: ControlStore | None, admin_at: AdminLocation) -> int:
     fleet = fleet_from_store(store) if store is not None else None
     if not args.offline:
+        announce_admin(admin_at)
         try:
             status, payload = admin_request("GET", f"{args.admin.rstrip('/')}/routes")
         except ProxyNotRunning:
@@ -160,6 +177,8 @@ def _list(args: argparse.Namespace, store: ControlStore | None) -> int:
                     f"{args.admin} answered {status}: {payload.get('message')}",
                     exit_code=ExitCode.CANNOT_RUN,
                 )
+            if args.table_given:
+                ensure_serving(args.config, admin=args.admin, served=payload)
             if fleet is None:
                 fleet = _admin_fleet(args.admin)
             return show(
@@ -195,6 +214,11 @@ def _admin_fleet(admin: str) -> dict[str, Any] | None:
     except (ProxyNotRunning, CommandError):
         return None
     return fleet_from_admin(payload, location=admin) if status == 200 else None
+
+
+def routes_set(args: argparse.Namespace) -> int:
+    location = resolve_sources(args)
+    return _routes_set(args, announce=lambda: announce_admin(location))
 
 
 def routes_import(args: argparse.Namespace) -> int:

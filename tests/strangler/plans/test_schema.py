@@ -113,3 +113,18 @@ def test_a_node_may_name_its_sync_peer_and_proxy_upstream_apart_from_its_key(tmp
     plan = load_plan(write(tmp_path, text))
     assert (plan.peer_of("catalog"), plan.upstream_of("catalog")) == ("catalog-sync", "catalog-api")
     assert plan.peer_of("monolith") == plan.upstream_of("monolith") == "monolith"
+
+
+def test_every_string_value_of_a_plan_expands_not_only_urls(tmp_path, monkeypatch):
+    monkeypatch.setenv("CATALOG_MANAGE", "python -m my_catalog")
+    text = GOOD.replace('"python -m extracted.catalog"', '"${CATALOG_MANAGE}"')
+    assert load_plan(write(tmp_path, text)).nodes["catalog"].manage == "python -m my_catalog"
+
+
+def test_an_unset_variable_in_a_step_is_refused_naming_file_step_and_field(tmp_path, monkeypatch):
+    monkeypatch.delenv("NOWHERE", raising=False)
+    text = GOOD.replace("kind: cutover", 'kind: cutover\n    name: "${NOWHERE}"')
+    path = write(tmp_path, text)
+    with pytest.raises(PlanError) as error:
+        load_plan(path)
+    assert str(error.value).startswith(f"{path}: steps[3] (${{NOWHERE}}).name: ${{NOWHERE}} is")
