@@ -28,7 +28,7 @@ from strangler.plans.runner import plan_status
 from strangler.plans.schema import Plan, PlanError, load_plan
 from strangler.plans.snapshot import RouteCounts
 
-__all__ = ["AUDIT_ENTRIES", "build_overview"]
+__all__ = ["AUDIT_ENTRIES", "build_overview", "could_read_anything"]
 
 # The figure: the newest ten changes, enough to see what moved today.
 AUDIT_ENTRIES = 10

@@ -153,7 +153,7 @@ def _sync(document: dict[str, Any], console: Console) -> None:
             stream["plan"],
             stream["stream"],
             escape(flow),
-            "unknown" if state["lag_seconds"] is None else f"{state['lag_seconds']:g} s",
+            "no data" if state["lag_seconds"] is None else f"{state['lag_seconds']:g} s",
             "unknown" if state["backlog"] is None else str(state["backlog"]),
             "unknown" if state["dead_letters"] is None else str(state["dead_letters"]),
             reconcile,
