@@ -191,6 +191,24 @@ def test_the_terminal_shows_the_same_overview_as_tables(run, proxy, plans):
     _line(out, "widgets", "beta -> alpha")
 
 
+@pytest.mark.e2e
+def test_a_real_proxy_and_a_plan_not_started_read_as_such(run, live_system, plans, tmp_path):
+    (tmp_path / "state" / "widgets.json").unlink()  # the plan has not started
+
+    code, out, err = run("--admin", live_system.admin_url, "--plans", str(plans), "--json")
+
+    assert (code, err) == (0, "")
+    document = json.loads(out)
+    assert document["unknown"] == {}
+    assert [(r["name"], r["mode"], r["owner"]) for r in document["routes"]] == [
+        ("widgets", "monolith", "beta"), ("parts", "monolith", "beta")
+    ]  # fmt: skip
+    assert document["routes"][0]["breakers"] == {"alpha": "closed", "beta": "closed"}
+    assert document["headline"]["overall"]["routes_share"] == 0.0
+    [plan] = document["plans"]
+    assert (plan["current_step"], plan["next_step"], plan["gate"]) == (None, "backfill", None)
+
+
 def test_an_unreachable_proxy_is_unknown_with_the_reason_and_exits_2(run, tmp_path):
     nobody = f"http://127.0.0.1:{free_port()}"
 

@@ -188,7 +188,7 @@ def _route_rows(
                 "service_share": _service_weight(route, str(listing["legacy"])),
                 "sides": sides,
                 "fallbacks": int(counts.fallbacks) if counts is not None else None,
-                "breakers": {u: traffic.breakers.get(u, "closed") for u in sorted(upstreams)}
+                "breakers": {u: traffic.breakers.get(u, "unknown") for u in sorted(upstreams)}
                 if traffic is not None
                 else None,
                 "hold_until": hold_until or None,

@@ -54,7 +54,11 @@ def _headline(document: dict[str, Any], console: Console) -> None:
             "unknown" if part["routes"] is None else str(part["routes"]),
             _percent(part["routes_share"]),
             "unknown" if traffic is None else str(traffic["requests"]),
-            "unknown" if traffic is None else _percent(traffic["services_share"]),
+            "unknown"
+            if traffic is None
+            else "no requests"
+            if traffic["services_share"] is None
+            else _percent(traffic["services_share"]),
             "unknown"
             if traffic is None
             else ", ".join(f"{side} {n}" for side, n in traffic["by_side"].items()) or "-",
