@@ -14,16 +14,17 @@ ResultsError (CompareError)      the results cannot be opened, read or written
 
 from __future__ import annotations
 
-import os
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from strangler.compare.errors import CompareError
 from strangler.compare.results_rows import Cursor
 from strangler.compare.results_schema import Dialect
+from strangler.environment import STORE_URL_VARIABLE, describe_url
+from strangler.environment import store_url as store_url_setting
 
 __all__ = [
     "STORE_URL_VARIABLE",
@@ -35,8 +36,6 @@ __all__ = [
     "store_url",
 ]
 
-#: The shared store of a fleet (``postgres://user@host:5432/db``); unset: files on this host.
-STORE_URL_VARIABLE = "STRANGLER_STORE_URL"
 _SCHEMES = ("postgres", "postgresql")
 
 
@@ -59,21 +58,14 @@ class StoreUrl:
     url: str
 
     def __str__(self) -> str:
-        parts = urlsplit(self.url)
-        netloc = parts.netloc
-        if parts.password is not None:
-            user, _, host = netloc.rpartition("@")
-            netloc = f"{user.partition(':')[0]}:***@{host}"
-        pairs = [(k, "***" if k == "password" else v) for k, v in parse_qsl(parts.query)]
-        query = urlencode(pairs, safe="*")
-        return urlunsplit(parts._replace(netloc=netloc, query=query))
+        return describe_url(self.url)
 
 
 def store_url(env: Mapping[str, str] | None = None) -> StoreUrl | None:
-    """``$STRANGLER_STORE_URL`` when set (read here, nowhere else in ``compare``); ``None``
-    when unset or empty. Anything but a ``postgres://`` or ``postgresql://`` URL is refused."""
-    value = (os.environ if env is None else env).get(STORE_URL_VARIABLE, "").strip()
-    if not value:
+    """``$STRANGLER_STORE_URL`` when set; ``None`` when unset or empty. Anything but a
+    ``postgres://`` or ``postgresql://`` URL is refused."""
+    value = store_url_setting(env)
+    if value is None:
         return None
     url = StoreUrl(value)
     if urlsplit(value).scheme not in _SCHEMES:

@@ -13,9 +13,6 @@ to push a change to every replica, and durable rows for the audit trail.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-
 from strangler.control.errors import (
     StoreError,
     StoreUnavailable,
@@ -26,7 +23,6 @@ from strangler.control.postgres import (
     HEARTBEAT_SECONDS,
     MEMBER_EXPIRY_SECONDS,
     ControlStore,
-    describe_url,
     open_control,
 )
 from strangler.control.records import (
@@ -38,6 +34,7 @@ from strangler.control.records import (
     TableRecord,
 )
 from strangler.control.schema import NOTIFY_CHANNEL
+from strangler.environment import STORE_URL_VARIABLE, describe_url, store_url
 
 __all__ = [
     "HEARTBEAT_SECONDS",
@@ -59,11 +56,3 @@ __all__ = [
     "open_control",
     "store_url",
 ]
-
-STORE_URL_VARIABLE = "STRANGLER_STORE_URL"
-
-
-def store_url(env: Mapping[str, str] | None = None) -> str | None:
-    """The shared store's URL, or ``None`` for the file store of one host."""
-    value = (os.environ if env is None else env).get(STORE_URL_VARIABLE, "").strip()
-    return value or None

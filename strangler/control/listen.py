@@ -18,9 +18,9 @@ from strangler.control.postgres import (
     LINK_TIMEOUTS,
     STATEMENT_TIMEOUT_MS,
     check_url,
-    describe_url,
 )
 from strangler.control.schema import NOTIFY_CHANNEL
+from strangler.environment import describe_url
 
 __all__ = ["Change", "ChangeListener"]
 

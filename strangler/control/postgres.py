@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from types import MappingProxyType
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -36,13 +36,13 @@ from strangler.control.records import (
     TableRecord,
 )
 from strangler.control.schema import NOTIFY_CHANNEL, SCHEMA, SCHEMA_LOCK
+from strangler.environment import describe_url
 
 __all__ = [
     "FLEET_POLL_SECONDS",
     "HEARTBEAT_SECONDS",
     "MEMBER_EXPIRY_SECONDS",
     "ControlStore",
-    "describe_url",
     "open_control",
 ]
 
@@ -71,16 +71,6 @@ HEARTBEAT_SECONDS = 1.0
 MEMBER_EXPIRY_SECONDS = 300.0
 # wait_for_fleet reads the replicas' rows this often: a 1 s propagation budget allows 20.
 FLEET_POLL_SECONDS = 0.05
-
-
-def describe_url(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def check_url(url: str) -> str:

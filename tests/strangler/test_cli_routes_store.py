@@ -14,27 +14,12 @@ from strangler.cli.routes import stored
 from strangler.control import ControlStore
 from tests.monolith.processes import free_port, wait_until
 from tests.strangler.plans.fleet import Received, Replica, control, control_url, http_server
+from tests.strangler.test_cli_routes import TABLE
 
 # Imported for pytest to find them here: fleet says why they are not in conftest.
 FIXTURES = (control, control_url)
 
-TABLE = """\
-# Route table for the CLI tests.
-upstreams:
-  monolith: {url: "http://127.0.0.1:8100"}
-  catalog: {url: "http://127.0.0.1:8200"}   # the extracted service
-routes:
-  - name: products
-    prefix: /api/v1/products/   # listing and detail
-    owner: catalog
-    mode: canary
-    canary_percent: 10
-
-  # Categories have not moved.
-  - name: categories
-    prefix: /api/v1/categories/
-    owner: catalog
-"""
+# The table of the file-store CLI tests: the store must edit it the same way.
 INVALID = TABLE.replace("mode: canary", "mode: sideways")
 
 
