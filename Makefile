@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: up test venv lint typecheck typecheck-catalog test-monolith test-catalog test-proxy test-strangler test-sync test-tutorials test-sidebyside test-e2e test-stacks test-fleet bench bench-proxy bench-sync clean
+.PHONY: up test venv lint typecheck typecheck-catalog test-monolith test-catalog test-proxy test-strangler test-sync test-tutorials test-sidebyside test-e2e test-stacks test-fleet test-dashboard bench bench-proxy bench-sync clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required; set PYTHON=python3.11" or 0)'
@@ -33,7 +33,8 @@ up: venv
 ## make test: every suite, lint and type checks, run side by side
 test: venv
 	@$(MAKE) --no-print-directory -k -j3 --output-sync=target lint typecheck typecheck-catalog \
-		test-monolith test-catalog test-proxy test-strangler test-sync test-sidebyside test-stacks
+		test-monolith test-catalog test-proxy test-strangler test-sync test-sidebyside test-stacks \
+		test-dashboard
 
 lint: venv
 	$(BIN)/ruff check .
@@ -70,6 +71,11 @@ test-tutorials: venv
 
 test-e2e: venv
 	$(PYTEST) tests/e2e
+
+# The dashboard in Debian's Chromium (apt-get install chromium), driven by Playwright against
+# a real stack; without Chromium the tests skip and the summary says so in capitals.
+test-dashboard: venv
+	$(PYTEST) tests/dashboard
 
 # The suites that start many processes, one after the other: side by side on two cores they
 # slow each other's services, and the plans' latency gates (and the fleet's 1 s propagation
