@@ -36,6 +36,7 @@ __all__ = [
     "StreamState",
     "collect",
     "measure",
+    "quantile",
     "stream_state",
 ]
 
@@ -158,7 +159,7 @@ def _traffic(plan: Plan, since: Snapshot, now: Snapshot) -> dict[str, Measuremen
         min(service_count, legacy_count),
     )
     p99 = {
-        side: _quantile(window.latency_buckets.get(side, {}), 0.99) for side in (service, legacy)
+        side: quantile(window.latency_buckets.get(side, {}), 0.99) for side in (service, legacy)
     }
     service_p99, legacy_p99 = p99[service], p99[legacy]
     out["service_latency_p99_ratio"] = Measurement(
@@ -168,7 +169,7 @@ def _traffic(plan: Plan, since: Snapshot, now: Snapshot) -> dict[str, Measuremen
     return out
 
 
-def _quantile(window: Mapping[str, float], q: float) -> float | None:
+def quantile(window: Mapping[str, float], q: float) -> float | None:
     """Quantile ``q`` of the requests a histogram counted over a window, interpolated
     linearly inside its bucket as Prometheus's ``histogram_quantile`` does: with the proxy's
     buckets (1, 2.5, 5, 10 ms...) a bucket's upper bound alone would turn one request a

@@ -153,11 +153,14 @@ def test_the_overview_shows_shares_routes_the_plans_gate_and_each_sync_stream(ru
         "name": "widgets", "mode": "canary", "owner": "beta", "write_owner": "alpha",
         "read_sides": ["alpha", "beta"], "canary_percent": 25.0, "fallback": True,
         "service_share": 0.25,
-        "sides": {"alpha": {"requests": 68, "errors": 0}, "beta": {"requests": 32, "errors": 2}},
+        "sides": {
+                "alpha": {"requests": 68, "errors": 0, "p99_seconds": None},
+                "beta": {"requests": 32, "errors": 2, "p99_seconds": None},
+            },
         "fallbacks": 1, "breakers": {"alpha": "closed", "beta": "open"},
         "hold_until": None, "held": False,
     }  # fmt: skip
-    assert parts["sides"] == {"alpha": {"requests": 100, "errors": 0}}
+    assert parts["sides"] == {"alpha": {"requests": 100, "errors": 0, "p99_seconds": None}}
     [plan] = document["plans"]
     assert (plan["current_step"], plan["next_step"]) == ("shadow", "cutover")
     gate = plan["gate"]

@@ -6,8 +6,7 @@ It reads what ``plan status`` reads, for every plan under ``--plans``, and with
 read is shown as unknown with the reason. Exit status: 0 when some source answered, 2 when
 none did (no proxy, no sync node, no store).
 
-- :mod:`~strangler.cli.status.overview`: the document, from every source.
-- :mod:`~strangler.cli.status.traffic`: the proxy's routes and its counters per side.
+- :mod:`strangler.overview`: the document, from every source (shared with the dashboard).
 - :mod:`~strangler.cli.status.render`: the document as rich tables.
 """
 

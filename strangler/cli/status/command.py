@@ -14,10 +14,10 @@ import requests
 from rich.console import Console
 
 from strangler.cli.errors import ExitCode
-from strangler.cli.status.overview import build_overview, could_read_anything
 from strangler.cli.status.render import PIPE_WIDTH, render
 from strangler.control import ControlStore, StoreError, open_control, store_url
 from strangler.environment import var_dir
+from strangler.overview import build_overview, could_read_anything
 from strangler.proxy_admin import default_admin_url
 
 __all__ = ["register", "status"]

@@ -1,6 +1,6 @@
 """``strangler status`` in the terminal: the overview document as rich tables.
 
-Reads only the document :func:`~strangler.cli.status.overview.build_overview` made, so the
+Reads only the document :func:`~strangler.overview.build_overview` made, so the
 terminal and ``--json`` always say the same; a part that could not be read is printed as
 "unknown" with its reason.
 """

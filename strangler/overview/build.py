@@ -1,12 +1,14 @@
-"""The overview ``strangler status`` prints: one JSON-ready document from every live source.
+"""The overview ``strangler status`` prints and ``strangler dashboard`` shows: one JSON-ready
+document from every live source.
 
 Each part is read on its own, and a part that cannot be read is listed under ``unknown``
 with the reason instead of stopping the rest: the routes and counters (the proxy,
-:mod:`~strangler.cli.status.traffic`), every plan under ``--plans`` with the gate of its
+:mod:`~strangler.overview.traffic`), every plan under ``--plans`` with the gate of its
 current step (computed by :func:`strangler.plans.runner.plan_status`, exactly as
 ``plan status`` computes it), each sync stream between a plan's nodes (the plans'
 :func:`~strangler.plans.sources.stream_state`), and with a control store the fleet of
-proxy replicas and the newest audit entries.
+proxy replicas and the newest audit entries; the comparison results per route
+(:mod:`~strangler.overview.comparison`).
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ from typing import Any
 
 import requests
 
-from strangler.cli.routes.fleet import fleet_from_store
-from strangler.cli.status.traffic import Traffic, read_routes, read_traffic
+from strangler.compare.results import ResultsLocation
 from strangler.control import ControlStore, StoreError
-from strangler.plans.figures import collect, stream_state
+from strangler.overview.comparison import comparison_part
+from strangler.overview.fleet import fleet_from_store
+from strangler.overview.traffic import Traffic, read_routes, read_traffic
+from strangler.plans.figures import collect, quantile, stream_state
 from strangler.plans.fleet_counts import replica_admin_urls
 from strangler.plans.prometheus import prometheus_source
 from strangler.plans.runner import plan_status
@@ -42,8 +46,10 @@ def build_overview(
     session: requests.Session,
     store: ControlStore | None,
     store_unreachable: str = "",
+    results: ResultsLocation | None = None,
 ) -> dict[str, Any]:
-    """The overview; ``store_unreachable``: why a configured store could not be opened."""
+    """The overview; ``store_unreachable``: why a configured store could not be opened;
+    ``results``: the comparison results (``None``: where ``strangler compare`` reads them)."""
     unknown: dict[str, str] = {}
     listing = _routes(admin_url, session, unknown)
     traffic = _traffic(admin_url, session, store, unknown)
@@ -60,6 +66,7 @@ def build_overview(
         "routes": routes,
         "plans": [],
         "sync": _sync(loaded, session),
+        "comparison": comparison_part(results, unknown),
         "fleet": None,
         "audit": None,
         "unknown": unknown,
@@ -172,7 +179,11 @@ def _route_rows(
         sides = None
         if counts is not None:
             sides = {
-                side: {"requests": int(n), "errors": int(counts.errors.get(side, 0.0))}
+                side: {
+                    "requests": int(n),
+                    "errors": int(counts.errors.get(side, 0.0)),
+                    "p99_seconds": _p99(counts, side),
+                }
                 for side, n in sorted(counts.requests.items())
             }
         upstreams = {str(route.get("owner")), str(listing["legacy"])}
@@ -196,6 +207,13 @@ def _route_rows(
             }
         )
     return rows
+
+
+def _p99(counts: RouteCounts, side: str) -> float | None:
+    """The side's p99 since the proxy started; ``None`` without a request (or past the
+    histogram's last bound, which JSON cannot carry as infinity)."""
+    value = quantile(counts.latency_buckets.get(side, {}), 0.99)
+    return round(value, 6) if value is not None and value != float("inf") else None
 
 
 def _share(counts: list[RouteCounts], legacy: str) -> dict[str, Any]:
