@@ -121,12 +121,18 @@ def _plan_next(stack: Stack, plans: Path, step: str) -> None:
 
 
 def _condition(page: Page, step: str, figure: str) -> Locator:
+    """A condition of the gate the page shows for ``step``, once that is the current step."""
     plan = page.locator(f'#plans [data-plan="{PLAN}"]')
-    return plan.locator(f'[data-step="{step}"] [data-condition="{figure}"]')
+    expect(plan.locator(f'[data-step="{step}"]')).to_have_attribute(
+        "data-current", "true", timeout=SETTLE_MS
+    )
+    return plan.locator(f'[data-condition="{figure}"]')
 
 
-def _overview_json(dashboard: Dashboard, cookies: dict[str, str] | None = None) -> str:
-    response = requests.get(f"{dashboard.url}/api/overview", cookies=cookies, timeout=10)
+def _overview_json(dashboard: Dashboard, *, admin: bool = False) -> str:
+    token = DEMO_SECRETS["PROXY_ADMIN_TOKEN"]
+    headers = {"Authorization": f"Bearer {token}"} if admin else {}
+    response = requests.get(f"{dashboard.url}/api/overview", headers=headers, timeout=10)
     assert response.status_code == 200, response.text[:300]
     return response.text
 
@@ -151,6 +157,8 @@ def test_the_page_renders_every_section_without_console_errors(
     expect(page.locator(f'#plans [data-plan="{PLAN}"]')).to_be_visible()
     for step in ("backfill", "shadow", "canary-10"):
         expect(page.locator(f'#plans [data-plan="{PLAN}"] [data-step="{step}"]')).to_have_count(1)
+    for stream in ("monolith->catalog", "catalog->monolith"):
+        expect(page.locator(f'#sync [data-stream="{stream}"]')).to_be_visible()
     updated_at = float(page.locator("#status-line").get_attribute("data-updated-at") or "0")
     assert abs(time.time() - updated_at) < 30, f"the page's data is from {updated_at}"
 
@@ -252,37 +260,43 @@ def test_a_failing_gate_names_the_condition_and_its_figure(
         c for c in status["gate"]["conditions"] if c["figure"] == "shadow_difference_rate"
     )
     assert condition["value"] > condition["max"], condition
-    figure = failed.locator("[data-figure]")
-    expect(figure).not_to_be_empty()
-    expect(failed.locator("[data-reason]")).not_to_be_empty()
-    shown = float("".join(c for c in figure.inner_text() if c.isdigit() or c == ".") or "nan")
-    assert shown > 0, f"the page's figure {figure.inner_text()!r} is not the failing rate"
+    expect(page.locator(f'#plans [data-plan="{PLAN}"] [data-gate-verdict]')).to_have_attribute(
+        "data-gate-verdict", "failed"
+    )
+    expect(failed.locator("[data-reason]")).to_contain_text("shadow_difference_rate")
+    # Every compared answer differs: the rate is 1 on the page as in the CLI's status.
+    figure = failed.locator("[data-figure]").inner_text()
+    assert float(figure) == pytest.approx(condition["value"], rel=0.05), (figure, condition)
+    for other in page.locator(f'#plans [data-plan="{PLAN}"] [data-condition]').all():
+        if other.get_attribute("data-condition") != "shadow_difference_rate":
+            assert other.get_attribute("data-verdict") != "failed", other.inner_text()
     visit.screenshot("plan-failing-gate", f'#plans [data-plan="{PLAN}"]')
     _no_errors(visit, dashboard)
 
 
-def test_a_visitor_without_the_token_sees_no_examples_nor_identities(
+def test_a_visitor_without_the_token_sees_no_examples(
     stack: Stack, dashboard: Dashboard, visit: Visit, walk: dict[str, Any]
 ) -> None:
     page = _open(visit, dashboard)
     row = page.locator('#comparison tr[data-route="catalog-products"]')
     expect(row).to_have_count(1, timeout=SETTLE_MS)
-    expect(page.locator("#comparison [data-cluster]").first).to_be_visible(timeout=SETTLE_MS)
-    expect(page.locator("#comparison a[data-report]").first).to_be_attached()
-    expect(page.locator("#comparison [data-locked]").first).to_be_visible()
+    expect(row.locator("[data-cluster]").first).to_be_visible(timeout=SETTLE_MS)
+    expect(page.locator("#comparison a[data-report]")).to_be_attached()
+    expect(page.locator("#comparison [data-locked]")).to_be_visible()
     expect(page.locator("[data-example]")).to_have_count(0)
-    expect(page.locator("#timeline [data-audit-id]").first).to_be_attached(timeout=SETTLE_MS)
 
+    # The admin's document holds the examples' text (so its absence below says something):
+    # the price only the service answered, the request's path, the curl to replay it.
+    admin = _overview_json(dashboard, admin=True)
+    product_path = f"/api/v1/products/{walk['product']}/"
+    secrets = (SHADOW_ONLY_PRICE, product_path, "curl ")
+    for secret in secrets:
+        assert secret in admin, f"{secret!r} not in the admin's /api/overview"
     source = page.content()
     overview = _overview_json(dashboard)
-    product_path = f"/api/v1/products/{walk['product']}/"
-    for secret in (SHADOW_ONLY_PRICE, product_path, "curl "):
+    for secret in secrets:
         assert secret not in source, f"{secret!r} in the page's source"
         assert secret not in overview, f"{secret!r} in /api/overview"
-    for entry in json.loads(overview).get("audit") or []:
-        assert not entry.get("actor"), f"an identity in /api/overview: {entry}"
-    for actor in page.locator("#timeline [data-actor]").all():
-        assert actor.inner_text().strip() in ("", "—", "-", "hidden"), actor.inner_text()
     visit.screenshot("comparison-locked", "#comparison")
     _no_errors(visit, dashboard)
 
@@ -293,19 +307,53 @@ def test_after_logging_in_the_examples_show(
     page = _open(visit, dashboard)
     expect(page.locator("[data-example]")).to_have_count(0)
 
-    page.locator("form#login input[name=token]").fill(DEMO_SECRETS["PROXY_ADMIN_TOKEN"])
-    page.locator("form#login").evaluate("form => form.requestSubmit()")
+    _log_in(page)
 
-    example = page.locator("#comparison [data-example]").first
+    example = page.locator('#comparison tr[data-route="catalog-products"] [data-example]').first
     expect(example).to_be_visible(timeout=SETTLE_MS)
     expect(example).to_contain_text(SHADOW_ONLY_PRICE)
-    expect(page.locator("#comparison [data-locked]")).to_have_count(0)
-    expect(page.locator("#timeline [data-actor]").first).not_to_be_empty()
+    expect(page.locator("#comparison [data-locked]")).to_be_hidden()
     visit.screenshot("comparison-examples", "#comparison")
-    visit.screenshot("timeline-authenticated", "#timeline")
     visit.screenshot("overview-authenticated")
 
     page.locator("button#logout").click()
     expect(page.locator("[data-example]")).to_have_count(0, timeout=SETTLE_MS)
     expect(page.locator("form#login")).to_be_visible()
+    expect(page.locator("#comparison [data-locked]")).to_be_visible()
     _no_errors(visit, dashboard)
+
+
+def test_the_timeline_names_who_changed_what_only_to_the_logged_in(
+    stack: Stack, dashboard: Dashboard, visit: Visit
+) -> None:
+    page = _open(visit, dashboard)
+    # The changes so far (the route set with the CLI, the plan's two steps), each with its
+    # action; who made them shows to the admin alone.
+    entries = page.locator("#timeline [data-audit-id]")
+    expect(entries.first).to_be_attached()
+    for entry in entries.all():
+        expect(entry.locator("[data-action]")).not_to_be_empty()
+    admin = json.loads(_overview_json(dashboard, admin=True))
+    actors = {str(e["actor"]) for e in admin["audit"] if e.get("actor")}
+    assert actors, f"the admin's timeline names nobody: {admin['audit']}"
+    for entry in json.loads(_overview_json(dashboard))["audit"]:
+        assert not entry.get("actor"), f"an identity in the public /api/overview: {entry}"
+    public = page.locator("#timeline [data-actor]").all_inner_texts()
+    assert public, "the timeline's entries name no actor, not even a placeholder"
+    for text in public:
+        assert not any(actor in text for actor in actors), f"an identity in the timeline: {text}"
+    visit.screenshot("timeline-public", "#timeline")
+
+    _log_in(page)
+
+    expect(page.locator("form#logout-form, button#logout").first).to_be_visible()
+    for actor in actors:
+        expect(page.locator("#timeline [data-actor]", has_text=actor).first).to_be_visible()
+    visit.screenshot("timeline-authenticated", "#timeline")
+    _no_errors(visit, dashboard)
+
+
+def _log_in(page: Page) -> None:
+    page.locator("form#login input[name=token]").fill(DEMO_SECRETS["PROXY_ADMIN_TOKEN"])
+    page.locator("form#login button[type=submit]").click()
+    expect(page.locator("button#logout")).to_be_visible()

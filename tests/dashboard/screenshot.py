@@ -1,0 +1,68 @@
+"""Write the README's picture of the dashboard: docs/images/dashboard.png.
+
+    .venv/bin/python -m tests.dashboard.screenshot [--output PATH]
+
+Starts the demo stack as ``make up`` does (``strangler up``, on free ports, in a private
+var directory), the dashboard beside it on the repository's migration plans, takes the
+catalog plan to its shadow step with some browsing through the proxy so that every section
+has figures, and saves a full-page screenshot in Debian's Chromium as a visitor without the
+token sees it (no examples, no identities: a picture for a README).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+from tests.dashboard.conftest import VIEWPORT, running_dashboard
+from tests.e2e.conftest import DEMO_SECRETS, Stack, _running
+from tests.tutorials.harness import REPO, Session
+
+OUTPUT = REPO / "docs" / "images" / "dashboard.png"
+PLANS = REPO / "migration_plans"
+CHROMIUM = "/usr/bin/chromium"
+BROWSED = list(range(1, 61))  # the demo's products, as the tutorials browse them
+SHADOWED_REQUESTS = 250  # the catalog plan's shadow gate counts 200
+
+
+def walk(stack: Stack) -> None:
+    """The catalog plan to its shadow step, with traffic compared on the way."""
+    for step in ("backfill", "sync", "verify", "shadow"):
+        stack.ok("strangler", "plan", "next", "catalog", "--plans", str(PLANS), "--wait", "60")
+        print(f"applied {step}")
+    stack.browse(SHADOWED_REQUESTS, BROWSED)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=OUTPUT)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="dashboard-screenshot-") as scratch:
+        session = Session(Path(scratch) / "var")
+        session.env.update(DEMO_SECRETS)
+        stacks = _running(session)
+        stack = next(stacks)
+        try:
+            walk(stack)
+            with running_dashboard(stack, PLANS) as dashboard, sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM)
+                page = browser.new_page(viewport=VIEWPORT)  # type: ignore[arg-type]
+                page.goto(dashboard.url)
+                status = page.locator("#status-line")
+                expect(status).to_have_attribute("data-connection", "live")
+                expect(page.locator('#plans [data-plan="catalog"]')).to_be_visible()
+                args.output.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=args.output, full_page=True)
+                browser.close()
+        finally:
+            stacks.close()
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
