@@ -174,6 +174,8 @@ class Visit:
         OUTPUT_DIR.mkdir(parents=True, exist_ok=True)
         path = OUTPUT_DIR / f"{name}.png"
         if selector is None:
+            # From the top: the page's header is sticky, and would sit wherever it was scrolled.
+            self.page.evaluate("window.scrollTo(0, 0)")
             self.page.screenshot(path=path, full_page=True)
         else:
             self.page.locator(selector).screenshot(path=path)

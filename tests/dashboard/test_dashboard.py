@@ -306,6 +306,7 @@ def test_after_logging_in_the_examples_show(
 ) -> None:
     page = _open(visit, dashboard)
     expect(page.locator("[data-example]")).to_have_count(0)
+    expect(page.locator("button#logout")).to_be_hidden()
 
     _log_in(page)
 
@@ -319,6 +320,7 @@ def test_after_logging_in_the_examples_show(
     page.locator("button#logout").click()
     expect(page.locator("[data-example]")).to_have_count(0, timeout=SETTLE_MS)
     expect(page.locator("form#login")).to_be_visible()
+    expect(page.locator("button#logout")).to_be_hidden()
     expect(page.locator("#comparison [data-locked]")).to_be_visible()
     _no_errors(visit, dashboard)
 
@@ -356,3 +358,4 @@ def _log_in(page: Page) -> None:
     page.locator("form#login input[name=token]").fill(DEMO_SECRETS["PROXY_ADMIN_TOKEN"])
     page.locator("form#login button[type=submit]").click()
     expect(page.locator("button#logout")).to_be_visible()
+    expect(page.locator("form#login")).to_be_hidden()
