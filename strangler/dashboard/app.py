@@ -49,6 +49,8 @@ _STATIC = {
 POLLER = web.AppKey("poller", Poller)
 ACCESS = web.AppKey("access", Access)
 CONFIG = web.AppKey("config", "DashboardConfig")
+# The open event streams, ended at shutdown: each waits for changes forever otherwise.
+STREAMS = web.AppKey("streams", set["asyncio.Task[None]"])
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,19 @@ async def _events(request: web.Request) -> web.StreamResponse:
         }
     )
     await response.prepare(request)
+    task = asyncio.current_task()
+    assert task is not None
+    request.app[STREAMS].add(task)
+    try:
+        await _stream(response, poller, channel)
+    except (asyncio.CancelledError, ConnectionResetError):
+        pass
+    finally:
+        request.app[STREAMS].discard(task)
+    return response
+
+
+async def _stream(response: web.StreamResponse, poller: Poller, channel: Channel) -> None:
     await response.write(b"retry: 2000\n\n")
     with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(poller.ready.wait(), KEEP_ALIVE_SECONDS)
@@ -234,6 +249,7 @@ def build_app(poller: Poller, config: DashboardConfig) -> web.Application:
     app[POLLER] = poller
     app[ACCESS] = Access(config.admin_token)
     app[CONFIG] = config
+    app[STREAMS] = set()
     for path in _STATIC:
         app.router.add_get(path, _page)
     app.router.add_get("/api/overview", _overview)
@@ -250,5 +266,10 @@ def build_app(poller: Poller, config: DashboardConfig) -> web.Application:
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
+    async def end_streams(app: web.Application) -> None:
+        for task in list(app[STREAMS]):
+            task.cancel()
+
     app.cleanup_ctx.append(poll_loop)
+    app.on_shutdown.append(end_streams)
     return app

@@ -77,15 +77,15 @@ class RateWindow:
                 if requests < old_requests:  # a proxy restarted: its counters began again
                     old_requests, old_errors = 0, 0
                 served = requests - old_requests
-                values["rps"] = round(served / elapsed, 3) if elapsed > 0 else None
+                values["rps"] = round(served / elapsed, 2) if elapsed > 0 else None
                 values["error_rate"] = (
-                    round((errors - old_errors) / served, 5) if served > 0 else None
+                    round((errors - old_errors) / served, 4) if served > 0 else None
                 )
                 route_rps += values["rps"] or 0.0
-            row["rps"] = round(route_rps, 3)
+            row["rps"] = round(route_rps, 2)
             total_rps = (total_rps or 0.0) + route_rps
         document["headline"]["overall"]["rps"] = (
-            round(total_rps, 3) if total_rps is not None else None
+            round(total_rps, 2) if total_rps is not None else None
         )
 
 

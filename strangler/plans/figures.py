@@ -158,9 +158,7 @@ def _traffic(plan: Plan, since: Snapshot, now: Snapshot) -> dict[str, Measuremen
         else None,
         min(service_count, legacy_count),
     )
-    p99 = {
-        side: quantile(window.latency_buckets.get(side, {}), 0.99) for side in (service, legacy)
-    }
+    p99 = {side: quantile(window.latency_buckets.get(side, {}), 0.99) for side in (service, legacy)}
     service_p99, legacy_p99 = p99[service], p99[legacy]
     out["service_latency_p99_ratio"] = Measurement(
         service_p99 / legacy_p99 if service_p99 is not None and legacy_p99 else None,
