@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
 
 from tests.e2e.conftest import DEMO_SECRETS, Stack, _running
 from tests.tutorials.harness import REPO, Session, free_port
@@ -67,6 +67,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_sep("!", banner, red=True)
 
 
+# Playwright's default wait for an expectation is 5 s; `make test` runs this suite beside
+# others on two cores, where a page's first document can take longer. A bound that matters
+# (the 2 s for a change to show) is measured and asserted by the test itself.
+EXPECT_MS = 20_000
+expect.set_options(timeout=EXPECT_MS)
 # A laptop's screen: the issue asks that the page read well on one.
 VIEWPORT = {"width": 1440, "height": 900}
 
