@@ -26,7 +26,15 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Error,
+    Page,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
 
 from tests.e2e.conftest import DEMO_SECRETS, Stack, _running
 from tests.tutorials.harness import REPO, Session, free_port
@@ -73,7 +81,7 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 EXPECT_MS = 20_000
 expect.set_options(timeout=EXPECT_MS)
 # A laptop's screen: the issue asks that the page read well on one.
-VIEWPORT = {"width": 1440, "height": 900}
+VIEWPORT: ViewportSize = {"width": 1440, "height": 900}
 
 
 @dataclass
@@ -190,7 +198,7 @@ class Visit:
 
 @pytest.fixture
 def visit(browser: Browser) -> Iterator[Visit]:
-    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     errors: list[str] = []
 

@@ -12,6 +12,7 @@ token sees it (no examples, no identities: a picture for a README).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import re
 import sys
 import tempfile
@@ -54,26 +55,26 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="dashboard-screenshot-") as scratch:
         session = Session(Path(scratch) / "var")
         session.env.update(DEMO_SECRETS)
-        stacks = _running(session)
-        stack = next(stacks)
-        try:
-            with running_dashboard(stack, PLANS) as dashboard, sync_playwright() as playwright:
-                walk(stack)
-                browser = playwright.chromium.launch(executable_path=CHROMIUM)
-                page = browser.new_page(viewport=VIEWPORT)  # type: ignore[arg-type]
-                page.goto(dashboard.url)
-                status = page.locator("#status-line")
-                expect(status).to_have_attribute("data-connection", "live")
-                current = page.locator('#plans [data-plan="catalog"] [data-current="true"]')
-                expect(current).to_have_attribute("data-step", "canary-10", timeout=SETTLE_MS)
-                # The rates are the difference between polls: wait for the canary's traffic.
-                rps = page.locator('#routes tr[data-route="catalog-products"] [data-field="rps"]')
-                expect(rps).to_have_text(re.compile(r"[1-9]"), timeout=SETTLE_MS)
-                args.output.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=args.output, full_page=True)
-                browser.close()
-        finally:
-            stacks.close()
+        stack_running = contextlib.contextmanager(_running)(session)
+        with (
+            stack_running as stack,
+            running_dashboard(stack, PLANS) as dashboard,
+            sync_playwright() as playwright,
+        ):
+            walk(stack)
+            browser = playwright.chromium.launch(executable_path=CHROMIUM)
+            page = browser.new_page(viewport=VIEWPORT)
+            page.goto(dashboard.url)
+            status = page.locator("#status-line")
+            expect(status).to_have_attribute("data-connection", "live")
+            current = page.locator('#plans [data-plan="catalog"] [data-current="true"]')
+            expect(current).to_have_attribute("data-step", "canary-10", timeout=SETTLE_MS)
+            # The rates are the difference between polls: wait for the canary's traffic.
+            rps = page.locator('#routes tr[data-route="catalog-products"] [data-field="rps"]')
+            expect(rps).to_have_text(re.compile(r"[1-9]"), timeout=SETTLE_MS)
+            args.output.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=args.output, full_page=True)
+            browser.close()
     print(f"wrote {args.output}")
     return 0
 
