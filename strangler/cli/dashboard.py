@@ -14,8 +14,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from strangler.cli.errors import CommandError, ExitCode
 from strangler.compare.errors import CompareError
 from strangler.compare.reports.common import ReportMeta
@@ -24,6 +22,7 @@ from strangler.compare.results import ResultsLocation, open_results, results_loc
 from strangler.control import ControlStore, StoreError, open_control, store_url
 from strangler.environment import var_dir
 from strangler.overview import build_overview
+from strangler.overview.poll_session import PollSession
 from strangler.proxy_admin import default_admin_url
 from strangler.servicekit.secret_settings import PROXY_ADMIN_TOKEN, SecretRefused, read_secrets
 
@@ -116,9 +115,10 @@ def dashboard(args: argparse.Namespace) -> int:
         raise CommandError(str(exc), exit_code=ExitCode.REFUSED) from None
     state_dir = args.state_dir if args.state_dir is not None else var_dir() / "plans"
     store, unreachable = _open_store()
-    session = requests.Session()
+    session = PollSession()
 
     def build() -> dict[str, Any]:
+        session.new_poll()
         return build_overview(
             plans_dir=args.plans, state_dir=state_dir, admin_url=args.admin, session=session,
             store=store, store_unreachable=unreachable, results=results,

@@ -15,11 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 
 from strangler.plans.fleet_counts import MAX_PARALLEL_READS
 from strangler.plans.snapshot import RouteCounts
-from strangler.plans.sources import CONNECT_TIMEOUT_SECONDS, READ_TIMEOUT_SECONDS, count_sample
+from strangler.plans.sources import (
+    CONNECT_TIMEOUT_SECONDS,
+    READ_TIMEOUT_SECONDS,
+    count_sample,
+    metric_samples,
+)
 from strangler.proxy_admin import admin_headers
 
 __all__ = ["BREAKER_STATES", "Traffic", "read_routes", "read_traffic"]
@@ -65,16 +69,14 @@ def read_traffic(urls: list[str], session: requests.Session) -> Traffic:
     traffic = Traffic(replicas=list(urls))
     breaker_levels: dict[str, int] = {}
     for text, _ in answers:
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                route = sample.labels.get("route")
-                if route is not None:
-                    counts = traffic.routes.setdefault(route, RouteCounts())
-                    count_sample(counts, {route}, sample.name, sample.labels, sample.value)
-                elif sample.name == _BREAKER:  # the worst replica's breaker
-                    upstream = sample.labels["upstream"]
-                    level = max(breaker_levels.get(upstream, 0), int(sample.value))
-                    breaker_levels[upstream] = level
+        for name, labels, value in metric_samples(text):
+            route = labels.get("route")
+            if route is not None:
+                counts = traffic.routes.setdefault(route, RouteCounts())
+                count_sample(counts, {route}, name, labels, value)
+            elif name == _BREAKER:  # the worst replica's breaker
+                upstream = labels["upstream"]
+                breaker_levels[upstream] = max(breaker_levels.get(upstream, 0), int(value))
     traffic.breakers = {u: BREAKER_STATES.get(v, str(v)) for u, v in breaker_levels.items()}
     return traffic
 

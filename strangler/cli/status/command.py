@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import requests
 from rich.console import Console
 
 from strangler.cli.errors import ExitCode
@@ -18,6 +17,7 @@ from strangler.cli.status.render import PIPE_WIDTH, render
 from strangler.control import ControlStore, StoreError, open_control, store_url
 from strangler.environment import var_dir
 from strangler.overview import build_overview, could_read_anything
+from strangler.overview.poll_session import PollSession
 from strangler.proxy_admin import default_admin_url
 
 __all__ = ["register", "status"]
@@ -62,7 +62,7 @@ def _store() -> Iterator[tuple[ControlStore | None, str]]:
 
 def status(args: argparse.Namespace) -> int:
     state_dir = args.state_dir if args.state_dir is not None else var_dir() / "plans"
-    with requests.Session() as session, _store() as (store, unreachable):
+    with PollSession() as session, _store() as (store, unreachable):
         document = build_overview(
             plans_dir=args.plans, state_dir=state_dir, admin_url=args.admin, session=session,
             store=store, store_unreachable=unreachable,
