@@ -40,6 +40,8 @@ _REPORT_CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'"
 )
 KEEP_ALIVE_SECONDS = 15.0
+# How long a request made right after start waits for the first poll before a 503.
+FIRST_POLL_WAIT_SECONDS = 20.0
 _STATIC = {
     "/": ("index.html", "text/html"),
     "/app.js": ("app.js", "text/javascript"),
@@ -121,6 +123,9 @@ async def _overview(request: web.Request) -> web.Response:
     if isinstance(admin, Refusal):
         return _error(401, admin.code, admin.message)
     channel = _channel(request, admin)
+    if channel.document is None:  # just started: the first poll is on its way
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(request.app[POLLER].ready.wait(), FIRST_POLL_WAIT_SECONDS)
     if channel.document is None:
         return _error(503, "not_ready", "The first poll has not finished yet; retry shortly.")
     headers = {"Vary": "Authorization, Cookie, Accept-Encoding"}

@@ -69,7 +69,7 @@ def start_dashboard(
     return dashboard
 
 
-def _env(**extra: str) -> dict[str, str]:
+def dashboard_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("STRANGLER_", "PROXY_"))}
     # Outside demo mode: the token rule a deployment has.
     return {**env, "STRANGLER_DEMO": "0", "PROXY_ADMIN_TOKEN": secrets.token_urlsafe(32), **extra}
@@ -91,7 +91,7 @@ def dashboard(tmp_path: Path, control_url: str) -> Iterator[Dashboard]:
         store.close()
     proxy = FakeProxy(ROUTES, per_read=0)  # steady counters: a change is the test's own
     with http_server(proxy.answer) as (admin_url, _):
-        env = _env(STRANGLER_STORE_URL=control_url)
+        env = dashboard_env(STRANGLER_STORE_URL=control_url)
         running = start_dashboard(tmp_path, admin_url, proxy, routes=ROUTES, plans=2, env=env)
         try:
             yield running

@@ -11,8 +11,15 @@ from collections.abc import Iterator
 
 import requests
 
-from tests.strangler.dashboard.conftest import ACTOR, ROUTES, Dashboard
-from tests.strangler.dashboard.synthetic import SECRET_VALUE, route_name
+from tests.strangler.dashboard.conftest import (
+    ACTOR,
+    ROUTES,
+    Dashboard,
+    dashboard_env,
+    start_dashboard,
+)
+from tests.strangler.dashboard.synthetic import SECRET_VALUE, FakeProxy, route_name
+from tests.strangler.plans.fleet import http_server
 
 
 def _examples(document: dict) -> list[dict]:
@@ -205,3 +212,39 @@ def test_the_public_event_stream_has_no_example_the_admin_one_has(dashboard: Das
     assert ACTOR not in public
     assert SECRET_VALUE in admin
     assert ACTOR in admin
+
+
+def test_a_thousand_routes_and_ten_plans_make_one_compact_document(tmp_path):
+    proxy = FakeProxy(1000, per_read=0)
+    with http_server(proxy.answer) as (admin_url, _):
+        env = {**dashboard_env(), "STRANGLER_VAR_DIR": str(tmp_path / "var")}
+        running = start_dashboard(tmp_path, admin_url, proxy, routes=1000, plans=10, env=env)
+        try:
+            plain = running.get("/api/overview", headers={"Accept-Encoding": "identity"})
+            packed = running.get("/api/overview", headers={"Accept-Encoding": "gzip"}, stream=True)
+            size = len(packed.raw.read(decode_content=False))
+        finally:
+            running.process.terminate()
+            running.process.wait(timeout=10)
+
+    document = plain.json()
+    assert len(document["routes"]) == 1000
+    assert len(document["plans"]) == 10
+    assert len(document["headline"]["plans"]) == 10
+    row = next(r for r in document["routes"] if r["name"] == route_name(2))  # a canary
+    assert row["mode"] == "canary"
+    assert row["canary_percent"] == 25.0
+    assert row["read_sides"] == ["monolith", "catalog"]
+    assert row["rps"] == 0.0
+    assert set(row["sides"]) == {"monolith", "catalog"}
+    assert set(row["sides"]["catalog"]) == {
+        "requests",
+        "errors",
+        "p99_seconds",
+        "rps",
+        "error_rate",
+    }
+    assert row["breakers"] == {"catalog": "closed", "monolith": "closed"}
+    # What the page needs per row and no more: a few hundred bytes, far less gzipped.
+    assert len(plain.content) / 1000 < 600
+    assert size < len(plain.content) / 4
