@@ -102,11 +102,20 @@ def chromium() -> str:
 @pytest.fixture(scope="module")
 def stack(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     var_dir: Path = tmp_path_factory.mktemp("dashboard") / "var"
-    session = Session(var_dir)
-    session.env.update(DEMO_SECRETS)
+    session = stack_session(var_dir)
     routes = Path(session.env["STRANGLER_ROUTES"])
     routes.write_text(routes.read_text(encoding="utf-8") + SPARE_ROUTE_YAML, encoding="utf-8")
     yield from _running(session)
+
+
+def stack_session(var_dir: Path) -> Session:
+    """The e2e suite's session, with the stack's own dashboard (stack.yaml) on a free port
+    too: on its default, 8002, two stacks started side by side would take the same one."""
+    session = Session(var_dir)
+    session.env.update(DEMO_SECRETS)
+    session.ports["DASHBOARD_PORT"] = free_port()
+    session.env["DASHBOARD_PORT"] = str(session.ports["DASHBOARD_PORT"])
+    return session
 
 
 @contextlib.contextmanager

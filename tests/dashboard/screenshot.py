@@ -3,7 +3,7 @@
     .venv/bin/python -m tests.dashboard.screenshot [--output PATH]
 
 Starts the demo stack as ``make up`` does (``strangler up``, on free ports, in a private
-var directory), the dashboard beside it on the repository's migration plans, takes the
+var directory, its dashboard on the repository's migration plans among its processes), takes the
 catalog plan to its first canary with some browsing through the proxy so that every section
 has figures, and saves a full-page screenshot in Debian's Chromium as a visitor without the
 token sees it (no examples, no identities: a picture for a README).
@@ -20,9 +20,9 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
-from tests.dashboard.conftest import VIEWPORT, running_dashboard
-from tests.e2e.conftest import DEMO_SECRETS, Stack, _running
-from tests.tutorials.harness import REPO, Session
+from tests.dashboard.conftest import VIEWPORT, stack_session
+from tests.e2e.conftest import Stack, _running
+from tests.tutorials.harness import REPO
 
 OUTPUT = REPO / "docs" / "images" / "dashboard.png"
 PLANS = REPO / "migration_plans"
@@ -53,18 +53,14 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=OUTPUT)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dashboard-screenshot-") as scratch:
-        session = Session(Path(scratch) / "var")
-        session.env.update(DEMO_SECRETS)
+        session = stack_session(Path(scratch) / "var")
         stack_running = contextlib.contextmanager(_running)(session)
-        with (
-            stack_running as stack,
-            running_dashboard(stack, PLANS) as dashboard,
-            sync_playwright() as playwright,
-        ):
+        with stack_running as stack, sync_playwright() as playwright:
             walk(stack)
             browser = playwright.chromium.launch(executable_path=CHROMIUM)
             page = browser.new_page(viewport=VIEWPORT)
-            page.goto(dashboard.url)
+            # The dashboard `make up` starts (stack.yaml), on the repository's plans.
+            page.goto(f"http://127.0.0.1:{session.ports['DASHBOARD_PORT']}/")
             status = page.locator("#status-line")
             expect(status).to_have_attribute("data-connection", "live")
             current = page.locator('#plans [data-plan="catalog"] [data-current="true"]')
