@@ -50,9 +50,8 @@ _STATIC = {
 
 POLLER = web.AppKey("poller", Poller)
 ACCESS = web.AppKey("access", Access)
-CONFIG = web.AppKey("config", "DashboardConfig")
 # The open event streams, ended at shutdown: each waits for changes forever otherwise.
-STREAMS = web.AppKey("streams", set["asyncio.Task[None]"])
+STREAMS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("streams")
 
 
 @dataclass(frozen=True)
@@ -61,6 +60,9 @@ class DashboardConfig:
 
     admin_token: str
     report: Callable[[], str] | None = None  # the full comparison report as HTML
+
+
+CONFIG = web.AppKey("config", DashboardConfig)
 
 
 def _static(name: str) -> bytes:
@@ -272,8 +274,9 @@ def build_app(poller: Poller, config: DashboardConfig) -> web.Application:
             await task
 
     async def end_streams(app: web.Application) -> None:
-        for task in list(app[STREAMS]):
-            task.cancel()
+        streams = app[STREAMS]
+        for stream in list(streams):
+            stream.cancel()
 
     app.cleanup_ctx.append(poll_loop)
     app.on_shutdown.append(end_streams)
