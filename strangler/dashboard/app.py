@@ -61,6 +61,8 @@ class DashboardConfig:
 
     admin_token: str
     report: Callable[[], str] | None = None  # the full comparison report as HTML
+    # A comment this often on an idle event stream, so that proxies in between keep it open.
+    keep_alive_seconds: float = KEEP_ALIVE_SECONDS
 
 
 CONFIG = web.AppKey("config", DashboardConfig)
@@ -156,7 +158,8 @@ async def _events(request: web.Request) -> web.StreamResponse:
     assert task is not None
     request.app[STREAMS].add(task)
     try:
-        await _stream(_EventWriter(response, packed), poller, channel)
+        keep_alive = request.app[CONFIG].keep_alive_seconds
+        await _stream(_EventWriter(response, packed), poller, channel, keep_alive)
     except (asyncio.CancelledError, ConnectionResetError):
         pass
     finally:
@@ -180,10 +183,12 @@ class _EventWriter:
         await self._response.write(data)
 
 
-async def _stream(response: _EventWriter, poller: Poller, channel: Channel) -> None:
+async def _stream(
+    response: _EventWriter, poller: Poller, channel: Channel, keep_alive: float
+) -> None:
     await response.write(b"retry: 2000\n\n")
     with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(poller.ready.wait(), KEEP_ALIVE_SECONDS)
+        await asyncio.wait_for(poller.ready.wait(), keep_alive)
     seen = 0
     while True:
         if channel.version > seen:
@@ -202,7 +207,7 @@ async def _stream(response: _EventWriter, poller: Poller, channel: Channel) -> N
             if channel.version > seen:  # changed while this waited for the lock
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(channel.changed.wait(), KEEP_ALIVE_SECONDS)
+                await asyncio.wait_for(channel.changed.wait(), keep_alive)
                 changed = True
         if not changed:
             await response.write(b": keep-alive\n\n")
