@@ -24,7 +24,12 @@ from strangler.environment import var_dir
 from strangler.overview import build_overview
 from strangler.overview.poll_session import PollSession
 from strangler.proxy_admin import default_admin_url
-from strangler.servicekit.secret_settings import PROXY_ADMIN_TOKEN, SecretRefused, read_secrets
+from strangler.servicekit.secret_settings import (
+    PROXY_ADMIN_TOKEN,
+    PROXY_SYNC_SECRET,
+    SecretRefused,
+    read_secrets,
+)
 
 __all__ = ["DEFAULT_PORT", "dashboard", "register"]
 
@@ -104,9 +109,14 @@ def dashboard(args: argparse.Namespace) -> int:
     from strangler.dashboard.poller import Poller
 
     try:
-        token = read_secrets(os.environ, (PROXY_ADMIN_TOKEN,))[PROXY_ADMIN_TOKEN.name]
+        secrets = read_secrets(os.environ, (PROXY_ADMIN_TOKEN, PROXY_SYNC_SECRET))
     except SecretRefused as exc:
         raise CommandError(f"refusing to start: {exc}", exit_code=ExitCode.CANNOT_RUN) from None
+    token = secrets[PROXY_ADMIN_TOKEN.name]
+    if secrets[PROXY_SYNC_SECRET.name]:
+        # The sync nodes' status is read signed with it (strangler.plans.sources); in demo
+        # mode that is the published demo secret the stack's nodes take, as the proxy does.
+        os.environ.setdefault(PROXY_SYNC_SECRET.name, secrets[PROXY_SYNC_SECRET.name])
     if not 0 <= args.port <= 65535:
         raise CommandError(f"--port {args.port}: give 0 to 65535", exit_code=ExitCode.REFUSED)
     try:

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+import zlib
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from importlib import resources
 from urllib.parse import urlsplit
@@ -50,9 +51,8 @@ _STATIC = {
 
 POLLER = web.AppKey("poller", Poller)
 ACCESS = web.AppKey("access", Access)
-CONFIG = web.AppKey("config", "DashboardConfig")
 # The open event streams, ended at shutdown: each waits for changes forever otherwise.
-STREAMS = web.AppKey("streams", set["asyncio.Task[None]"])
+STREAMS: web.AppKey[set[asyncio.Task[None]]] = web.AppKey("streams")
 
 
 @dataclass(frozen=True)
@@ -61,28 +61,25 @@ class DashboardConfig:
 
     admin_token: str
     report: Callable[[], str] | None = None  # the full comparison report as HTML
+    # A comment this often on an idle event stream, so that proxies in between keep it open.
+    keep_alive_seconds: float = KEEP_ALIVE_SECONDS
+
+
+CONFIG = web.AppKey("config", DashboardConfig)
 
 
 def _static(name: str) -> bytes:
     return resources.files("strangler.dashboard").joinpath("static", name).read_bytes()
 
 
-@web.middleware
-async def _headers(
-    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-) -> web.StreamResponse:
-    try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        response = exc
+async def _headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Every answer's security headers, set as it is prepared: the event stream's too, whose
+    headers leave before its handler returns."""
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers.setdefault("Cache-Control", "no-store")
-    if isinstance(response, web.HTTPException):
-        raise response
-    return response
 
 
 def _error(status: int, code: str, message: str) -> web.Response:
@@ -146,19 +143,23 @@ async def _events(request: web.Request) -> web.StreamResponse:
         return _error(401, admin.code, admin.message)
     poller = request.app[POLLER]
     channel = _channel(request, admin)
-    response = web.StreamResponse(
-        headers={
-            "Content-Type": "text/event-stream",
-            "Cache-Control": "no-store",
-            "X-Accel-Buffering": "no",
-        }
-    )
+    headers = {
+        "Content-Type": "text/event-stream",
+        "Cache-Control": "no-store",
+        "X-Accel-Buffering": "no",
+        "Vary": "Authorization, Cookie, Accept-Encoding",
+    }
+    packed = "gzip" in request.headers.get("Accept-Encoding", "")
+    if packed:
+        headers["Content-Encoding"] = "gzip"
+    response = web.StreamResponse(headers=headers)
     await response.prepare(request)
     task = asyncio.current_task()
     assert task is not None
     request.app[STREAMS].add(task)
     try:
-        await _stream(response, poller, channel)
+        keep_alive = request.app[CONFIG].keep_alive_seconds
+        await _stream(_EventWriter(response, packed), poller, channel, keep_alive)
     except (asyncio.CancelledError, ConnectionResetError):
         pass
     finally:
@@ -166,10 +167,28 @@ async def _events(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _stream(response: web.StreamResponse, poller: Poller, channel: Channel) -> None:
+class _EventWriter:
+    """Writes events, gzipped when the client takes it: each write is flushed whole
+    (``Z_SYNC_FLUSH``), so an event never waits in the compressor for the next one. The
+    first event is the whole document (hundreds of kB with a thousand routes; a few kB
+    gzipped); a patch is small either way."""
+
+    def __init__(self, response: web.StreamResponse, packed: bool) -> None:
+        self._response = response
+        self._compressor = zlib.compressobj(5, zlib.DEFLATED, 31) if packed else None
+
+    async def write(self, data: bytes) -> None:
+        if self._compressor is not None:
+            data = self._compressor.compress(data) + self._compressor.flush(zlib.Z_SYNC_FLUSH)
+        await self._response.write(data)
+
+
+async def _stream(
+    response: _EventWriter, poller: Poller, channel: Channel, keep_alive: float
+) -> None:
     await response.write(b"retry: 2000\n\n")
     with contextlib.suppress(asyncio.TimeoutError):
-        await asyncio.wait_for(poller.ready.wait(), KEEP_ALIVE_SECONDS)
+        await asyncio.wait_for(poller.ready.wait(), keep_alive)
     seen = 0
     while True:
         if channel.version > seen:
@@ -188,7 +207,7 @@ async def _stream(response: web.StreamResponse, poller: Poller, channel: Channel
             if channel.version > seen:  # changed while this waited for the lock
                 continue
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(channel.changed.wait(), KEEP_ALIVE_SECONDS)
+                await asyncio.wait_for(channel.changed.wait(), keep_alive)
                 changed = True
         if not changed:
             await response.write(b": keep-alive\n\n")
@@ -250,7 +269,8 @@ async def _healthz(request: web.Request) -> web.Response:
 
 def build_app(poller: Poller, config: DashboardConfig) -> web.Application:
     """The application; the poll loop runs from its start-up to its clean-up."""
-    app = web.Application(middlewares=[_headers])
+    app = web.Application()
+    app.on_response_prepare.append(_headers)
     app[POLLER] = poller
     app[ACCESS] = Access(config.admin_token)
     app[CONFIG] = config
@@ -272,8 +292,9 @@ def build_app(poller: Poller, config: DashboardConfig) -> web.Application:
             await task
 
     async def end_streams(app: web.Application) -> None:
-        for task in list(app[STREAMS]):
-            task.cancel()
+        streams = app[STREAMS]
+        for stream in list(streams):
+            stream.cancel()
 
     app.cleanup_ctx.append(poll_loop)
     app.on_shutdown.append(end_streams)

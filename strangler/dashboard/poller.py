@@ -87,6 +87,14 @@ class RateWindow:
         document["headline"]["overall"]["rps"] = (
             round(total_rps, 2) if total_rps is not None else None
         )
+        by_route = {row["name"]: row.get("rps") for row in rows}
+        for plan in document.get("plans") or []:
+            part = document["headline"].get("plans", {}).get(plan.get("name"))
+            if part is None or not plan.get("routes"):
+                continue
+            rates = [by_route.get(name) for name in plan["routes"]]
+            known = [r for r in rates if r is not None]
+            part["rps"] = round(sum(known), 2) if known else None
 
 
 def public_document(document: dict[str, Any]) -> dict[str, Any]:

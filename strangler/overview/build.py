@@ -14,6 +14,7 @@ proxy replicas and the newest audit entries; the comparison results per route
 from __future__ import annotations
 
 import functools
+import os
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -32,6 +33,8 @@ from strangler.plans.prometheus import prometheus_source
 from strangler.plans.runner import plan_status
 from strangler.plans.schema import Plan, PlanError, load_plan
 from strangler.plans.snapshot import RouteCounts
+from strangler.plans.sources import SYNC_SECRET_VARIABLE, node_status
+from strangler.sync.errors import SyncError
 
 __all__ = ["AUDIT_ENTRIES", "build_overview", "could_read_anything"]
 
@@ -287,9 +290,25 @@ def _sync(plans: list[Plan], session: requests.Session) -> list[dict[str, Any]]:
                     "node_url": url,
                     "state": asdict(state) if state is not None else None,
                     "unknown": None if state is not None else reason,
+                    **(_node_health(url, node, peer, session) if state is not None else {}),
                 }
             )
     return streams
+
+
+def _node_health(url: str, node: str, peer: str, session: requests.Session) -> dict[str, Any]:
+    """Why the node says it is unhealthy (its dead letters' reasons among them) and its dead
+    letters by the source that sent them. The status was just read for the stream's state:
+    with a :class:`~strangler.overview.poll_session.PollSession` this read is that answer."""
+    secret = os.environ.get(SYNC_SECRET_VARIABLE, "")
+    try:
+        status = node_status(url, node, peer, session, secret=secret)
+    except SyncError as exc:
+        return {"problems": [exc.message], "dead_letters_by_source": None}
+    return {
+        "problems": list(status.problems),
+        "dead_letters_by_source": dict(status.dead_letters.by_source),
+    }
 
 
 def _plan_status(

@@ -175,6 +175,8 @@ def test_the_overview_shows_shares_routes_the_plans_gate_and_each_sync_stream(ru
     for stream in document["sync"]:  # the real nodes answered
         assert stream["unknown"] is None
         assert set(stream["state"]) >= {"enabled", "paused_reason", "backlog", "lag_seconds"}
+        assert isinstance(stream["problems"], list)
+        assert stream["dead_letters_by_source"] == {}
     assert (document["fleet"], document["audit"]) == (None, None)
 
 

@@ -263,11 +263,19 @@
         add("state", "paused", s.paused_reason ? "paused: " + s.paused_reason : s.enabled ? "flowing" : "disabled", Boolean(s.paused_reason));
         add("lag", "lag", s.lag_seconds === null ? "no data" : num(s.lag_seconds, 1) + " s");
         add("backlog", "backlog", s.backlog === null ? "unknown" : s.backlog);
-        add("dead letters", "dead_letters", s.dead_letters === null ? "unknown" : s.dead_letters, s.dead_letters > 0);
+        const bySource = Object.entries(stream.dead_letters_by_source || {})
+          .filter(([, n]) => n > 0).map(([source, n]) => n + " from " + source);
+        add("dead letters", "dead_letters", s.dead_letters === null ? "unknown"
+          : s.dead_letters + (bySource.length ? " (" + bySource.join(", ") + ")" : ""), s.dead_letters > 0);
         add("last reconcile", "reconcile", s.reconcile_finished_at === null ? "never"
           : when(s.reconcile_finished_at) + ", " + (s.reconcile_diverged === 0 ? "in step" : s.reconcile_diverged + " diverged"),
           s.reconcile_diverged > 0);
         box.appendChild(dl);
+        if ((stream.problems || []).length) {
+          const problems = el("ul", { class: "bad", "data-field": "problems" });
+          for (const problem of stream.problems) problems.appendChild(el("li", null, problem));
+          box.appendChild(problems);
+        }
       }
       body.appendChild(box);
     }

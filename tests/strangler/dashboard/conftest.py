@@ -29,7 +29,7 @@ ACTOR = "carol-the-operator"
 class Dashboard:
     url: str
     token: str
-    proxy: FakeProxy
+    proxy: FakeProxy | None
     process: subprocess.Popen[bytes]
 
     def get(self, path: str, **kwargs: object) -> requests.Response:
@@ -42,8 +42,17 @@ class Dashboard:
 def start_dashboard(
     tmp: Path, admin_url: str, proxy: FakeProxy, *, routes: int, plans: int, env: dict[str, str]
 ) -> Dashboard:
+    """The dashboard on the synthetic migration: ``plans`` plans over ``routes`` routes."""
     write_plans(tmp / "plans", plans, routes, node_url="http://127.0.0.1:9")
     write_results(tmp / "results.sqlite3", [route_name(i) for i in range(min(routes, 5))])
+    return run_dashboard(tmp, admin_url, proxy, env=env)
+
+
+def run_dashboard(
+    tmp: Path, admin_url: str, proxy: FakeProxy | None, *, env: dict[str, str]
+) -> Dashboard:
+    """``strangler dashboard`` on ``tmp``'s ``plans/`` and ``results.sqlite3``, once it has
+    polled twice."""
     port = free_port()
     command = [
         sys.executable, "-m", "strangler", "dashboard", "--port", str(port), "--admin", admin_url,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,8 +97,11 @@ class FakeProxy:
         return 404, {"code": "not_found", "message": path}
 
 
-def write_plans(directory: Path, plans: int, routes: int, *, node_url: str) -> list[str]:
-    """``plans`` plan files sharing ``routes`` routes out between them; their names."""
+def write_plans(
+    directory: Path, plans: int, routes: int, *, node_url: str, state_dir: Path | None = None
+) -> list[str]:
+    """``plans`` plan files sharing ``routes`` routes out between them; their names. With
+    ``state_dir``, each plan is at its second step (shadow) since a minute ago."""
     directory.mkdir(parents=True, exist_ok=True)
     names = []
     for p in range(plans):
@@ -126,6 +130,10 @@ steps:
   - kind: cutover
 """
         )
+        if state_dir is not None:
+            state_dir.mkdir(parents=True, exist_ok=True)
+            state = {"plan": name, "current": 1, "step_started_at": time.time() - 60}
+            (state_dir / f"{name}.json").write_text(json.dumps(state))
     return names
 
 

@@ -17,7 +17,8 @@ from tests.strangler.dashboard.synthetic import FakeProxy
 def _document(at: float, requests: int, errors: int, mode: str = "canary") -> dict[str, Any]:
     return {
         "taken_at": at,
-        "headline": {"overall": {}},
+        "headline": {"overall": {}, "plans": {"p": {}}},
+        "plans": [{"name": "p", "routes": ["a"]}],
         "routes": [
             {"name": "a", "mode": mode, "sides": {"svc": {"requests": requests, "errors": errors}}},
             {"name": "b", "mode": "shadow", "sides": {"mono": {"requests": 7, "errors": 0}}},
@@ -44,6 +45,7 @@ def test_rates_are_the_counters_difference_over_the_window():
     assert side["error_rate"] == 0.1
     assert later["routes"][1]["rps"] == 0.0
     assert later["headline"]["overall"]["rps"] == 50.0
+    assert later["headline"]["plans"]["p"]["rps"] == 50.0
 
 
 def test_a_proxy_restart_does_not_make_a_negative_rate():

@@ -7,6 +7,7 @@ import gzip
 import json
 import re
 import time
+import zlib
 from collections.abc import Iterator
 
 import requests
@@ -248,3 +249,27 @@ def test_a_thousand_routes_and_ten_plans_make_one_compact_document(tmp_path):
     # What the page needs per row and no more: a few hundred bytes, far less gzipped.
     assert len(plain.content) / 1000 < 600
     assert size < len(plain.content) / 4
+
+
+def test_the_event_stream_is_gzipped_and_each_event_arrives_whole(dashboard: Dashboard):
+    headers = {"Accept-Encoding": "gzip"}
+    with requests.get(f"{dashboard.url}/events", headers=headers, stream=True, timeout=10) as got:
+        assert got.headers["Content-Encoding"] == "gzip"
+        assert got.headers["X-Content-Type-Options"] == "nosniff"
+        inflate = zlib.decompressobj(31)
+        text = ""
+        deadline = time.monotonic() + 5
+        changed = False
+        # Each chunk is flushed whole: the document, then a patch once a route changes,
+        # decompress without waiting for anything after them.
+        for chunk in got.raw.stream(1024, decode_content=False):
+            text += inflate.decompress(chunk).decode()
+            if not changed and "event: overview" in text and text.endswith("\n\n"):
+                dashboard.proxy.set_mode(route_name(6), "service")
+                changed = True
+            if "event: patch" in text and text.endswith("\n\n"):
+                break
+            assert time.monotonic() < deadline, "no whole patch in time"
+    document = json.loads(text.split("event: overview\ndata: ", 1)[1].split("\n", 1)[0])
+    assert len(document["routes"]) == ROUTES
+    assert route_name(6) in text.split("event: patch", 1)[1]
