@@ -338,6 +338,10 @@ def test_the_timeline_names_who_changed_what_only_to_the_logged_in(
     expect(entries.first).to_be_attached()
     for entry in entries.all():
         expect(entry.locator("[data-action]")).not_to_be_empty()
+    spare = entries.filter(has_text=SPARE_ROUTE)
+    expect(spare.locator('[data-action="set"]')).to_have_count(1)
+    expect(spare).to_contain_text("canary")
+    expect(page.locator('#timeline [data-action="plan.next"]')).to_have_count(2)
     admin = json.loads(_overview_json(dashboard, admin=True))
     actors = {str(e["actor"]) for e in admin["audit"] if e.get("actor")}
     assert actors, f"the admin's timeline names nobody: {admin['audit']}"
