@@ -120,6 +120,7 @@ async def _overview(request: web.Request) -> web.Response:
     if isinstance(admin, Refusal):
         return _error(401, admin.code, admin.message)
     channel = _channel(request, admin)
+    request.app[POLLER].want()
     if channel.document is None:  # just started: the first poll is on its way
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(request.app[POLLER].ready.wait(), FIRST_POLL_WAIT_SECONDS)
@@ -157,6 +158,8 @@ async def _events(request: web.Request) -> web.StreamResponse:
     task = asyncio.current_task()
     assert task is not None
     request.app[STREAMS].add(task)
+    poller.viewers += 1
+    poller.want()
     try:
         keep_alive = request.app[CONFIG].keep_alive_seconds
         await _stream(_EventWriter(response, packed), poller, channel, keep_alive)
@@ -164,6 +167,8 @@ async def _events(request: web.Request) -> web.StreamResponse:
         pass
     finally:
         request.app[STREAMS].discard(task)
+        poller.viewers -= 1
+        poller.want()  # idle from now on only after IDLE_AFTER_SECONDS
     return response
 
 

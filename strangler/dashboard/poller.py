@@ -23,10 +23,19 @@ from typing import Any
 
 from strangler.overview.comparison import without_examples
 
-__all__ = ["RATE_WINDOW_SECONDS", "Channel", "Poller", "RateWindow", "public_document"]
+__all__ = [
+    "IDLE_AFTER_SECONDS",
+    "RATE_WINDOW_SECONDS",
+    "Channel",
+    "Poller",
+    "RateWindow",
+    "public_document",
+]
 
 logger = logging.getLogger(__name__)
 
+# Polling stops this long after the last reader left (a page's reconnect fits inside).
+IDLE_AFTER_SECONDS = 30.0
 # A minute: long enough to smooth a burst, short enough that a change shows.
 RATE_WINDOW_SECONDS = 60.0
 # The parts that change every poll whatever happens; not a change on their own.
@@ -166,11 +175,25 @@ class Channel:
 
 
 class Poller:
-    """Builds the overview every ``interval`` seconds and feeds both channels."""
+    """Builds the overview every ``interval`` seconds and feeds both channels, while anyone
+    watches: with no event stream open and no document asked for in ``idle_after`` seconds
+    it stops reading the sources (a dashboard left running costs the proxy nothing) until
+    the next reader wakes it."""
 
-    def __init__(self, build: Callable[[], dict[str, Any]], interval: float) -> None:
+    def __init__(
+        self,
+        build: Callable[[], dict[str, Any]],
+        interval: float,
+        *,
+        idle_after: float = IDLE_AFTER_SECONDS,
+    ) -> None:
         self._build = build
         self.interval = interval
+        self.idle_after = idle_after
+        self.viewers = 0  # open event streams
+        self.resting = False  # idle: waiting for a reader, reading nothing
+        self._wanted_at = time.monotonic()
+        self._wake = asyncio.Event()
         self.window = RateWindow()
         self.admin = Channel(admin=True)
         self.public = Channel(admin=False)
@@ -192,8 +215,23 @@ class Poller:
         await self.public.update(public_document(document))
         self.ready.set()
 
+    def want(self) -> None:
+        """Someone reads the document: keep polling, or start again at once."""
+        self._wanted_at = time.monotonic()
+        self._wake.set()
+
+    @property
+    def idle(self) -> bool:
+        return self.viewers == 0 and time.monotonic() - self._wanted_at > self.idle_after
+
     async def run(self) -> None:
         while True:
             started = time.monotonic()
             await self.poll_once()
-            await asyncio.sleep(max(0.05, self.interval - (time.monotonic() - started)))
+            self._wake.clear()
+            if self.idle:
+                self.resting = True
+                await self._wake.wait()
+                self.resting = False
+            else:
+                await asyncio.sleep(max(0.05, self.interval - (time.monotonic() - started)))

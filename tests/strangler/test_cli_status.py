@@ -80,6 +80,8 @@ def run(monkeypatch: pytest.MonkeyPatch, capfd, tmp_path: Path):
     monkeypatch.delenv("STRANGLER_STORE_URL", raising=False)
     monkeypatch.delenv("STRANGLER_PROMETHEUS_URL", raising=False)
     monkeypatch.delenv("PROXY_ADMIN_TOKEN", raising=False)
+    # The comparison results are read from $STRANGLER_VAR_DIR: none of this checkout's.
+    monkeypatch.setenv("STRANGLER_VAR_DIR", str(tmp_path / "var"))
 
     def status(*argv: str) -> tuple[int, str, str]:
         code = main(["status", "--state-dir", str(tmp_path / "state"), *argv])

@@ -28,11 +28,12 @@ def render(document: dict[str, Any], console: Console) -> None:
     _routes(document, console)
     _plans(document, console)
     _sync(document, console)
+    _comparison(document, console)
     if document["store"] is not None or "fleet" in unknown:
         _fleet(document, console)
         _audit(document, console)
     for part, reason in unknown.items():
-        if part not in ("routes", "plans", "fleet", "audit"):
+        if part not in ("routes", "plans", "fleet", "audit", "comparison"):
             console.print(f"{part}: unknown ({escape(reason)})")
 
 
@@ -161,6 +162,33 @@ def _sync(document: dict[str, Any], console: Console) -> None:
             "unknown" if state["backlog"] is None else str(state["backlog"]),
             "unknown" if state["dead_letters"] is None else str(state["dead_letters"]),
             reconcile,
+        )
+    console.print(table)
+
+
+def _comparison(document: dict[str, Any], console: Console) -> None:
+    part = document.get("comparison") or {}
+    if part.get("routes") is None:
+        reason = document["unknown"].get("comparison", "not read")
+        console.print(f"comparison: unknown ({escape(reason)})")
+        return
+    if not part["routes"]:
+        return
+    table = Table(title=f"Comparison ({escape(str(part['where']))})", title_justify="left")
+    for column in ("ROUTE", "DIFFERENCE RATE (95%)", "COMPARED", "NOT COMPARABLE", "TOP CLUSTER"):
+        table.add_column(column)
+    for route in part["routes"]:
+        rate, confidence = route["difference_rate"], route["confidence"]
+        shown = "-" if rate is None else f"{100 * rate:.2f}%"
+        if confidence is not None:
+            shown += f" ({100 * confidence['low']:.2f}-{100 * confidence['high']:.2f}%)"
+        top = route["clusters"][0] if route["clusters"] else None
+        table.add_row(
+            route["route"],
+            shown,
+            str(route["compared"]),
+            str(route["not_comparable"]),
+            "-" if top is None else escape(f"{top['label']} x {top['count']}"),
         )
     console.print(table)
 

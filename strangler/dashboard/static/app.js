@@ -208,7 +208,13 @@
   function renderComparison() {
     const part = doc.comparison || {};
     const admin = Boolean(doc.access && doc.access.admin);
-    $("#comparison [data-locked]").hidden = admin;
+    // The notice is in the page only while examples are withheld.
+    const access = $("#comparison-access");
+    clear(access);
+    if (!admin) {
+      access.appendChild(el("p", { "data-locked": "" },
+        "Examples are recorded requests and answers: log in with the admin token to see them."));
+    }
     const tbody = $("#comparison tbody");
     const note = $("#comparison .note");
     clear(tbody);

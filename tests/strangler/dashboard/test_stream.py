@@ -84,3 +84,31 @@ async def test_stopping_the_server_ends_the_open_streams():
         # The stream ends (the read returns at its end) with nothing more than the last
         # event's closing blank line.
         assert (await asyncio.wait_for(response.content.read(), 5)).strip() == b""
+
+
+async def test_with_nobody_watching_the_poll_stops_until_a_reader_comes():
+    current, _ = _source()
+    builds: list[float] = []
+
+    def build() -> dict[str, Any]:
+        builds.append(time.monotonic())
+        return {**copy.deepcopy(current), "taken_at": time.time()}
+
+    poller = Poller(build, interval=0.05, idle_after=0.2)
+    config = DashboardConfig(admin_token=TOKEN)
+    async with TestServer(build_app(poller, config)) as server, ClientSession() as client:
+        await asyncio.wait_for(poller.ready.wait(), 5)
+        deadline = time.monotonic() + 5
+        while not poller.resting:  # nobody asked since the start
+            assert time.monotonic() < deadline, "the poll never rested"
+            await asyncio.sleep(0.02)
+        settled = len(builds)
+        await asyncio.sleep(0.5)  # ten intervals
+        assert len(builds) == settled
+
+        async with client.get(server.make_url("/api/overview")) as response:
+            assert response.status == 200
+        deadline = time.monotonic() + 5
+        while len(builds) == settled:  # the reader woke it
+            assert time.monotonic() < deadline, "a reader did not wake the poll"
+            await asyncio.sleep(0.02)
