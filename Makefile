@@ -33,8 +33,7 @@ up: venv
 ## make test: every suite, lint and type checks, run side by side
 test: venv
 	@$(MAKE) --no-print-directory -k -j3 --output-sync=target lint typecheck typecheck-catalog \
-		test-monolith test-catalog test-proxy test-strangler test-sync test-sidebyside test-stacks \
-		test-dashboard
+		test-monolith test-catalog test-proxy test-strangler test-sync test-sidebyside test-stacks
 
 lint: venv
 	$(BIN)/ruff check .
@@ -73,7 +72,8 @@ test-e2e: venv
 	$(PYTEST) tests/e2e
 
 # The dashboard in Debian's Chromium (apt-get install chromium), driven by Playwright against
-# a real stack; without Chromium the tests skip and the summary says so in capitals.
+# a real stack; without Chromium the tests skip and the summary says so in capitals. `make
+# test` runs them in test-stacks: they start a stack too.
 test-dashboard: venv
 	$(PYTEST) tests/dashboard
 
@@ -81,7 +81,7 @@ test-dashboard: venv
 # slow each other's services, and the plans' latency gates (and the fleet's 1 s propagation
 # bound) measure just that.
 test-stacks: venv
-	$(PYTEST) tests/tutorials tests/e2e tests/fleet
+	$(PYTEST) tests/tutorials tests/e2e tests/fleet tests/dashboard
 
 # The identity app runs in a project of its own without DRF (tests/identity_project).
 test-strangler: venv
