@@ -6,8 +6,9 @@ skip with the install command in the reason, and the summary says so in capitals
 ``STRANGLER_REQUIRE_CHROMIUM=1`` (``.ci/run``) they fail instead.
 
 One stack per module, started as the e2e suite starts it (``strangler up`` on free ports,
-tests/e2e/conftest.py), with a third route no plan moves (the route the CLI changes) and
-the ``strangler dashboard`` process beside it reading the module's plans directory.
+tests/e2e/conftest.py), with a third route no plan moves (the route the CLI changes). The
+stack runs its own dashboard, as ``make up`` does, on the repository's plans; the tests
+start another ``strangler dashboard`` process beside it on a plans directory of their own.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 One stack and one dashboard for the module; the tests run in order, each taking the plan
 a step further (the plan below: the catalog's routes, backfilled, then shadowed):
 
-1. the page renders every section, with no console error;
+1. the page renders every section, with no console error (the stack's own dashboard, the
+   one ``make up`` starts, too);
 2. a route changed with the CLI shows in the open page within 2 s, without a reload;
 3. ``plan next`` applies the backfill: the page shows it as the current step, with its
    gate's conditions, figures and verdicts;
@@ -169,6 +170,24 @@ def test_the_page_renders_every_section_without_console_errors(
         visit.screenshot(f"section-{section.lstrip('#')}", section)
     _no_errors(visit, dashboard)
     print(f"\ndashboard loaded and live in {loaded:.2f} s")
+
+
+def test_the_dashboard_make_up_starts_renders_the_repositorys_plan(
+    stack: Stack, visit: Visit
+) -> None:
+    page = visit.page
+    page.goto(f"http://127.0.0.1:{stack.session.ports['DASHBOARD_PORT']}/")
+    expect(page.locator("#status-line")).to_have_attribute("data-connection", "live")
+
+    # migration_plans/catalog.yaml, not a step taken yet
+    plan = page.locator('#plans [data-plan="catalog"]')
+    expect(plan.locator("[data-step]")).to_have_count(9)
+    expect(plan.locator('[data-current="true"]')).to_have_count(0)
+    expect(page.locator(f'#routes tr[data-route="{SPARE_ROUTE}"]')).to_have_count(1)
+    for stream in ("monolith->catalog", "catalog->monolith"):
+        expect(page.locator(f'#sync [data-stream="{stream}"]')).to_be_visible()
+    visit.screenshot("make-up-dashboard")
+    assert visit.errors == [], "\n".join(visit.errors) + "\n\nthe stack:\n" + stack.tail()
 
 
 def test_a_route_changed_with_the_cli_shows_within_two_seconds_without_a_reload(
