@@ -9,8 +9,9 @@ SHA-256 of the line before it (:data:`GENESIS` for the first), and ``sha256``, i
 fields' (so the newest line, which no line follows yet, is checked too): a reader that
 recomputes the chain finds a line edited, removed or inserted, the head of the trail cut
 off, or a line cut short, and says at which line. The chain is a seal against mistakes and
-careless edits, not a signature: whoever can write the file can recompute it. (Whole lines cut from the end leave a shorter valid
-chain; the chain cannot tell those from a trail that was never longer.)
+careless edits, not a signature: whoever can write the file can recompute it. (Whole lines
+cut from the end leave a shorter valid chain; it cannot tell those from a trail that was
+never longer.)
 
 Writers append with ``O_APPEND`` under an exclusive ``flock`` on the trail itself, so the
 proxy's workers and the CLI never interleave, and each entry's id and ``prev`` follow the
@@ -181,8 +182,7 @@ def read_trail(table_path: Path, *, limit: int = 100) -> AuditTrail:
         record, prev, intact = entry
         if not intact and problem is None:
             problem = (
-                f"line {number} (entry #{record.id}) does not match its own hash: "
-                "it was edited"
+                f"line {number} (entry #{record.id}) does not match its own hash: it was edited"
             )
         if prev != expected_prev and problem is None:
             what = "the trail's head was cut off" if number == 1 else "a line before it was "
