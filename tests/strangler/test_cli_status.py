@@ -172,7 +172,7 @@ def test_the_overview_shows_shares_routes_the_plans_gate_and_each_sync_stream(ru
     for stream in document["sync"]:  # the real nodes answered
         assert stream["unknown"] is None
         assert set(stream["state"]) >= {"enabled", "paused_reason", "backlog", "lag_seconds"}
-    assert (document["fleet"], document["audit"]) == (None, None)
+    assert (document["fleet"], document["audit"], document["audit_problem"]) == (None, [], None)
 
 
 @pytest.mark.e2e
