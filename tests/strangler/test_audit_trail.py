@@ -126,20 +126,20 @@ class ProxyOnly(LiveActions):
     """The plan's proxy changes for real (through the admin API); its sync nodes, which
     this test does not run, answer as done."""
 
-    def set_stream(self, direction, *, enabled):  # type: ignore[no-untyped-def]
+    def set_stream(self, direction, *, enabled):
         self.log.append(f"stream {direction} {enabled}")
 
     def backfill(self) -> None:
         self.log.append("backfill")
 
-    def reconcile(self, direction, *, changed_only=False):  # type: ignore[no-untyped-def]
+    def reconcile(self, direction, *, changed_only=False):
         return 0
 
-    def drained(self, direction, *, since):  # type: ignore[no-untyped-def]
+    def drained(self, direction, *, since):
         return True
 
 
-def run_plan_step_and_rollback(admin: str, tmp_path: Path, store=None) -> None:  # type: ignore[no-untyped-def]
+def run_plan_step_and_rollback(admin: str, tmp_path: Path, store=None) -> None:
     path = tmp_path / "demo.yaml"
     path.write_text(PLAN, encoding="utf-8")
     plan = load_plan(path)
@@ -157,7 +157,7 @@ def run_plan_step_and_rollback(admin: str, tmp_path: Path, store=None) -> None: 
         assert back.message == "rolled back from 'shadow' to 'before the first step'"
 
 
-def make_changes(admin: str, table: Path, tmp_path: Path, monkeypatch, capfd, store=None) -> None:  # type: ignore[no-untyped-def]
+def make_changes(admin: str, table: Path, tmp_path: Path, monkeypatch, capfd, store=None) -> None:
     """One change through each entry point: the admin API (PATCH, hold, release), the CLI
     (through the proxy, and on the file or store directly) and a plan's step and rollback."""
     call("PATCH", f"{admin}/routes/products", "alice", {"canary_percent": 30})
