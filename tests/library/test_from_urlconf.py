@@ -200,6 +200,16 @@ def test_per_pattern_each_view_is_a_route_named_after_its_url_name(tables) -> No
     }
 
 
+def test_a_view_from_outside_the_apps_belongs_to_the_urlconf_that_routes_to_it(tables) -> None:
+    report, _ = tables["pattern"]
+
+    home = next(route for route in report["routes"] if route["name"] == "home")
+
+    # Django's RedirectView, routed by library/urls.py: the project's, not django.views'.
+    assert home["app"] == "library"
+    assert home["patterns"][0]["view"] == "django.views.generic.base.RedirectView"
+
+
 def test_the_year_regex_is_reported_as_widened_to_its_prefix(tables) -> None:
     report, _ = tables["pattern"]
 
