@@ -19,6 +19,10 @@ from tests.library.conftest import PROJECT
 from tests.monolith.processes import free_port, running, url_answers
 
 pytest_plugins = ["pytester"]
+
+# The interpreter the library runs under: this suite's (Django 5.2) unless LIBRARY_PYTHON
+# names another, e.g. a virtualenv with the library's own requirements.txt (Django 4.2).
+LIBRARY_PYTHON = os.environ.get("LIBRARY_PYTHON") or sys.executable
 pytestmark = pytest.mark.e2e
 
 # The seed's books (uuid5 of their slugs): the one copy alice has out, and one of two copies.
@@ -40,7 +44,7 @@ def _environment(var_dir: Path, **extra: str) -> dict[str, str]:
 
 def _manage(var_dir: Path, *args: str) -> None:
     subprocess.run(
-        [sys.executable, str(PROJECT / "manage.py"), *args],
+        [LIBRARY_PYTHON, str(PROJECT / "manage.py"), *args],
         env=_environment(var_dir),
         cwd=PROJECT,
         capture_output=True,
@@ -65,7 +69,7 @@ def _serve(seeded: Path, var_dir: Path, **extra: str) -> Iterator[str]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     args = [
-        sys.executable,
+        LIBRARY_PYTHON,
         str(PROJECT / "manage.py"),
         "runserver",
         "--noreload",
