@@ -1,21 +1,15 @@
-"""The library monolith's suite (examples/library), run with ``--ds=library.settings``.
-
-``make test-library`` puts examples/library on the path before pytest-django reads the
-settings (pytest's ``pythonpath`` option); the insertion below serves the child processes'
-helpers imported from here.
-"""
+"""The library monolith's suite (examples/library), run with ``--ds=library.settings`` and
+examples/library on the path before pytest-django reads the settings (``make test-library``:
+pytest's ``pythonpath`` option)."""
 
 from __future__ import annotations
 
 import io
-import sys
 from pathlib import Path
 
 import pytest
 
 PROJECT = Path(__file__).resolve().parents[2] / "examples" / "library"
-if str(PROJECT) not in sys.path:
-    sys.path.insert(0, str(PROJECT))
 
 ALICE_KEY = "lib_demo_alice"
 BOB_KEY = "lib_demo_bob"

@@ -135,13 +135,22 @@ def test_an_html_page_honours_the_key(seeded) -> None:
     assert b"The Silent Cities" in response.content
 
 
-def test_an_html_page_refuses_a_wrong_key_instead_of_serving_it_anonymously(seeded) -> None:
-    for path in ("/loans/", "/books/"):
-        response = Client().get(path, **api_key("lib_demo_carol"))
+@pytest.mark.parametrize(
+    ("authorization", "reason"),
+    [
+        ("ApiKey lib_demo_carol", "Invalid or revoked API key."),
+        ("ApiKey ", "Malformed ApiKey header: send 'Authorization: ApiKey <key>'."),
+    ],
+)
+@pytest.mark.parametrize("path", ["/loans/", "/books/"])
+def test_an_html_page_refuses_a_bad_key_instead_of_serving_it_anonymously(
+    seeded, path, authorization, reason
+) -> None:
+    response = Client().get(path, HTTP_AUTHORIZATION=authorization)
 
-        assert response.status_code == 401
-        assert response["WWW-Authenticate"] == 'ApiKey realm="library"'
-        assert response.json() == {"detail": "Invalid or revoked API key."}
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'ApiKey realm="library"'
+    assert response.json() == {"detail": reason}
 
 
 def test_an_html_page_without_a_key_sends_an_anonymous_user_to_sign_in(seeded) -> None:
