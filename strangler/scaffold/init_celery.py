@@ -38,7 +38,10 @@ def _module_item(module: SourceFile, *, project: str, settings_module: str) -> I
     if not module.exists:
         text = celery_module_text(project, settings_module)
         return Item(
-            what=what, relative=module.relative, status=Status.ADD, edits=(Edit((1, 0), (1, 0), text),)
+            what=what,
+            relative=module.relative,
+            status=Status.ADD,
+            edits=(Edit((1, 0), (1, 0), text),),
         )
     for call in module.calls("celery_app"):
         arguments = [a.value for a in call.args if isinstance(a, ast.Constant)]
@@ -78,4 +81,9 @@ def _package_item(package: SourceFile, *, project: str) -> Item:
     end = len(package.lines) + 1
     separator = "\n" if package.text.strip() else ""
     text = separator + "".join(f"{line}\n" for line in lines)
-    return Item(what=what, relative=package.relative, status=Status.ADD, edits=(Edit((end, 0), (end, 0), text),))
+    return Item(
+        what=what,
+        relative=package.relative,
+        status=Status.ADD,
+        edits=(Edit((end, 0), (end, 0), text),),
+    )

@@ -95,7 +95,9 @@ class CheckResult:
 def locate_project(root: Path, settings: str | None = None) -> Project:
     """The project in ``root``: its settings module from ``settings`` or ``manage.py``."""
     if not root.is_dir():
-        raise ScaffoldError(f"{root}: no such directory; pass the monolith's directory as --project.")
+        raise ScaffoldError(
+            f"{root}: no such directory; pass the monolith's directory as --project."
+        )
     manage_py = root / "manage.py"
     if not manage_py.is_file():
         if settings is None:
@@ -104,7 +106,9 @@ def locate_project(root: Path, settings: str | None = None) -> Project:
                 "(where manage.py is), or pass --project DIR, or --settings MODULE."
             )
         return Project(root=root, settings_module=settings, manage_py=None)
-    return Project(root=root, settings_module=settings or _settings_of(manage_py), manage_py=manage_py)
+    return Project(
+        root=root, settings_module=settings or _settings_of(manage_py), manage_py=manage_py
+    )
 
 
 def plan_init(project: Project) -> InitPlan:
@@ -116,7 +120,9 @@ def plan_init(project: Project) -> InitPlan:
     package_dir = project.root / project.name
     module = _source(project, package_dir / "celery.py", files)
     package = _source(project, package_dir / "__init__.py", files)
-    items += celery_items(module, package, project=project.name, settings_module=project.settings_module)
+    items += celery_items(
+        module, package, project=project.name, settings_module=project.settings_module
+    )
     changes = []
     for relative, source in files.items():
         edits = [edit for item in items if item.relative == relative for edit in item.edits]
@@ -179,9 +185,13 @@ def run_check(project: Project, env: Mapping[str, str]) -> CheckResult:
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return CheckResult(ok=False, output=f"no answer in {CHECK_TIMEOUT_SECONDS:.0f} s", demo=demo)
+        return CheckResult(
+            ok=False, output=f"no answer in {CHECK_TIMEOUT_SECONDS:.0f} s", demo=demo
+        )
     return CheckResult(
-        ok=completed.returncode == 0, output=(completed.stdout + completed.stderr).strip(), demo=demo
+        ok=completed.returncode == 0,
+        output=(completed.stdout + completed.stderr).strip(),
+        demo=demo,
     )
 
 
@@ -281,7 +291,9 @@ def _star_module(project: Project, main: SourceFile, star: ast.ImportFrom) -> Pa
     return _module_path(project, module) if module else None
 
 
-def _urls_items(project: Project, sources: list[SourceFile], files: dict[str, SourceFile]) -> list[Item]:
+def _urls_items(
+    project: Project, sources: list[SourceFile], files: dict[str, SourceFile]
+) -> list[Item]:
     urlconf = next(
         (value for source in sources if (value := source.string_constant("ROOT_URLCONF"))), None
     )

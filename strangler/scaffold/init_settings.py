@@ -92,12 +92,16 @@ def settings_items(
     edits: list[Edit] = []
     if imports:
         at = main.import_line()
-        edits.append(Edit((at, 0), (at, 0), _quoted("".join(f"{line}\n" for line in imports), quote)))
+        edits.append(
+            Edit((at, 0), (at, 0), _quoted("".join(f"{line}\n" for line in imports), quote))
+        )
     end = len(main.lines) + 1
     text = "\n" + "".join(f"{line}\n" for block in missing for line in block.lines)
     edits.append(Edit((end, 0), (end, 0), _quoted(text, quote)))
     first, *rest = missing
-    items.append(Item(what=first.what, relative=main.relative, status=Status.ADD, edits=tuple(edits)))
+    items.append(
+        Item(what=first.what, relative=main.relative, status=Status.ADD, edits=tuple(edits))
+    )
     items += [Item(what=block.what, relative=main.relative, status=Status.ADD) for block in rest]
     return items
 
@@ -157,7 +161,13 @@ def _blocks(sources: Sequence[SourceFile], main: SourceFile, project: str) -> li
             ")",
         )
     )
-    secret_names = ("os", "read_secrets_or_exit", "IDENTITY_SECRET", "SYNC_SECRET", "SYNC_METRICS_TOKEN")
+    secret_names = (
+        "os",
+        "read_secrets_or_exit",
+        "IDENTITY_SECRET",
+        "SYNC_SECRET",
+        "SYNC_METRICS_TOKEN",
+    )
     var_dir = "BASE_DIR" if main.assignments("BASE_DIR") else "Path(__file__).resolve().parent"
     identity_secret = _Block(
         what="STRANGLER_IDENTITY_SECRET",
@@ -246,7 +256,9 @@ def _import_lines(main: SourceFile, uses: set[str]) -> list[str]:
         elif len(line := f"from {module} import {', '.join(attributes)}") <= _LINE_CHARS:
             lines.append(line)
         else:
-            lines.append(f"from {module} import (\n" + "".join(f"    {a},\n" for a in attributes) + ")")
+            lines.append(
+                f"from {module} import (\n" + "".join(f"    {a},\n" for a in attributes) + ")"
+            )
     return lines
 
 

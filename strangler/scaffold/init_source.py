@@ -61,7 +61,11 @@ class SourceFile:
         self.relative = relative
         self.exists = text is not None or path.is_file()
         try:
-            self.text = text if text is not None else (path.read_text(encoding="utf-8") if self.exists else "")
+            self.text = (
+                text
+                if text is not None
+                else (path.read_text(encoding="utf-8") if self.exists else "")
+            )
         except (OSError, UnicodeDecodeError) as exc:
             raise ScaffoldError(f"{relative}: cannot read it ({exc}).") from None
         try:
@@ -218,7 +222,9 @@ def append_lines(source: SourceFile, literal: ast.List | ast.Tuple, items: list[
     return edits
 
 
-def prepend_lines(source: SourceFile, literal: ast.List | ast.Tuple, items: list[str]) -> list[Edit]:
+def prepend_lines(
+    source: SourceFile, literal: ast.List | ast.Tuple, items: list[str]
+) -> list[Edit]:
     """Edits writing ``items`` before ``literal``'s first element, one a line; none when the
     literal is not written one element a line."""
     if not _one_a_line(literal):

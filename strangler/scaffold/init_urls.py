@@ -22,7 +22,9 @@ class _Pattern:
 
 
 _PATTERNS = (
-    _Pattern("URL healthz", "healthz", 'path("healthz", healthz, name="healthz")', ("path", "healthz")),
+    _Pattern(
+        "URL healthz", "healthz", 'path("healthz", healthz, name="healthz")', ("path", "healthz")
+    ),
     _Pattern("URL readyz", "readyz", 'path("readyz", readyz, name="readyz")', ("path", "readyz")),
     _Pattern(
         "URL internal/identity/",
@@ -79,8 +81,12 @@ def urls_items(urls: SourceFile, *, refusal: str = "") -> list[Item]:
         ]
     edits += _import_edits(urls, needed, quote)
     first, *rest = missing
-    items.append(Item(what=first.what, relative=urls.relative, status=Status.ADD, edits=tuple(edits)))
-    items += [Item(what=pattern.what, relative=urls.relative, status=Status.ADD) for pattern in rest]
+    items.append(
+        Item(what=first.what, relative=urls.relative, status=Status.ADD, edits=tuple(edits))
+    )
+    items += [
+        Item(what=pattern.what, relative=urls.relative, status=Status.ADD) for pattern in rest
+    ]
     return items
 
 
@@ -119,7 +125,11 @@ def _import_edits(urls: SourceFile, needed: list[str], quote: str) -> list[Edit]
             continue
         merged = sorted({alias.name for alias in existing.names} | set(names.split(", ")))
         edits.append(
-            Edit(urls.start(existing), urls.end(existing), f"from {module} import {', '.join(merged)}")
+            Edit(
+                urls.start(existing),
+                urls.end(existing),
+                f"from {module} import {', '.join(merged)}",
+            )
         )
     if lines:
         at = urls.import_line()
