@@ -34,7 +34,7 @@ from strangler.scaffold.init_project import (
     write_changes,
 )
 
-__all__ = ["register", "init_command"]
+__all__ = ["init_command", "register"]
 
 
 def register(groups: Any) -> None:

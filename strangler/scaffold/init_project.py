@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import difflib
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -175,7 +176,7 @@ def run_check(project: Project, env: Mapping[str, str]) -> CheckResult:
         else [sys.executable, "-m", "django", "check"]
     )
     try:
-        completed = subprocess.run(
+        completed = subprocess.run(  # noqa: S603 - our own interpreter, the project's manage.py
             command,
             cwd=project.root,
             env=child,
@@ -198,26 +199,31 @@ def run_check(project: Project, env: Mapping[str, str]) -> CheckResult:
 def uncommitted_files(project: Project, paths: list[Path]) -> list[str]:
     """Which of ``paths`` git knows to differ from the last commit (untracked included);
     none when the project is not in a git work tree or git is not installed."""
+    git = shutil.which("git")
+    if git is None:
+        return []
     try:
-        inside = subprocess.run(
-            ["git", "-C", str(project.root), "rev-parse", "--is-inside-work-tree"],
+        inside = subprocess.run(  # noqa: S603 - git, with paths of the project
+            [git, "-C", str(project.root), "rev-parse", "--is-inside-work-tree"],
             capture_output=True,
             text=True,
             timeout=GIT_TIMEOUT_SECONDS,
             check=False,
         )
-    except (OSError, subprocess.TimeoutExpired):
-        return []
-    if inside.returncode != 0 or inside.stdout.strip() != "true":
-        return []
-    status = subprocess.run(
-        ["git", "-C", str(project.root), "status", "--porcelain", "--untracked-files=all", "--"]
-        + [str(path.relative_to(project.root)) for path in paths],
-        capture_output=True,
-        text=True,
-        timeout=GIT_TIMEOUT_SECONDS,
-        check=False,
-    )
+        if inside.returncode != 0 or inside.stdout.strip() != "true":
+            return []
+        status = subprocess.run(  # noqa: S603 - git, with paths of the project
+            [git, "-C", str(project.root), "status", "--porcelain", "--untracked-files=all", "--"]
+            + [str(path.relative_to(project.root)) for path in paths],
+            capture_output=True,
+            text=True,
+            timeout=GIT_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ScaffoldError(
+            f"git could not tell whether the files are committed ({exc})."
+        ) from None
     return [line[3:] for line in status.stdout.splitlines() if line.strip()]
 
 

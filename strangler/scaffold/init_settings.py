@@ -216,8 +216,9 @@ def _blocks(sources: Sequence[SourceFile], main: SourceFile, project: str) -> li
             what="Celery wiring",
             present=wired,
             lines=(
-                "# Every CELERY_* setting the sync's workers need (strangler.servicekit.celery_wiring),",
-                "# on this project's own queue; CELERY_BROKER_URL picks the broker (unset: embedded).",
+                "# Every CELERY_* setting the sync's workers need, on this project's own queue",
+                "# (strangler.servicekit.celery_wiring); CELERY_BROKER_URL picks the broker",
+                "# (unset: the embedded one).",
                 "globals().update(",
                 "    sync_celery_settings(",
                 f'        env=os.environ, var_dir={var_dir} / "var" / "celery", queue="{project}"',

@@ -193,9 +193,8 @@ class SourceFile:
         docstring when it has none)."""
         line = 1
         for statement in self.tree.body:
-            if isinstance(statement, ast.Import | ast.ImportFrom):
-                line = (statement.end_lineno or statement.lineno) + 1
-            elif _is_docstring(statement) and statement is self.tree.body[0]:
+            opening = _is_docstring(statement) and statement is self.tree.body[0]
+            if isinstance(statement, ast.Import | ast.ImportFrom) or opening:
                 line = (statement.end_lineno or statement.lineno) + 1
             else:
                 break

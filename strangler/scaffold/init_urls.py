@@ -64,7 +64,7 @@ def urls_items(urls: SourceFile, *, refusal: str = "") -> list[Item]:
     literal = None if refusal else urls.literal_list("urlpatterns")
     edits = prepend_lines(urls, literal, elements) if literal is not None else []
     if not edits:
-        imports = _import_lines(urls, needed, quote, merge=False)
+        imports = _import_lines(urls, needed)
         bindings = urls.assignments("urlpatterns")
         reason = refusal or (
             "urlpatterns is not one list written one element a line"
@@ -79,7 +79,7 @@ def urls_items(urls: SourceFile, *, refusal: str = "") -> list[Item]:
             Item(what=pattern.what, relative=urls.relative, status=Status.HAND, line=line, how=how)
             for pattern in missing
         ]
-    edits += _import_edits(urls, needed, quote)
+    edits += _import_edits(urls, needed)
     first, *rest = missing
     items.append(
         Item(what=first.what, relative=urls.relative, status=Status.ADD, edits=tuple(edits))
@@ -102,7 +102,7 @@ def _routes(urls: SourceFile) -> set[str]:
     return found
 
 
-def _import_lines(urls: SourceFile, needed: list[str], quote: str, *, merge: bool) -> list[str]:
+def _import_lines(urls: SourceFile, needed: list[str]) -> list[str]:
     imported = urls.imported_names()
     modules: dict[str, list[str]] = {}
     for name in needed:
@@ -112,12 +112,12 @@ def _import_lines(urls: SourceFile, needed: list[str], quote: str, *, merge: boo
     return [f"from {module} import {', '.join(names)}" for module, names in sorted(modules.items())]
 
 
-def _import_edits(urls: SourceFile, needed: list[str], quote: str) -> list[Edit]:
+def _import_edits(urls: SourceFile, needed: list[str]) -> list[Edit]:
     """Imports for ``needed``: a one-line ``from django.urls import path`` gains ``include``
     in place; anything else goes on a line of its own after the module's imports."""
     edits = []
     lines = []
-    for line in _import_lines(urls, needed, quote, merge=True):
+    for line in _import_lines(urls, needed):
         module, _, names = line.removeprefix("from ").partition(" import ")
         existing = _one_line_import(urls, module)
         if existing is None:
