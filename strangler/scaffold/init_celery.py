@@ -24,12 +24,17 @@ def celery_module_text(project: str, settings_module: str) -> str:
 
 
 def celery_items(
-    module: SourceFile, package: SourceFile, *, project: str, settings_module: str
+    module: SourceFile,
+    package: SourceFile,
+    *,
+    project: str,
+    package_name: str,
+    settings_module: str,
 ) -> list[Item]:
     """The ``celery.py`` module and the package's import of its app."""
     return [
         _module_item(module, project=project, settings_module=settings_module),
-        _package_item(package, project=project),
+        _package_item(package, package_name=package_name),
     ]
 
 
@@ -62,11 +67,11 @@ def _module_item(module: SourceFile, *, project: str, settings_module: str) -> I
     )
 
 
-def _package_item(package: SourceFile, *, project: str) -> Item:
-    what = f"Celery app imported by the {project} package"
+def _package_item(package: SourceFile, *, package_name: str) -> Item:
+    what = f"Celery app imported by the {package_name} package"
     imports_app = any(
         isinstance(node, ast.ImportFrom)
-        and node.module in ("celery", f"{project}.celery")
+        and node.module in ("celery", f"{package_name}.celery")
         and (node.level == 1 if node.module == "celery" else node.level == 0)
         for node in ast.walk(package.tree)
     )

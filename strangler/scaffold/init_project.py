@@ -53,9 +53,19 @@ class Project:
     manage_py: Path | None
 
     @property
+    def package(self) -> str:
+        """The project package, whose ``celery.py`` makes the Celery app: the settings' own
+        package (``mysite`` for ``mysite.settings``), above a ``settings`` package
+        (``config`` for ``config.settings.production``)."""
+        parts = self.settings_module.split(".")[:-1]
+        while len(parts) > 1 and parts[-1] == "settings":
+            parts.pop()
+        return ".".join(parts) or self.settings_module
+
+    @property
     def name(self) -> str:
-        """The project package's name: the sync's node name and the Celery app's."""
-        return self.settings_module.partition(".")[0]
+        """The project's name: the sync's node name, the Celery app's and its queue's."""
+        return self.package.rpartition(".")[2]
 
 
 @dataclass(frozen=True)
@@ -118,11 +128,15 @@ def plan_init(project: Project) -> InitPlan:
     files = {main.relative: main}
     items = settings_items(sources, main=main, project=project.name, refusal=refusal)
     items += _urls_items(project, sources, files)
-    package_dir = project.root / project.name
+    package_dir = project.root.joinpath(*project.package.split("."))
     module = _source(project, package_dir / "celery.py", files)
     package = _source(project, package_dir / "__init__.py", files)
     items += celery_items(
-        module, package, project=project.name, settings_module=project.settings_module
+        module,
+        package,
+        project=project.name,
+        package_name=project.package,
+        settings_module=project.settings_module,
     )
     changes = []
     for relative, source in files.items():

@@ -27,6 +27,7 @@ __all__ = ["APPS", "REQUEST_ID_MIDDLEWARE", "settings_items"]
 
 APPS = ("strangler.sync", "strangler.contrib.identity")
 REQUEST_ID_MIDDLEWARE = "strangler.servicekit.request_id.request_id_middleware"
+_CELERY = "Celery wiring"
 _LINE_CHARS = 88  # ruff's and black's default
 _SECRETS = "_strangler_secrets"  # lower case: not a setting, never shown on a debug page
 
@@ -69,23 +70,25 @@ def settings_items(
     ]
     if not missing:
         return items
-    conflict = _own_celery_settings(sources)
-    if refusal or conflict:
-        items += [
+    if refusal:
+        lines = [*_import_lines(main, {n for b in missing for n in b.uses}), ""]
+        lines += [line for block in missing for line in block.lines]
+        items.append(
             Item(
-                what=block.what,
+                what=", ".join(block.what for block in missing),
                 relative=main.relative,
                 status=Status.HAND,
                 line=len(main.lines) + 1,
-                how=(
-                    conflict
-                    if block.what == "Celery wiring" and conflict
-                    else f"{refusal}; add at the end{_with_imports(block, main)}:\n"
-                    + _quoted("\n".join(block.lines), quote)
-                ),
+                how=f"{refusal}; add at the end:\n" + _quoted("\n".join(lines), quote),
             )
-            for block in missing
-        ]
+        )
+        return items
+    conflict = _own_celery_settings(sources)
+    if conflict is not None and any(block.what == _CELERY for block in missing):
+        relative, line, how = conflict
+        items.append(Item(what=_CELERY, relative=relative, status=Status.HAND, line=line, how=how))
+        missing = [block for block in missing if block.what != _CELERY]
+    if not missing:
         return items
     uses = {name for block in missing for name in block.uses}
     imports = _import_lines(main, uses)
@@ -128,7 +131,11 @@ def _list_item(
         edits = (prepend_lines if first else append_lines)(main, literal, elements)
     if edits:
         return Item(what=what, relative=main.relative, status=Status.ADD, edits=tuple(edits))
-    bindings = main.assignments(name)
+    # Point at the statement that binds it, in whichever of the settings' files it is.
+    where, bindings = next(
+        ((source, found) for source in sources if (found := source.assignments(name))),
+        (main, []),
+    )
     place = "first in" if first else "to"
     reason = refusal or (
         f"{name} is not one list written one element a line"
@@ -137,7 +144,7 @@ def _list_item(
     )
     return Item(
         what=what,
-        relative=main.relative,
+        relative=where.relative,
         status=Status.HAND,
         line=bindings[0].lineno if bindings else None,
         how=f"{reason}; add {', '.join(elements)} {place} it",
@@ -168,7 +175,7 @@ def _blocks(sources: Sequence[SourceFile], main: SourceFile, project: str) -> li
         "SYNC_SECRET",
         "SYNC_METRICS_TOKEN",
     )
-    var_dir = "BASE_DIR" if main.assignments("BASE_DIR") else "Path(__file__).resolve().parent"
+    var_dir = "BASE_DIR" if bound("BASE_DIR") else "Path(__file__).resolve().parent"
     identity_secret = _Block(
         what="STRANGLER_IDENTITY_SECRET",
         present=bound("STRANGLER_IDENTITY_SECRET"),
@@ -213,7 +220,7 @@ def _blocks(sources: Sequence[SourceFile], main: SourceFile, project: str) -> li
         ),
         sync,
         _Block(
-            what="Celery wiring",
+            what=_CELERY,
             present=wired,
             lines=(
                 "# Every CELERY_* setting the sync's workers need, on this project's own queue",
@@ -263,26 +270,23 @@ def _import_lines(main: SourceFile, uses: set[str]) -> list[str]:
     return lines
 
 
-def _with_imports(block: _Block, main: SourceFile) -> str:
-    lines = _import_lines(main, set(block.uses))
-    return f", with {'; '.join(lines)}" if lines else ""
-
-
-def _own_celery_settings(sources: Sequence[SourceFile]) -> str:
-    """Why the Celery wiring cannot be added: the settings set ``CELERY_*`` names of their own
-    (which ``sync_celery_settings`` would override); empty when they set none."""
+def _own_celery_settings(sources: Sequence[SourceFile]) -> tuple[str, int, str] | None:
+    """Where and why the Celery wiring cannot be added: the settings set ``CELERY_*`` names of
+    their own (which ``sync_celery_settings`` would override); ``None`` when they set none."""
     for source in sources:
         for statement in ast.walk(source.tree):
             if isinstance(statement, ast.Assign):
                 for target in statement.targets:
                     if isinstance(target, ast.Name) and target.id.startswith("CELERY_"):
                         return (
-                            f"{source.relative}:{statement.lineno} sets {target.id}: merge your "
+                            source.relative,
+                            statement.lineno,
+                            f"the settings set {target.id}: merge your "
                             "CELERY_* settings with globals().update(sync_celery_settings(env="
                             f"os.environ, var_dir=..., queue=...)) "
-                            "(strangler.servicekit.celery_wiring), yours after it"
+                            "(strangler.servicekit.celery_wiring), yours after it",
                         )
-    return ""
+    return None
 
 
 def _quoted(text: str, quote: str) -> str:
