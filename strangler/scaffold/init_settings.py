@@ -137,6 +137,7 @@ def _list_item(
         (main, []),
     )
     place = "first in" if first else "to"
+    elements = [f"{where.quote()}{value}{where.quote()}" for value in missing]
     reason = refusal or (
         f"{name} is not one list written one element a line"
         if bindings

@@ -382,3 +382,87 @@ def test_uncommitted_changes_are_refused_unless_forced(tmp_path: Path) -> None:
     assert forced.returncode == 0, forced.stdout + forced.stderr
     assert "# a change not committed yet" in urls.read_text()
     assert "internal/identity/" in urls.read_text()
+
+
+# Split settings and a Celery setup of the team's own
+
+
+def split_settings(project: Path) -> Path:
+    """The startproject settings moved to ``mysite/settings/base.py``, which the package's
+    ``__init__`` imports with ``*``: the layout of many teams' settings."""
+    package = project / "mysite" / "settings"
+    package.mkdir()
+    base = (project / "mysite" / "settings.py").read_text()
+    (project / "mysite" / "settings.py").unlink()
+    (package / "base.py").write_text(base.replace(".parent.parent\n", ".parent.parent.parent\n"))
+    (package / "__init__.py").write_text("from .base import *  # noqa: F403\n")
+    return package
+
+
+def printed_block(output: str) -> str:
+    """The lines ``edit by hand: ...: add at the end:`` asks for, as printed."""
+    after = output.split("add at the end:\n", 1)[1].splitlines()
+    lines = []
+    for line in after:
+        if line.startswith(("edit by hand: ", "to add after the hand edits: ")):
+            break
+        lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+def test_a_settings_package_is_left_alone_and_the_printed_edits_make_it_whole(
+    tmp_path: Path,
+) -> None:
+    project = start_project(tmp_path / "site")
+    package = split_settings(project)
+    before = sources(project)
+
+    refused = strangler_init(project)
+
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert sources(project) == before
+    assert (
+        "mysite/settings/__init__.py is a settings package (split settings); "
+        "add 'strangler.sync', 'strangler.contrib.identity' to it"
+    ) in refused.stdout
+    assert "edit by hand: mysite/settings/base.py:" in refused.stdout
+
+    # The team makes the edits as printed, then runs init again for the rest.
+    base = package / "base.py"
+    base.write_text(
+        base.read_text()
+        .replace(
+            "    'shop',\n",
+            "    'shop',\n    'strangler.sync',\n    'strangler.contrib.identity',\n",
+        )
+        .replace(
+            "MIDDLEWARE = [\n",
+            "MIDDLEWARE = [\n    'strangler.servicekit.request_id.request_id_middleware',\n",
+        )
+    )
+    init = package / "__init__.py"
+    init.write_text(init.read_text() + printed_block(refused.stdout))
+    completed = strangler_init(project)
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert "already present: STRANGLER_SYNC (mysite/settings/__init__.py)" in completed.stdout
+    assert "added: URL healthz (mysite/urls.py)" in completed.stdout
+    assert manage(project, "check", env=project_env()).returncode == 0
+
+
+def test_celery_settings_of_the_teams_own_hold_back_only_the_celery_wiring(
+    tmp_path: Path,
+) -> None:
+    project = start_project(tmp_path / "site")
+    settings = project / "mysite" / "settings.py"
+    settings.write_text(settings.read_text() + "\nCELERY_BROKER_URL = 'redis://127.0.0.1:6379/0'\n")
+    line = len(settings.read_text().splitlines())
+
+    refused = strangler_init(project, "--dry-run")
+
+    assert refused.returncode == 1
+    assert (
+        f"edit by hand: mysite/settings.py:{line}: Celery wiring: the settings set "
+        "CELERY_BROKER_URL: merge your CELERY_* settings"
+    ) in refused.stdout
+    assert "to add after the hand edits: STRANGLER_SYNC (mysite/settings.py)" in refused.stdout
