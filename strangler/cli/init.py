@@ -25,6 +25,7 @@ from strangler.cli.errors import CommandError, ExitCode
 from strangler.scaffold.init_items import Status
 from strangler.scaffold.init_project import (
     InitPlan,
+    Project,
     ScaffoldError,
     locate_project,
     plan_init,
@@ -104,15 +105,17 @@ def _print_items(plan: InitPlan, *, dry_run: bool) -> None:
             print(item.describe(dry_run=dry_run))
 
 
-def _write_and_check(plan: InitPlan, project: Any) -> int:
+def _write_and_check(plan: InitPlan, project: Project) -> int:
     write_changes(plan.changes)
     check = run_check(project, os.environ)
     if not check.ok:
         restore(plan.changes)
         print(check.output)
+        already = not run_check(project, os.environ).ok
         print(
             "the project's `manage.py check` failed after the edits (above): every file was "
-            "put back as it was."
+            "put back as it was"
+            + ("; it fails without them too: fix that first." if already else ".")
         )
         return ExitCode.REFUSED
     demo = " (in demo mode: STRANGLER_IDENTITY_SECRET is not set here)" if check.demo else ""

@@ -35,6 +35,7 @@ __all__ = [
     "ScaffoldError",
     "locate_project",
     "plan_init",
+    "restore",
     "run_check",
     "uncommitted_files",
     "write_changes",
@@ -78,8 +79,8 @@ class FileChange:
     def diff(self) -> str:
         return "".join(
             difflib.unified_diff(
-                (self.before or "").splitlines(keepends=True),
-                self.after.splitlines(keepends=True),
+                _lines(self.before or ""),
+                _lines(self.after),
                 fromfile="/dev/null" if self.before is None else f"a/{self.relative}",
                 tofile=f"b/{self.relative}",
             )
@@ -239,6 +240,11 @@ def uncommitted_files(project: Project, paths: list[Path]) -> list[str]:
             f"git could not tell whether the files are committed ({exc})."
         ) from None
     return [line[3:] for line in status.stdout.splitlines() if line.strip()]
+
+
+def _lines(text: str) -> list[str]:
+    # A last line without its newline would run into the next line of the diff.
+    return [line if line.endswith("\n") else f"{line}\n" for line in text.splitlines(keepends=True)]
 
 
 def _settings_of(manage_py: Path) -> str:

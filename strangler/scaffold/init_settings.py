@@ -27,6 +27,11 @@ __all__ = ["APPS", "REQUEST_ID_MIDDLEWARE", "settings_items"]
 
 APPS = ("strangler.sync", "strangler.contrib.identity")
 REQUEST_ID_MIDDLEWARE = "strangler.servicekit.request_id.request_id_middleware"
+# An app may be installed by its AppConfig's path instead of its own.
+_ALSO_WRITTEN = {
+    "strangler.sync": "strangler.sync.apps.StranglerSyncConfig",
+    "strangler.contrib.identity": "strangler.contrib.identity.apps.StranglerIdentityConfig",
+}
 _CELERY = "Celery wiring"
 _LINE_CHARS = 88  # ruff's and black's default
 _SECRETS = "_strangler_secrets"  # lower case: not a setting, never shown on a debug page
@@ -120,7 +125,9 @@ def _list_item(
     first: bool,
 ) -> Item:
     known = set().union(*(source.strings() for source in sources))
-    missing = [value for value in wanted if value not in known]
+    missing = [
+        value for value in wanted if value not in known and _ALSO_WRITTEN.get(value) not in known
+    ]
     what = f"{name}: {', '.join(missing or wanted)}"
     if not missing:
         return Item(what=what, relative=main.relative, status=Status.PRESENT)

@@ -466,3 +466,20 @@ def test_celery_settings_of_the_teams_own_hold_back_only_the_celery_wiring(
         "CELERY_BROKER_URL: merge your CELERY_* settings"
     ) in refused.stdout
     assert "to add after the hand edits: STRANGLER_SYNC (mysite/settings.py)" in refused.stdout
+
+
+def test_a_project_whose_check_fails_is_put_back_as_it_was(tmp_path: Path) -> None:
+    project = start_project(tmp_path / "site")
+    settings = project / "mysite" / "settings.py"
+    settings.write_text(
+        settings.read_text().replace("    'shop',\n", "    'shop',\n    'no_such_app',\n")
+    )
+    before = sources(project)
+
+    refused = strangler_init(project)
+
+    assert refused.returncode == 1
+    assert sources(project) == before
+    assert not (project / "mysite" / "celery.py").exists()
+    assert "No module named 'no_such_app'" in refused.stdout
+    assert last_line(refused.stdout).endswith("it fails without them too: fix that first.")
