@@ -73,6 +73,11 @@ def settings_items(
         for block in blocks
         if block.present
     ]
+    conflict = _own_celery_settings(sources)
+    if conflict is not None and any(block.what == _CELERY for block in missing):
+        relative, line, how = conflict
+        items.append(Item(what=_CELERY, relative=relative, status=Status.HAND, line=line, how=how))
+        missing = [block for block in missing if block.what != _CELERY]
     if not missing:
         return items
     if refusal:
@@ -87,13 +92,6 @@ def settings_items(
                 how=f"{refusal}; add at the end:\n" + _quoted("\n".join(lines), quote),
             )
         )
-        return items
-    conflict = _own_celery_settings(sources)
-    if conflict is not None and any(block.what == _CELERY for block in missing):
-        relative, line, how = conflict
-        items.append(Item(what=_CELERY, relative=relative, status=Status.HAND, line=line, how=how))
-        missing = [block for block in missing if block.what != _CELERY]
-    if not missing:
         return items
     uses = {name for block in missing for name in block.uses}
     imports = _import_lines(main, uses)
