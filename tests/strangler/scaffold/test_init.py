@@ -483,3 +483,19 @@ def test_a_project_whose_check_fails_is_put_back_as_it_was(tmp_path: Path) -> No
     assert not (project / "mysite" / "celery.py").exists()
     assert "No module named 'no_such_app'" in refused.stdout
     assert last_line(refused.stdout).endswith("it fails without them too: fix that first.")
+
+
+def test_settings_named_on_the_command_line_need_no_manage_py(tmp_path: Path) -> None:
+    project = start_project(tmp_path / "site")
+    (project / "manage.py").unlink()
+
+    completed = strangler_init(project, "--settings", "mysite.settings")
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert last_line(completed.stdout).startswith("done: 4 file(s) changed")
+    checked = run(
+        [sys.executable, "-m", "django", "check"],
+        project,
+        project_env(DJANGO_SETTINGS_MODULE="mysite.settings", PYTHONPATH=str(project)),
+    )
+    assert checked.returncode == 0, checked.stderr
