@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from strangler.cli.errors import CommandError, ExitCode
+from strangler.scaffold.init_guards import run_check, uncommitted_files
 from strangler.scaffold.init_items import Status
 from strangler.scaffold.init_project import (
     InitPlan,
@@ -30,8 +31,6 @@ from strangler.scaffold.init_project import (
     locate_project,
     plan_init,
     restore,
-    run_check,
-    uncommitted_files,
     write_changes,
 )
 
@@ -72,7 +71,10 @@ def init_command(args: argparse.Namespace) -> int:
         raise CommandError(str(exc), exit_code=ExitCode.CANNOT_RUN) from None
     hand = bool(plan.hand_edits)
     if plan.changes and not hand and not args.dry_run and not args.force:
-        dirty = uncommitted_files(project, [change.path for change in plan.changes])
+        try:
+            dirty = uncommitted_files(project, [change.path for change in plan.changes])
+        except ScaffoldError as exc:
+            raise CommandError(str(exc), exit_code=ExitCode.CANNOT_RUN) from None
         if dirty:
             raise CommandError(
                 f"uncommitted changes in {', '.join(dirty)}: commit them first (init writes "
@@ -106,7 +108,14 @@ def _print_items(plan: InitPlan, *, dry_run: bool) -> None:
 
 
 def _write_and_check(plan: InitPlan, project: Project) -> int:
-    write_changes(plan.changes)
+    try:
+        write_changes(plan.changes)
+    except OSError as exc:
+        restore(plan.changes)
+        raise CommandError(
+            f"cannot write the project's files ({exc}); every file was put back as it was.",
+            exit_code=ExitCode.CANNOT_RUN,
+        ) from None
     check = run_check(project, os.environ)
     if not check.ok:
         restore(plan.changes)

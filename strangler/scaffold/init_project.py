@@ -3,21 +3,16 @@ in its files and added to them, or printed as edits to make by hand.
 
 Nothing here imports Django or the team's project: the files are found by path (the settings
 module named in ``manage.py``, its ``ROOT_URLCONF``, the project package) and read as syntax
-trees; ``python manage.py check`` runs in a child process after the files are written, and a
-failing check puts every file back as it was. The project changes all at once or not at all:
-while one edit must be made by hand, nothing is written, so the project is never half wired
-(the sync's URLs would import its models before its app is installed).
+trees; ``python manage.py check`` runs in a child process after the files are written
+(``init_guards``), and a failing check puts every file back as it was. The project changes all
+at once or not at all: while one edit must be made by hand, nothing is written, so the project
+is never half wired (the sync's URLs would import its models before its app is installed).
 """
 
 from __future__ import annotations
 
 import ast
 import difflib
-import os
-import shutil
-import subprocess
-import sys
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +23,6 @@ from strangler.scaffold.init_source import ScaffoldError, SourceFile, apply_edit
 from strangler.scaffold.init_urls import urls_items
 
 __all__ = [
-    "CheckResult",
     "FileChange",
     "InitPlan",
     "Project",
@@ -36,15 +30,10 @@ __all__ = [
     "locate_project",
     "plan_init",
     "restore",
-    "run_check",
-    "uncommitted_files",
     "write_changes",
 ]
 
 SETTINGS_VARIABLE = "DJANGO_SETTINGS_MODULE"
-# `manage.py check` imports the project and its apps: seconds; two minutes means a hang.
-CHECK_TIMEOUT_SECONDS = 120.0
-GIT_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -95,13 +84,6 @@ class InitPlan:
     @property
     def hand_edits(self) -> tuple[Item, ...]:
         return tuple(item for item in self.items if item.status is Status.HAND)
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    ok: bool
-    output: str
-    demo: bool  # run with STRANGLER_DEMO=1, the toolkit's secrets being unset
 
 
 def locate_project(root: Path, settings: str | None = None) -> Project:
@@ -175,71 +157,6 @@ def restore(changes: tuple[FileChange, ...]) -> None:
             change.path.unlink(missing_ok=True)
         else:
             change.path.write_text(change.before, encoding="utf-8")
-
-
-def run_check(project: Project, env: Mapping[str, str]) -> CheckResult:
-    """``python manage.py check`` on the project, in a child process (its own Django)."""
-    child = dict(env)
-    child[SETTINGS_VARIABLE] = project.settings_module
-    child["PYTHONPATH"] = os.pathsep.join(filter(None, [str(project.root), env.get("PYTHONPATH")]))
-    demo = not child.get("STRANGLER_IDENTITY_SECRET") and not child.get("STRANGLER_DEMO")
-    if demo:
-        child["STRANGLER_DEMO"] = "1"
-    command = (
-        [sys.executable, "manage.py", "check"]
-        if project.manage_py is not None
-        else [sys.executable, "-m", "django", "check"]
-    )
-    try:
-        completed = subprocess.run(  # noqa: S603 - our own interpreter, the project's manage.py
-            command,
-            cwd=project.root,
-            env=child,
-            capture_output=True,
-            text=True,
-            timeout=CHECK_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return CheckResult(
-            ok=False, output=f"no answer in {CHECK_TIMEOUT_SECONDS:.0f} s", demo=demo
-        )
-    return CheckResult(
-        ok=completed.returncode == 0,
-        output=(completed.stdout + completed.stderr).strip(),
-        demo=demo,
-    )
-
-
-def uncommitted_files(project: Project, paths: list[Path]) -> list[str]:
-    """Which of ``paths`` git knows to differ from the last commit (untracked included);
-    none when the project is not in a git work tree or git is not installed."""
-    git = shutil.which("git")
-    if git is None:
-        return []
-    try:
-        inside = subprocess.run(  # noqa: S603 - git, with paths of the project
-            [git, "-C", str(project.root), "rev-parse", "--is-inside-work-tree"],
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT_SECONDS,
-            check=False,
-        )
-        if inside.returncode != 0 or inside.stdout.strip() != "true":
-            return []
-        status = subprocess.run(  # noqa: S603 - git, with paths of the project
-            [git, "-C", str(project.root), "status", "--porcelain", "--untracked-files=all", "--"]
-            + [str(path.relative_to(project.root)) for path in paths],
-            capture_output=True,
-            text=True,
-            timeout=GIT_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise ScaffoldError(
-            f"git could not tell whether the files are committed ({exc})."
-        ) from None
-    return [line[3:] for line in status.stdout.splitlines() if line.strip()]
 
 
 def _lines(text: str) -> list[str]:
