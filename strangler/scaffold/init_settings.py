@@ -3,7 +3,7 @@ storefront the same way).
 
 - ``INSTALLED_APPS``: the sync and the identity endpoint;
 - ``MIDDLEWARE``: the request-id middleware first, so every log line of a request carries the
-  id the proxy gave it;
+  id the proxy gave it, then the sync's data versions (``strangler.sync.freshness``);
 - the identity secret, read through ``strangler.servicekit.secret_settings``: outside demo
   mode a missing, short or published secret stops start-up, so no working default is written;
 - ``STRANGLER_IDENTITY``, a ``STRANGLER_SYNC`` naming this node with no peers yet
@@ -23,10 +23,15 @@ from dataclasses import dataclass
 from strangler.scaffold.init_items import Item, Status
 from strangler.scaffold.init_source import Edit, SourceFile, append_lines, prepend_lines
 
-__all__ = ["APPS", "REQUEST_ID_MIDDLEWARE", "settings_items"]
+__all__ = ["APPS", "MIDDLEWARE", "settings_items"]
 
 APPS = ("strangler.sync", "strangler.contrib.identity")
-REQUEST_ID_MIDDLEWARE = "strangler.servicekit.request_id.request_id_middleware"
+# First, in this order, as the storefront has them: the request id before anything logs, and
+# the sync's data versions around every view (shadow comparisons tell "not synced yet" by them).
+MIDDLEWARE = (
+    "strangler.servicekit.request_id.request_id_middleware",
+    "strangler.sync.freshness.data_versions_middleware",
+)
 # An app may be installed by its AppConfig's path instead of its own.
 _ALSO_WRITTEN = {
     "strangler.sync": "strangler.sync.apps.StranglerSyncConfig",
@@ -60,7 +65,7 @@ def settings_items(
             sources,
             main,
             "MIDDLEWARE",
-            (REQUEST_ID_MIDDLEWARE,),
+            MIDDLEWARE,
             refusal=refusal,
             quote=quote,
             first=True,

@@ -437,7 +437,8 @@ def test_a_settings_package_is_left_alone_and_the_printed_edits_make_it_whole(
         )
         .replace(
             "MIDDLEWARE = [\n",
-            "MIDDLEWARE = [\n    'strangler.servicekit.request_id.request_id_middleware',\n",
+            "MIDDLEWARE = [\n    'strangler.servicekit.request_id.request_id_middleware',\n"
+            "    'strangler.sync.freshness.data_versions_middleware',\n",
         )
     )
     init = package / "__init__.py"
@@ -499,3 +500,16 @@ def test_settings_named_on_the_command_line_need_no_manage_py(tmp_path: Path) ->
         project_env(DJANGO_SETTINGS_MODULE="mysite.settings", PYTHONPATH=str(project)),
     )
     assert checked.returncode == 0, checked.stderr
+
+
+def test_the_storefront_has_everything_init_adds() -> None:
+    repository = Path(__file__).resolve().parents[3]
+
+    completed = strangler_init(
+        repository, "--project", str(repository), "--settings", "monolith.settings", "--dry-run"
+    )
+
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert last_line(completed.stdout) == (
+        "nothing to do: the project has everything strangler init adds."
+    )

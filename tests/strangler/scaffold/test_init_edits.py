@@ -107,9 +107,10 @@ def test_an_empty_or_one_line_list_is_a_hand_edit(tmp_path: Path) -> None:
     hand = next(item for item in plan.hand_edits if item.what.startswith("MIDDLEWARE"))
     assert hand.describe() == (
         "edit by hand: shop/settings.py:2: MIDDLEWARE: "
-        "strangler.servicekit.request_id.request_id_middleware: MIDDLEWARE is not one list "
-        'written one element a line; add "strangler.servicekit.request_id.request_id_middleware" '
-        "first in it"
+        "strangler.servicekit.request_id.request_id_middleware, "
+        "strangler.sync.freshness.data_versions_middleware: MIDDLEWARE is not one list "
+        'written one element a line; add "strangler.servicekit.request_id.request_id_middleware", '
+        '"strangler.sync.freshness.data_versions_middleware" first in it'
     )
 
 
