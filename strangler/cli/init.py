@@ -127,7 +127,7 @@ def _write_and_check(plan: InitPlan, project: Project) -> int:
             + ("; it fails without them too: fix that first." if already else ".")
         )
         return ExitCode.REFUSED
-    demo = " (in demo mode: STRANGLER_IDENTITY_SECRET is not set here)" if check.demo else ""
+    demo = " (in demo mode: the toolkit's secrets are not set here)" if check.demo else ""
     print(
         f"done: {len(plan.changes)} file(s) changed, `manage.py check` passes{demo}. Next: "
         "`python manage.py migrate` (the sync's tables), and set STRANGLER_IDENTITY_SECRET "

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from strangler.scaffold.init_project import SETTINGS_VARIABLE, Project
 from strangler.scaffold.init_source import ScaffoldError
+from strangler.servicekit.secret_settings import DEMO_VARIABLE, IDENTITY_SECRET, SYNC_SECRET
 
 __all__ = ["CheckResult", "run_check", "uncommitted_files"]
 
@@ -27,7 +28,7 @@ GIT_TIMEOUT_SECONDS = 30.0
 class CheckResult:
     ok: bool
     output: str
-    demo: bool  # run with STRANGLER_DEMO=1, the toolkit's secrets being unset
+    demo: bool  # run with STRANGLER_DEMO=1, a secret of the toolkit's being unset
 
 
 def run_check(project: Project, env: Mapping[str, str]) -> CheckResult:
@@ -35,9 +36,13 @@ def run_check(project: Project, env: Mapping[str, str]) -> CheckResult:
     child = dict(env)
     child[SETTINGS_VARIABLE] = project.settings_module
     child["PYTHONPATH"] = os.pathsep.join(filter(None, [str(project.root), env.get("PYTHONPATH")]))
-    demo = not child.get("STRANGLER_IDENTITY_SECRET") and not child.get("STRANGLER_DEMO")
+    # The secrets init's settings read; where they are not set (init is run on a developer's
+    # machine) the check runs the demo, so it says whether the edits load, not what is unset.
+    demo = not child.get(DEMO_VARIABLE) and not all(
+        child.get(spec.name) for spec in (IDENTITY_SECRET, SYNC_SECRET)
+    )
     if demo:
-        child["STRANGLER_DEMO"] = "1"
+        child[DEMO_VARIABLE] = "1"
     command = (
         [sys.executable, "manage.py", "check"]
         if project.manage_py is not None
