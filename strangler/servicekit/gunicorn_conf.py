@@ -31,8 +31,8 @@ header_map = "drop"
 # a scrape reaches: prometheus_client's multiprocess mode keeps each worker's figures in files
 # under this directory and sums them when asked. It is read when prometheus_client is first
 # imported, in a worker: set here, in the master, before any. A directory given by the
-# deployment is emptied first (figures left by an earlier run would be counted again); else
-# one of ours is made, and removed when gunicorn exits.
+# deployment is emptied first (figures left by an earlier run would be counted again), so it
+# must be this gunicorn's alone; else one of ours is made, and removed when gunicorn exits.
 _METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 _METRICS_DIR_OURS = not os.environ.get(_METRICS_DIR_VARIABLE)
 if _METRICS_DIR_OURS:
