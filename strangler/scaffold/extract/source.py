@@ -1,0 +1,157 @@
+"""Copied Python source, edited by line ranges found with ``ast``: module renames, imports of
+the monolith's other apps replaced by stand-ins, models pinned to the monolith's tables.
+
+No Django here: the introspection child process already said what each model is.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Edits", "models_source", "rewrite_imports", "rename_modules"]
+
+
+@dataclass
+class Edits:
+    """Line-range replacements of one file, applied bottom-up so earlier ranges stay put."""
+
+    lines: list[str]
+    changes: list[tuple[int, int, list[str]]] = field(default_factory=list)
+
+    def replace(self, first: int, last: int, new: list[str]) -> None:
+        """Replace lines ``first``..``last`` (1-based, inclusive)."""
+        self.changes.append((first, last, new))
+
+    def insert_after(self, line: int, new: list[str]) -> None:
+        self.changes.append((line + 1, line, new))
+
+    def text(self) -> str:
+        lines = list(self.lines)
+        for first, last, new in sorted(self.changes, key=lambda c: (c[0], c[1]), reverse=True):
+            lines[first - 1 : last] = new
+        return "\n".join(lines) + "\n"
+
+
+def rename_modules(text: str, renames: dict[str, str]) -> str:
+    """``monolith.catalog`` -> ``shop.catalog`` wherever it names a module (imports, strings)."""
+    for old, new in sorted(renames.items(), key=lambda item: -len(item[0])):
+        text = re.sub(rf"(?<![\w.]){re.escape(old)}(?=[.\s\"':,)]|$)", new, text, flags=re.M)
+    return text
+
+
+def rewrite_imports(text: str, *, root: str, kept: tuple[str, ...], service: str) -> tuple[str, list[str]]:
+    """Imports of the monolith's modules outside the extracted apps become stand-ins
+    (``<service>.not_extracted.missing``); returns the new text and what was replaced."""
+    tree = ast.parse(text)
+    edits = Edits(text.split("\n"))
+    replaced: list[str] = []
+
+    def outside(module: str) -> bool:
+        inside_root = module == root or module.startswith(root + ".")
+        return inside_root and not any(module == k or module.startswith(k + ".") for k in kept)
+
+    for node in ast.walk(tree):
+        bound: list[tuple[str, str]] = []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if outside(node.module):
+                bound = [(a.asname or a.name, f"{node.module}.{a.name}") for a in node.names]
+        elif isinstance(node, ast.Import):
+            if any(outside(a.name) for a in node.names):
+                if len(node.names) > 1:
+                    continue
+                alias = node.names[0]
+                bound = [(alias.asname or alias.name.split(".")[0], alias.name)]
+        if not bound:
+            continue
+        indent = edits.lines[node.lineno - 1][: node.col_offset]
+        new = [f"{indent}from {service}.not_extracted import missing  # EXTRACT_CHECKLIST.md"]
+        new += [f"{indent}{name} = missing({origin!r})" for name, origin in bound]
+        edits.replace(node.lineno, node.end_lineno or node.lineno, new)
+        replaced += [origin for _, origin in bound]
+    return edits.text() if replaced else text, replaced
+
+
+def _is_model_class(node: ast.ClassDef) -> bool:
+    return any("Model" in ast.unparse(base) for base in node.bases)
+
+
+def models_source(
+    text: str,
+    models: dict[str, dict[str, Any]],
+    *,
+    drop: set[str],
+    mirrors: list[dict[str, Any]],
+) -> str:
+    """models.py with every extracted model's ``db_table`` set to the monolith's table, the
+    model classes not extracted removed, foreign keys leaving the set turned into plain
+    columns (same column name), and the read-only mirrors appended."""
+    tree = ast.parse(text)
+    edits = Edits(text.rstrip("\n").split("\n"))
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        if node.name in drop:
+            first = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+            edits.replace(first, node.end_lineno or node.lineno, [])
+            continue
+        record = models.get(node.name)
+        if record is None or not _is_model_class(node):
+            continue
+        leaving = {item["field"]: item["replacement"] for item in record["leaving"]}
+        meta = None
+        for statement in node.body:
+            if isinstance(statement, ast.ClassDef) and statement.name == "Meta":
+                meta = statement
+            if isinstance(statement, ast.Assign | ast.AnnAssign):
+                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                names = [t.id for t in targets if isinstance(t, ast.Name)]
+                if names and names[0] in leaving:
+                    indent = " " * statement.col_offset
+                    edits.replace(
+                        statement.lineno,
+                        statement.end_lineno or statement.lineno,
+                        [
+                            f"{indent}# The monolith's foreign key to {_target(record, names[0])}, "
+                            "a model this service does not have: the same column, no constraint.",
+                            indent + leaving[names[0]],
+                        ],
+                    )
+        table_line = f'db_table = "{record["table"]}"'
+        if meta is not None:
+            indent = " " * meta.body[0].col_offset
+            edits.insert_after(meta.lineno, [indent + table_line])
+        else:
+            indent = " " * node.body[0].col_offset
+            edits.insert_after(
+                node.end_lineno or node.lineno,
+                ["", f"{indent}class Meta:", f"{indent}    {table_line}"],
+            )
+    extra: list[str] = []
+    for mirror in mirrors:
+        extra += [
+            "",
+            "",
+            f"class {mirror['name']}(models.Model):",
+            f'    """The monolith\'s ``{mirror["table"]}`` ({mirror["label"]}), a read-only mirror the',
+            "    sync keeps up to date: the copied code reads it through "
+            f"{', '.join(repr(n) for n in mirror['used_as'])}."
+            '"""',
+            "",
+            mirror["source"],
+            "",
+            "    class Meta:",
+            f'        db_table = "{mirror["table"]}"',
+        ]
+    text = edits.text()
+    if extra:
+        if not re.search(r"^from django\.db import models", text, re.M):
+            extra.insert(0, "from django.db import models")
+        text = text.rstrip("\n") + "\n" + "\n".join(extra) + "\n"
+    return text
+
+
+def _target(record: dict[str, Any], name: str) -> str:
+    return next(item["target"] for item in record["leaving"] if item["field"] == name)
