@@ -169,8 +169,6 @@ def extract(args: argparse.Namespace) -> int:
     out = _output_dir(args, project).resolve()
     report = _introspect(args, settings, project)
     patterns, taken = _routes(args, report)
-    if any(a["name"].rsplit(".", 1)[-1] == args.service for a in report["apps"]):
-        raise _refuse(f"the service name {args.service!r} is also an app's name: choose another")
     extraction = Extraction(service=args.service, out=out, report=report, patterns=patterns)
     generate(extraction)
     _makemigrations(extraction)

@@ -15,7 +15,12 @@ from pprint import pformat
 from string import Template
 from typing import Any
 
-from strangler.scaffold.extract.source import models_source, rename_modules, rewrite_imports
+from strangler.scaffold.extract.source import (
+    models_source,
+    rename_modules,
+    rename_python,
+    rewrite_imports,
+)
 
 __all__ = ["Checklist", "Extraction", "generate", "selected_patterns"]
 
@@ -138,8 +143,11 @@ def _write(path: Path, text: str) -> None:
 
 
 def _copy_apps(x: Extraction) -> None:
-    root = x.report["root_package"]
+    roots = tuple(x.report["project_modules"])
     kept = tuple(a["name"] for a in x.report["apps"])
+    renames = {
+        a["name"]: x.app_module(a) for a in x.report["apps"]
+    }
     extracted_names = {m["label"] for m in x.report["models"]}
     for app in x.report["apps"]:
         source = Path(app["path"])
@@ -159,13 +167,13 @@ def _copy_apps(x: Extraction) -> None:
             if path.suffix != ".py":
                 shutil.copyfile(path, destination)
                 continue
-            text = rename_modules(path.read_text(encoding="utf-8"), x.renames())
+            text = rename_python(path.read_text(encoding="utf-8"), renames)
             if relative == Path("models.py"):
                 here = {m["name"]: m for m in x.report["models"] if m["app"] == app["label"]}
                 drop = {label.split(".")[1] for label in app["all_models"]} - set(here)
                 mirrors = x.report["mirrors"] if app is x.report["apps"][0] else []
                 text = models_source(text, here, drop=drop, mirrors=mirrors)
-            text, replaced = rewrite_imports(text, root=root, kept=kept, service=x.service)
+            text, replaced = rewrite_imports(text, roots=roots, kept=kept, service=x.service)
             for origin in replaced:
                 x.checklist.add(
                     "Code of other apps the copied code uses (a stand-in that fails when called)",
@@ -290,10 +298,10 @@ def _middleware(x: Extraction) -> list[str]:
 
 
 def _installed_apps(x: Extraction) -> list[str]:
-    root = x.report["root_package"]
+    roots = x.report["project_modules"]
     apps = ["django.contrib.staticfiles"]
     for name in x.report["installed_apps"]:
-        if name in _LEFT_OUT_APPS or name in apps or name == root or name.startswith(root + "."):
+        if name in _LEFT_OUT_APPS or name in apps or name.split(".")[0] in roots:
             continue
         apps.append(name)
     apps += [x.app_module(a) for a in x.report["apps"]]
@@ -305,14 +313,14 @@ def _rest_framework(x: Extraction) -> dict[str, Any]:
     if not settings:
         return settings
     renames = x.renames()
-    root = x.report["root_package"]
+    roots = tuple(r + "." for r in x.report["project_modules"])
     settings["DEFAULT_AUTHENTICATION_CLASSES"] = [f"{x.service}.identity.ProxyIdentityAuthentication"]
     settings["UNAUTHENTICATED_USER"] = "strangler.servicekit.identity.AnonymousIdentityUser"
     for key, value in list(settings.items()):
         values = value if isinstance(value, list) else [value]
-        if any(isinstance(v, str) and v.startswith(root + ".") for v in values):
+        if any(isinstance(v, str) and v.startswith(roots) for v in values):
             renamed = [rename_modules(v, renames) if isinstance(v, str) else v for v in values]
-            if any(isinstance(v, str) and v.startswith(root + ".") for v in renamed):
+            if any(isinstance(v, str) and v.startswith(roots) and not v.startswith(x.service + ".") for v in renamed):
                 x.checklist.add(
                     "Settings",
                     f"`REST_FRAMEWORK[{key!r}]` is the monolith's `{value}`, outside the extracted "

@@ -374,8 +374,15 @@ def _template_closure(app_dirs: list[Path]) -> tuple[list[dict[str, str]], list[
 def _context_processors() -> list[dict[str, Any]]:
     """Each context processor with what it answers an anonymous GET / (JSON values only)."""
     from django.conf import settings
-    from django.contrib.auth.models import AnonymousUser
     from django.test import RequestFactory
+
+    try:
+        from django.contrib.auth.models import AnonymousUser
+    except RuntimeError:  # a project without django.contrib.auth: no user to give
+
+        class AnonymousUser:  # type: ignore[no-redef]
+            is_authenticated = False
+            is_anonymous = True
     from django.utils.module_loading import import_string
 
     found = []
@@ -460,6 +467,7 @@ def introspect(app_names: Sequence[str], model_labels: Sequence[str]) -> dict[st
     return {
         "settings_module": settings.SETTINGS_MODULE,
         "root_package": root_package,
+        "project_modules": _project_modules(root_package),
         "apps": [
             {
                 "label": c.label,
@@ -477,7 +485,9 @@ def introspect(app_names: Sequence[str], model_labels: Sequence[str]) -> dict[st
         "missing_templates": missing_templates,
         "context_processors": _context_processors(),
         "middleware": list(settings.MIDDLEWARE),
-        "auth_backends": list(getattr(settings, "AUTHENTICATION_BACKENDS", [])),
+        "auth_backends": list(settings.AUTHENTICATION_BACKENDS)
+        if settings.is_overridden("AUTHENTICATION_BACKENDS")
+        else [],
         "rest_framework": _jsonable(getattr(settings, "REST_FRAMEWORK", {})),
         "receivers": receivers,
         "tasks": tasks,
@@ -491,6 +501,19 @@ def introspect(app_names: Sequence[str], model_labels: Sequence[str]) -> dict[st
         "uses_sessions": "django.contrib.sessions.middleware.SessionMiddleware"
         in settings.MIDDLEWARE,
     }
+
+
+def _project_modules(root_package: str) -> list[str]:
+    """The top-level modules of the monolith's own apps (those under the directory it runs
+    in) and of its settings: what the service cannot import."""
+    from django.apps import apps
+
+    here = Path.cwd().resolve()
+    found = {root_package}
+    for config in apps.get_app_configs():
+        if here in Path(config.path).resolve().parents:
+            found.add(config.name.split(".")[0])
+    return sorted(found)
 
 
 def _simple(value: Any) -> Any:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Edits", "models_source", "rewrite_imports", "rename_modules"]
+__all__ = ["Edits", "models_source", "rename_modules", "rename_python", "rewrite_imports"]
 
 
 @dataclass
@@ -42,7 +42,59 @@ def rename_modules(text: str, renames: dict[str, str]) -> str:
     return text
 
 
-def rewrite_imports(text: str, *, root: str, kept: tuple[str, ...], service: str) -> tuple[str, list[str]]:
+def rename_python(text: str, renames: dict[str, str]) -> str:
+    """``rename_modules`` on Python source, only where a module is named: imports, and string
+    literals that are a dotted path (``"monolith.catalog.apps.CatalogConfig"``); a word in a
+    docstring or comment stays as it is."""
+    tree = ast.parse(text)
+    lines = text.split("\n")
+    olds = sorted(renames, key=len, reverse=True)
+
+    def renamed(dotted: str) -> str | None:
+        for old in olds:
+            if dotted == old or dotted.startswith(old + "."):
+                return renames[old] + dotted[len(old) :]
+        return None
+
+    # Names that only look like a module: a URL namespace, an app label.
+    not_modules: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name | ast.Attribute) and getattr(t, "id", getattr(t, "attr", "")) in ("app_name", "label")
+            for t in node.targets
+        ):
+            not_modules.add(id(node.value))
+        elif isinstance(node, ast.keyword) and node.arg in ("namespace", "app_name", "label"):
+            not_modules.add(id(node.value))
+    edits: list[tuple[int, int, int, str]] = []  # line, start column, end column, new text
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            new = renamed(node.module)
+            if new is not None:
+                line = lines[node.lineno - 1]
+                start = line.index(node.module, node.col_offset)
+                edits.append((node.lineno, start, start + len(node.module), new))
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                new = renamed(alias.name)
+                if new is not None and alias.lineno == alias.end_lineno:
+                    start = alias.col_offset
+                    edits.append((alias.lineno, start, start + len(alias.name), new))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in not_modules:
+            new = renamed(node.value)
+            if new is not None and node.lineno == node.end_lineno and re.fullmatch(r"[\w.]+", node.value):
+                line = lines[node.lineno - 1]
+                start = line.index(node.value, node.col_offset)
+                edits.append((node.lineno, start, start + len(node.value), new))
+    for lineno, start, end, new in sorted(edits, reverse=True):
+        line = lines[lineno - 1]
+        lines[lineno - 1] = line[:start] + new + line[end:]
+    return "\n".join(lines)
+
+
+def rewrite_imports(
+    text: str, *, roots: tuple[str, ...], kept: tuple[str, ...], service: str
+) -> tuple[str, list[str]]:
     """Imports of the monolith's modules outside the extracted apps become stand-ins
     (``<service>.not_extracted.missing``); returns the new text and what was replaced."""
     tree = ast.parse(text)
@@ -50,7 +102,7 @@ def rewrite_imports(text: str, *, root: str, kept: tuple[str, ...], service: str
     replaced: list[str] = []
 
     def outside(module: str) -> bool:
-        inside_root = module == root or module.startswith(root + ".")
+        inside_root = any(module == root or module.startswith(root + ".") for root in roots)
         return inside_root and not any(module == k or module.startswith(k + ".") for k in kept)
 
     for node in ast.walk(tree):
