@@ -22,6 +22,7 @@ import importlib
 import json
 import re
 import sys
+import sysconfig
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -509,10 +510,15 @@ def _project_modules(root_package: str) -> list[str]:
     from django.apps import apps
 
     here = Path.cwd().resolve()
+    installed = {Path(p).resolve() for p in (sys.prefix, *sysconfig.get_paths().values())}
     found = {root_package}
     for config in apps.get_app_configs():
-        if here in Path(config.path).resolve().parents:
-            found.add(config.name.split(".")[0])
+        path = Path(config.path).resolve()
+        top = config.name.split(".")[0]
+        if top == "strangler" or any(p == path or p in path.parents for p in installed):
+            continue  # the toolkit, or a package installed in the environment
+        if here in path.parents:
+            found.add(top)
     return sorted(found)
 
 
