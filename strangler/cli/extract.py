@@ -46,17 +46,67 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
         help="generate a service project from the monolith's app(s): models, sync, "
         "URL stubs, contract tests, a route table entry and a migration plan",
     )
-    command.add_argument("service", metavar="SERVICE", help="the service's name (a Python package name)")
-    command.add_argument("--app", action="append", required=True, help="a monolith app (label or module); repeatable")
-    command.add_argument("--models", default="", metavar="app.Model,...", help="only these models (default: every model of the apps)")
-    command.add_argument("--routes", default="", metavar="NAME,...", help="route names of --routes-file, or the monolith's URL names (default: every URL of the apps)")
-    command.add_argument("--routes-file", type=Path, metavar="FILE", help="the route table to add the service's upstream and routes to (default: print the entry)")
-    command.add_argument("--settings", metavar="MODULE", help="the monolith's settings module (default: $DJANGO_SETTINGS_MODULE)")
-    command.add_argument("--project", type=Path, default=Path.cwd(), metavar="DIR", help="the monolith's directory (default: the current one)")
-    command.add_argument("--out", type=Path, metavar="DIR", help="the new project's directory (default: DIR/../SERVICE)")
-    command.add_argument("--plans-dir", type=Path, default=Path("migration_plans"), metavar="DIR", help="where the migration plan goes (default: migration_plans)")
-    command.add_argument("--service-url", default="", metavar="URL", help="where the service will listen, for the route table (default: ${SERVICE}_URL, or port 8200)")
-    command.add_argument("--force", action="store_true", help="write into a non-empty output directory")
+    command.add_argument(
+        "service", metavar="SERVICE", help="the service's name (a Python package name)"
+    )
+    command.add_argument(
+        "--app", action="append", required=True, help="a monolith app (label or module); repeatable"
+    )
+    command.add_argument(
+        "--models",
+        default="",
+        metavar="app.Model,...",
+        help="only these models (default: every model of the apps)",
+    )
+    command.add_argument(
+        "--routes",
+        default="",
+        metavar="NAME,...",
+        help="route names of --routes-file, or the monolith's URL names "
+        "(default: every URL of the apps)",
+    )
+    command.add_argument(
+        "--routes-file",
+        type=Path,
+        metavar="FILE",
+        help="the route table to add the service's upstream and routes to "
+        "(default: print the entry)",
+    )
+    command.add_argument(
+        "--settings",
+        metavar="MODULE",
+        help="the monolith's settings module (default: $DJANGO_SETTINGS_MODULE)",
+    )
+    command.add_argument(
+        "--project",
+        type=Path,
+        default=Path.cwd(),
+        metavar="DIR",
+        help="the monolith's directory (default: the current one)",
+    )
+    command.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="the new project's directory (default: DIR/../SERVICE)",
+    )
+    command.add_argument(
+        "--plans-dir",
+        type=Path,
+        default=Path("migration_plans"),
+        metavar="DIR",
+        help="where the migration plan goes (default: migration_plans)",
+    )
+    command.add_argument(
+        "--service-url",
+        default="",
+        metavar="URL",
+        help="where the service will listen, for the route table "
+        "(default: http://127.0.0.1:${SERVICE}_PORT, 8200 when unset)",
+    )
+    command.add_argument(
+        "--force", action="store_true", help="write into a non-empty output directory"
+    )
     command.set_defaults(command=extract)
 
 
@@ -74,14 +124,22 @@ def _child_env(project: Path, settings: str, **extra: str) -> dict[str, str]:
 
 def _run(argv: list[str], *, cwd: Path, env: dict[str, str], what: str) -> str:
     try:
-        done = subprocess.run(
-            argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT_SECONDS, check=False
+        done = subprocess.run(  # noqa: S603 - our own interpreter and modules
+            argv,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=CHILD_TIMEOUT_SECONDS,
+            check=False,
         )
     except subprocess.TimeoutExpired as exc:
         raise _refuse(f"{what} gave no answer in {CHILD_TIMEOUT_SECONDS:g} s") from exc
     if done.returncode != 0:
         reason = done.stderr.strip().splitlines()
-        raise _refuse(f"{what} failed: {reason[-1] if reason else f'exit status {done.returncode}'}")
+        raise _refuse(
+            f"{what} failed: {reason[-1] if reason else f'exit status {done.returncode}'}"
+        )
     return done.stdout
 
 
@@ -93,14 +151,24 @@ def _introspect(args: argparse.Namespace, settings: str, project: Path) -> dict[
         argv += ["--models", args.models]
     env = _child_env(project, settings)
     try:
-        done = subprocess.run(
-            argv, cwd=project, env=env, capture_output=True, text=True, timeout=CHILD_TIMEOUT_SECONDS, check=False
+        done = subprocess.run(  # noqa: S603 - our own interpreter and modules
+            argv,
+            cwd=project,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=CHILD_TIMEOUT_SECONDS,
+            check=False,
         )
     except subprocess.TimeoutExpired as exc:
-        raise _refuse(f"reading the monolith gave no answer in {CHILD_TIMEOUT_SECONDS:g} s") from exc
+        raise _refuse(
+            f"reading the monolith gave no answer in {CHILD_TIMEOUT_SECONDS:g} s"
+        ) from exc
     if done.returncode != 0:
         lines = done.stderr.strip().splitlines()
-        raise _refuse(lines[-1] if lines else f"reading the monolith failed (exit {done.returncode})")
+        raise _refuse(
+            lines[-1] if lines else f"reading the monolith failed (exit {done.returncode})"
+        )
     report: dict[str, Any] = json.loads(done.stdout)
     return report
 
@@ -114,7 +182,9 @@ def _output_dir(args: argparse.Namespace, project: Path) -> Path:
     return out
 
 
-def _routes(args: argparse.Namespace, report: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
+def _routes(
+    args: argparse.Namespace, report: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[str]]:
     """The patterns the contract suite covers, and the names of routes of --routes-file
     the service takes over (the rest of the patterns become new routes)."""
     names = [n.strip() for n in args.routes.split(",") if n.strip()]
@@ -134,7 +204,9 @@ def _routes(args: argparse.Namespace, report: dict[str, Any]) -> tuple[list[dict
             head = re.split(r"[<{*]", prefix, maxsplit=1)[0]
             matched = [p for p in served if ("/" + p["full"]).startswith(head) and head]
             if not matched:
-                raise _refuse(f"route {name!r} of {args.routes_file} covers none of the app's URLs ({prefix})")
+                raise _refuse(
+                    f"route {name!r} of {args.routes_file} covers none of the app's URLs ({prefix})"
+                )
             chosen += [p for p in matched if p not in chosen]
             taken.append(name)
         elif name in url_names:
@@ -161,7 +233,9 @@ def _read_table(path: Path) -> dict[str, Any]:
 
 def extract(args: argparse.Namespace) -> int:
     if not _SERVICE_NAME.match(args.service):
-        raise _refuse(f"the service name {args.service!r} must be a Python package name (a-z, 0-9, _)")
+        raise _refuse(
+            f"the service name {args.service!r} must be a Python package name (a-z, 0-9, _)"
+        )
     settings = args.settings or os.environ.get("DJANGO_SETTINGS_MODULE")
     if not settings:
         raise _refuse("name the monolith's settings with --settings or $DJANGO_SETTINGS_MODULE")
@@ -178,7 +252,9 @@ def extract(args: argparse.Namespace) -> int:
     plans_dir = args.plans_dir if args.plans_dir.is_absolute() else project / args.plans_dir
     plans_dir.mkdir(parents=True, exist_ok=True)
     plan_path = plans_dir / f"{args.service}.yaml"
-    plan_path.write_text(plan_yaml(extraction, [e["name"] for e in entries["routes"]]), encoding="utf-8")
+    plan_path.write_text(
+        plan_yaml(extraction, [e["name"] for e in entries["routes"]]), encoding="utf-8"
+    )
     checklist = extraction.checklist.markdown(args.service)
     (extraction.package / "EXTRACT_CHECKLIST.md").write_text(checklist, encoding="utf-8")
     print(f"wrote the {args.service} service to {out} and its plan to {plan_path}", file=sys.stderr)

@@ -22,7 +22,14 @@ from strangler.scaffold.extract.source import (
     rewrite_imports,
 )
 
-__all__ = ["Checklist", "Extraction", "generate", "selected_patterns"]
+__all__ = [
+    "Checklist",
+    "Extraction",
+    "generate",
+    "selected_patterns",
+    "template",
+    "write_capture_migrations",
+]
 
 # Apps of the monolith a service without users, sessions or an admin leaves out.
 _LEFT_OUT_APPS = {
@@ -49,7 +56,9 @@ _KNOWN_MIDDLEWARE = {
 }
 _BUILTIN_CONVERTERS = {"int", "str", "slug", "uuid", "path"}
 _URL_IN_TEMPLATE = re.compile(r"{%\s*url\s+[\"']([^\"']+)[\"']")
-_URL_IN_PYTHON = re.compile(r"(?:reverse|reverse_lazy|redirect|resolve_url)\(\s*[\"']([^\"'/]+)[\"']")
+_URL_IN_PYTHON = re.compile(
+    r"(?:reverse|reverse_lazy|redirect|resolve_url)\(\s*[\"']([^\"'/]+)[\"']"
+)
 _PLACEHOLDER = re.compile(r"<(?:(\w+):)?(\w+)>")
 _SKIPPED_FILES = {"admin.py", "tests.py"}
 _SKIPPED_DIRS = {"migrations", "tests", "__pycache__"}
@@ -94,7 +103,8 @@ class Extraction:
         return {app["name"]: self.app_module(app) for app in self.report["apps"]}
 
 
-def _template(name: str, **values: Any) -> str:
+def template(name: str, **values: Any) -> str:
+    """The package's template ``name`` with ``values`` substituted (``string.Template``)."""
     text = resources.files("strangler.scaffold.extract").joinpath(f"templates/{name}.tmpl")
     return Template(text.read_text(encoding="utf-8")).substitute(values)
 
@@ -109,7 +119,8 @@ def selected_patterns(report: dict[str, Any], names: list[str]) -> list[dict[str
 
 def _under_mount(report: dict[str, Any], pattern: dict[str, Any]) -> bool:
     return any(
-        pattern["full"].startswith(m["full"]) and pattern["namespaces"][: len(m["namespaces"])] == m["namespaces"]
+        pattern["full"].startswith(m["full"])
+        and pattern["namespaces"][: len(m["namespaces"])] == m["namespaces"]
         for m in report["mounts"]
     )
 
@@ -120,12 +131,17 @@ def generate(extraction: Extraction) -> None:
     x.package.mkdir(parents=True, exist_ok=True)
     _copy_apps(x)
     _copy_templates(x)
-    _write(x.package / "__init__.py", _template("init.py", service=x.service, apps=", ".join(a["label"] for a in x.report["apps"])))
-    _write(x.package / "__main__.py", _template("main.py", service=x.service))
-    _write(x.package / "wsgi.py", _template("wsgi.py", service=x.service))
-    _write(x.package / "celery.py", _template("celery.py", service=x.service))
-    _write(x.package / "identity.py", _template("identity.py"))
-    _write(x.package / "not_extracted.py", _template("not_extracted.py"))
+    _write(
+        x.package / "__init__.py",
+        template(
+            "init.py", service=x.service, apps=", ".join(a["label"] for a in x.report["apps"])
+        ),
+    )
+    _write(x.package / "__main__.py", template("main.py", service=x.service))
+    _write(x.package / "wsgi.py", template("wsgi.py", service=x.service))
+    _write(x.package / "celery.py", template("celery.py", service=x.service))
+    _write(x.package / "identity.py", template("identity.py"))
+    _write(x.package / "not_extracted.py", template("not_extracted.py"))
     _write(x.package / "context_processors.py", _context_processors(x))
     _write(x.package / "urls.py", _urls(x))
     _write(x.package / "settings.py", _settings(x))
@@ -145,9 +161,7 @@ def _write(path: Path, text: str) -> None:
 def _copy_apps(x: Extraction) -> None:
     roots = tuple(x.report["project_modules"])
     kept = tuple(a["name"] for a in x.report["apps"])
-    renames = {
-        a["name"]: x.app_module(a) for a in x.report["apps"]
-    }
+    renames = {a["name"]: x.app_module(a) for a in x.report["apps"]}
     extracted_names = {m["label"] for m in x.report["models"]}
     for app in x.report["apps"]:
         source = Path(app["path"])
@@ -201,7 +215,10 @@ def _copy_apps(x: Extraction) -> None:
 
 def _copy_templates(x: Extraction) -> None:
     for template in x.report["templates"]:
-        _write(x.package / "templates" / template["name"], Path(template["path"]).read_text(encoding="utf-8"))
+        _write(
+            x.package / "templates" / template["name"],
+            Path(template["path"]).read_text(encoding="utf-8"),
+        )
     for name in x.report["missing_templates"]:
         x.checklist.add("Templates", f"`{name}` is referenced but the monolith has none: write it")
 
@@ -236,7 +253,8 @@ def _custom_processors(x: Extraction) -> list[dict[str, Any]]:
     return [
         p
         for p in x.report["context_processors"]
-        if not p["path"].startswith("django.") and p.get("anonymous") is not None
+        if not p["path"].startswith("django.")
+        and p.get("anonymous") is not None
         and not any(p["path"].startswith(a["name"] + ".") for a in x.report["apps"])
     ]
 
@@ -283,14 +301,20 @@ def _middleware(x: Extraction) -> list[str]:
             continue
         if path == "django.contrib.sessions.middleware.SessionMiddleware":
             chosen.append(f"{x.service}.identity.vary_on_cookie_middleware")
-        elif path in ("django.middleware.security.SecurityMiddleware", "whitenoise.middleware.WhiteNoiseMiddleware", "django.middleware.common.CommonMiddleware", "django.middleware.clickjacking.XFrameOptionsMiddleware"):
+        elif path in (
+            "django.middleware.security.SecurityMiddleware",
+            "whitenoise.middleware.WhiteNoiseMiddleware",
+            "django.middleware.common.CommonMiddleware",
+            "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        ):
             chosen.append(path)
             if path == "django.middleware.common.CommonMiddleware":
                 chosen.append("strangler.servicekit.identity.identity_middleware")
         elif path not in _KNOWN_MIDDLEWARE:
             x.checklist.add(
                 "Middleware",
-                f"`{path}` runs in the monolith and not here: add it if the copied views rely on it",
+                f"`{path}` runs in the monolith and not here: add it if the copied views "
+                "rely on it",
             )
     if "strangler.servicekit.identity.identity_middleware" not in chosen:
         chosen.append("strangler.servicekit.identity.identity_middleware")
@@ -314,13 +338,18 @@ def _rest_framework(x: Extraction) -> dict[str, Any]:
         return settings
     renames = x.renames()
     roots = tuple(r + "." for r in x.report["project_modules"])
-    settings["DEFAULT_AUTHENTICATION_CLASSES"] = [f"{x.service}.identity.ProxyIdentityAuthentication"]
+    settings["DEFAULT_AUTHENTICATION_CLASSES"] = [
+        f"{x.service}.identity.ProxyIdentityAuthentication"
+    ]
     settings["UNAUTHENTICATED_USER"] = "strangler.servicekit.identity.AnonymousIdentityUser"
     for key, value in list(settings.items()):
         values = value if isinstance(value, list) else [value]
         if any(isinstance(v, str) and v.startswith(roots) for v in values):
             renamed = [rename_modules(v, renames) if isinstance(v, str) else v for v in values]
-            if any(isinstance(v, str) and v.startswith(roots) and not v.startswith(x.service + ".") for v in renamed):
+            if any(
+                isinstance(v, str) and v.startswith(roots) and not v.startswith(x.service + ".")
+                for v in renamed
+            ):
                 x.checklist.add(
                     "Settings",
                     f"`REST_FRAMEWORK[{key!r}]` is the monolith's `{value}`, outside the extracted "
@@ -354,10 +383,10 @@ def _columns_name(model: dict[str, Any]) -> str:
     return f"_{model['name'].upper()}_COLUMNS"
 
 
-def _sync_entries(x: Extraction, legacy: str) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
-    columns = "\n".join(
-        f"{_columns_name(m)} = {m['columns']!r}" for m in x.report["models"]
-    )
+def _sync_entries(
+    x: Extraction, legacy: str
+) -> tuple[str, list[dict[str, Any]], list[dict[str, Any]]]:
+    columns = "\n".join(f"{_columns_name(m)} = {m['columns']!r}" for m in x.report["models"])
     outbound = [
         {"model": m["label"], "to": legacy, "fields": _columns_name(m), "enabled": False}
         for m in x.report["models"]
@@ -365,7 +394,11 @@ def _sync_entries(x: Extraction, legacy: str) -> tuple[str, list[dict[str, Any]]
     inbound = [
         {"from": legacy, "table": m["table"], "model": m["label"]} for m in x.report["models"]
     ] + [
-        {"from": legacy, "table": m["table"], "model": f"{x.report['apps'][0]['label']}.{m['name']}"}
+        {
+            "from": legacy,
+            "table": m["table"],
+            "model": f"{x.report['apps'][0]['label']}.{m['name']}",
+        }
         for m in x.report["mirrors"]
     ]
     return columns, outbound, inbound
@@ -382,7 +415,7 @@ def _settings(x: Extraction) -> str:
     outbound_text = _literal(outbound)
     for model in x.report["models"]:
         outbound_text = outbound_text.replace(repr(_columns_name(model)), _columns_name(model))
-    return _template(
+    return template(
         "settings.py",
         service=x.service,
         SERVICE=x.service.upper(),
@@ -426,12 +459,14 @@ def _monolith_snippet(x: Extraction) -> str:
     ]
     for model in [*x.report["models"], *x.report["mirrors"]]:
         lines.append(
-            f"    {{'model': {model['label']!r}, 'to': {service!r}, 'fields': {_columns_name(model)}}},"
+            f"    {{'model': {model['label']!r}, 'to': {service!r}, "
+            f"'fields': {_columns_name(model)}}},"
         )
     lines += ["]", "INBOUND = ["]
     for model in x.report["models"]:
         lines.append(
-            f"    {{'from': {service!r}, 'table': {model['table']!r}, 'model': {model['label']!r}}},"
+            f"    {{'from': {service!r}, 'table': {model['table']!r}, "
+            f"'model': {model['label']!r}}},"
         )
     lines += ["]", ""]
     tables = ", ".join(f"`{m['table']}`" for m in x.report["models"])
@@ -450,34 +485,23 @@ def _reversed_names(x: Extraction) -> set[str]:
     for directory in directories:
         for path in directory.rglob("*"):
             if path.suffix in (".html", ".txt", ".xml"):
-                names.update(_URL_IN_TEMPLATE.findall(path.read_text(encoding="utf-8", errors="replace")))
+                names.update(
+                    _URL_IN_TEMPLATE.findall(path.read_text(encoding="utf-8", errors="replace"))
+                )
             elif path.suffix == ".py":
-                names.update(_URL_IN_PYTHON.findall(path.read_text(encoding="utf-8", errors="replace")))
+                names.update(
+                    _URL_IN_PYTHON.findall(path.read_text(encoding="utf-8", errors="replace"))
+                )
     names.update(n for n in x.report["reversed_elsewhere"] if n and "/" not in n)
     return names
 
 
 def _urls(x: Extraction) -> str:
-    served = {p["qualified"] for p in x.report["patterns"] if p["in_app"] and _under_mount(x.report, p)}
+    served = {
+        p["qualified"] for p in x.report["patterns"] if p["in_app"] and _under_mount(x.report, p)
+    }
     renames = x.renames()
-    lines = [
-        '"""The service\'s routes: health, the sync, the extracted apps\' URL modules where the',
-        "monolith mounts them, and stubs for the monolith's URL names the copied templates reverse",
-        '(written by ``strangler extract``)."""',
-        "",
-        "from django.http import HttpRequest, HttpResponse, HttpResponseNotFound",
-        "from django.urls import URLPattern, URLResolver, include, path, re_path, register_converter",
-        "from django.utils.module_loading import import_string",
-        "",
-        "from strangler.servicekit.health import healthz, readyz",
-        "",
-        "",
-        "def served_by_the_monolith(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:",
-        '    """A URL name the copied templates reverse; the monolith answers it, not this service."""',
-        '    return HttpResponseNotFound("served by the monolith", content_type="text/plain")',
-        "",
-        "",
-    ]
+    lines = template("urls_head.py").rstrip("\n").split("\n")
     stubs: dict[tuple[str, ...], list[str]] = {}
     converters: dict[str, str] = {}
     missing = []
@@ -506,24 +530,31 @@ def _urls(x: Extraction) -> str:
         module = rename_modules(mount["module"], renames)
         namespace = mount["namespace"]
         if namespace and namespace != mount["app_name"]:
-            lines.append(f"    path({mount['full']!r}, include({module!r}, namespace={namespace!r})),")
+            lines.append(
+                f"    path({mount['full']!r}, include({module!r}, namespace={namespace!r})),"
+            )
         else:
             lines.append(f"    path({mount['full']!r}, include({module!r})),")
         if len(mount["namespaces"]) > (1 if namespace else 0):
             x.checklist.add(
                 "URLs",
-                f"`{mount['module']}` is mounted under the namespaces {':'.join(mount['namespaces'])} "
+                f"`{mount['module']}` is mounted under the namespaces "
+                f"{':'.join(mount['namespaces'])} "
                 "in the monolith, and at the root namespace here: check reverse() calls",
             )
     lines += _stub_lines(stubs, ())
     lines.append("]")
     for name in missing:
-        x.checklist.add("URLs", f"`{name}` is reversed by the copied code but the monolith has no such URL name")
+        x.checklist.add(
+            "URLs", f"`{name}` is reversed by the copied code but the monolith has no such URL name"
+        )
     if stubs:
         x.checklist.add(
             "URLs",
-            "stubs answer 404 \"served by the monolith\" for "
-            + ", ".join(f"`{':'.join([*ns, n])}`" for ns, entries in stubs.items() for n in _names(entries))
+            'stubs answer 404 "served by the monolith" for '
+            + ", ".join(
+                f"`{':'.join([*ns, n])}`" for ns, entries in stubs.items() for n in _names(entries)
+            )
             + ": the proxy sends those paths to the monolith",
         )
     return "\n".join(lines) + "\n"
@@ -537,7 +568,9 @@ def _stub_lines(stubs: dict[tuple[str, ...], list[str]], prefix: tuple[str, ...]
     """Stubs under their namespaces, nested as the monolith nests them (empty prefixes: each
     stub carries its full route)."""
     lines = [f"    {entry}," for entry in stubs.get(prefix, [])]
-    children = sorted({ns[len(prefix)] for ns in stubs if len(ns) > len(prefix) and ns[: len(prefix)] == prefix})
+    children = sorted(
+        {ns[len(prefix)] for ns in stubs if len(ns) > len(prefix) and ns[: len(prefix)] == prefix}
+    )
     for child in children:
         inner = _stub_lines(stubs, (*prefix, child))
         lines.append('    path("", include((')
@@ -583,7 +616,10 @@ def _contract_suite(x: Extraction) -> None:
     routes = []
     for pattern in x.patterns:
         if pattern["regex"]:
-            x.checklist.add("Contract tests", f"`{pattern['qualified']}` is a regex route: add its requests by hand")
+            x.checklist.add(
+                "Contract tests",
+                f"`{pattern['qualified']}` is a regex route: add its requests by hand",
+            )
             continue
         placeholders = {}
         template = "/" + re.sub(r"[{}]", lambda m: m.group(0) * 2, pattern["full"])
@@ -597,21 +633,27 @@ def _contract_suite(x: Extraction) -> None:
         if unknown:
             x.checklist.add(
                 "Contract tests",
-                f"`{pattern['qualified']}`: no model column for {', '.join(unknown)}; add its requests by hand",
+                f"`{pattern['qualified']}`: no model column for {', '.join(unknown)}; "
+                "add its requests by hand",
             )
             continue
         template = _PLACEHOLDER.sub(lambda m: "{" + m.group(2) + "}", template)
         routes.append((pattern["qualified"] or pattern["view"], template, placeholders))
     tests = x.out / "tests"
     _write(tests / "__init__.py", "")
-    _write(tests / "conftest.py", _template("conftest.py"))
-    _write(tests / "test_contract.py", _template("test_contract.py", service=x.service, routes=_literal(routes, 0)))
+    _write(tests / "conftest.py", template("conftest.py"))
+    _write(
+        tests / "test_contract.py",
+        template("test_contract.py", service=x.service, routes=_literal(routes, 0)),
+    )
     _write(x.out / "pytest.ini", "[pytest]\ntestpaths = tests\n")
 
 
 def _checklist_static(x: Extraction) -> None:
     for receiver in x.report["receivers"]:
-        x.checklist.add("Signals and receivers (copied; check they still make sense here)", f"`{receiver}`")
+        x.checklist.add(
+            "Signals and receivers (copied; check they still make sense here)", f"`{receiver}`"
+        )
     for task in x.report["tasks"]:
         x.checklist.add("Celery tasks (copied; they run on the service's queue now)", f"`{task}`")
     for backend in x.report["auth_backends"]:
@@ -638,5 +680,5 @@ def write_capture_migrations(x: Extraction) -> None:
         )
         _write(
             migrations / f"{number:04d}_sync_capture.py",
-            _template("capture.py", label=app["label"], latest=made[-1], operations=operations),
+            template("capture.py", label=app["label"], latest=made[-1], operations=operations),
         )

@@ -191,9 +191,8 @@ def _code_names(directories: list[Path]) -> set[str]:
                         names.add(node.attr)
                     elif isinstance(node, ast.keyword) and node.arg:
                         names.update(node.arg.split("__"))
-                    elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-                        if _LOOKUP.match(node.value):
-                            names.update(node.value.lstrip("-").split("__"))
+                    elif isinstance(node, ast.Constant) and _LOOKUP.match(str(node.value)):
+                        names.update(str(node.value).lstrip("-").split("__"))
             elif path.suffix in (".html", ".txt", ".xml"):
                 for match in _TEMPLATE_CODE.finditer(text):
                     names.update(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", "".join(match.groups(""))))
@@ -280,14 +279,13 @@ def _walk(
                 "route": [*route, piece],
                 "namespaces": namespaces,
                 "name": entry.name,
-                "view": f"{callback.__module__}.{getattr(callback, '__qualname__', callback.__class__.__name__)}",
+                "view": f"{callback.__module__}."
+                f"{getattr(callback, '__qualname__', type(callback).__name__)}",
                 "view_module": callback.__module__,
                 "view_class_module": view_class.__module__ if view_class else None,
                 "model": model,
                 "converters": converters,
-                "methods": sorted(
-                    m.upper() for m in getattr(callback, "actions", {}) or {}
-                ),
+                "methods": sorted(m.upper() for m in getattr(callback, "actions", {}) or {}),
             }
 
 
@@ -329,7 +327,11 @@ def _urls(app_modules: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, 
         item["in_app"] = inside(item["view_module"]) or inside(item["view_class_module"])
         translation = next(translations, None)
         item["proxy"] = (
-            {"kind": translation.kind, "pattern": translation.pattern, "exactness": translation.exactness}
+            {
+                "kind": translation.kind,
+                "pattern": translation.pattern,
+                "exactness": translation.exactness,
+            }
             if translation is not None
             else None
         )
@@ -338,7 +340,10 @@ def _urls(app_modules: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, 
     outer = [
         m
         for m in mounts
-        if not any(o is not m and m["full"].startswith(o["full"]) and m["module"].startswith(o["module"]) for o in mounts)
+        if not any(
+            o is not m and m["full"].startswith(o["full"]) and m["module"].startswith(o["module"])
+            for o in mounts
+        )
     ]
     return patterns, outer
 
@@ -384,6 +389,7 @@ def _context_processors() -> list[dict[str, Any]]:
         class AnonymousUser:  # type: ignore[no-redef]
             is_authenticated = False
             is_anonymous = True
+
     from django.utils.module_loading import import_string
 
     found = []
@@ -432,7 +438,9 @@ def _settings_read(app_dirs: list[Path]) -> list[str]:
     names: set[str] = set()
     for directory in app_dirs:
         for path in directory.rglob("*.py"):
-            names.update(re.findall(r"settings\.([A-Z][A-Z0-9_]+)", path.read_text(errors="replace")))
+            names.update(
+                re.findall(r"settings\.([A-Z][A-Z0-9_]+)", path.read_text(errors="replace"))
+            )
     return sorted(names)
 
 
@@ -496,9 +504,15 @@ def introspect(app_names: Sequence[str], model_labels: Sequence[str]) -> dict[st
         "installed_apps": list(settings.INSTALLED_APPS),
         "default_auto_field": settings.DEFAULT_AUTO_FIELD,
         "samples": _samples(models_),
-        "settings_values": {name: _simple(getattr(settings, name, None)) for name in _settings_read(app_dirs)},
+        "settings_values": {
+            name: _simple(getattr(settings, name, None)) for name in _settings_read(app_dirs)
+        },
         "sync_node": str(getattr(settings, "STRANGLER_SYNC", {}).get("node", "monolith")),
-        "reversed_elsewhere": [str(getattr(settings, n, "")) for n in ("LOGIN_URL", "LOGIN_REDIRECT_URL", "LOGOUT_REDIRECT_URL") if hasattr(settings, n)],
+        "reversed_elsewhere": [
+            str(getattr(settings, n, ""))
+            for n in ("LOGIN_URL", "LOGIN_REDIRECT_URL", "LOGOUT_REDIRECT_URL")
+            if hasattr(settings, n)
+        ],
         "uses_sessions": "django.contrib.sessions.middleware.SessionMiddleware"
         in settings.MIDDLEWARE,
     }

@@ -59,12 +59,14 @@ def rename_python(text: str, renames: dict[str, str]) -> str:
     # Names that only look like a module: a URL namespace, an app label.
     not_modules: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name | ast.Attribute) and getattr(t, "id", getattr(t, "attr", "")) in ("app_name", "label")
-            for t in node.targets
-        ):
-            not_modules.add(id(node.value))
-        elif isinstance(node, ast.keyword) and node.arg in ("namespace", "app_name", "label"):
+        if (
+            isinstance(node, ast.Assign)
+            and any(
+                isinstance(t, ast.Name | ast.Attribute)
+                and getattr(t, "id", getattr(t, "attr", "")) in ("app_name", "label")
+                for t in node.targets
+            )
+        ) or (isinstance(node, ast.keyword) and node.arg in ("namespace", "app_name", "label")):
             not_modules.add(id(node.value))
     edits: list[tuple[int, int, int, str]] = []  # line, start column, end column, new text
     for node in ast.walk(tree):
@@ -80,9 +82,17 @@ def rename_python(text: str, renames: dict[str, str]) -> str:
                 if new is not None and alias.lineno == alias.end_lineno:
                     start = alias.col_offset
                     edits.append((alias.lineno, start, start + len(alias.name), new))
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in not_modules:
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in not_modules
+        ):
             new = renamed(node.value)
-            if new is not None and node.lineno == node.end_lineno and re.fullmatch(r"[\w.]+", node.value):
+            if (
+                new is not None
+                and node.lineno == node.end_lineno
+                and re.fullmatch(r"[\w.]+", node.value)
+            ):
                 line = lines[node.lineno - 1]
                 start = line.index(node.value, node.col_offset)
                 edits.append((node.lineno, start, start + len(node.value), new))
@@ -100,6 +110,7 @@ def rewrite_imports(
     tree = ast.parse(text)
     edits = Edits(text.split("\n"))
     replaced: list[str] = []
+    unsplit: list[str] = []  # ``import a, b``: left as it is, listed for a hand edit
 
     def outside(module: str) -> bool:
         inside_root = any(module == root or module.startswith(root + ".") for root in roots)
@@ -110,12 +121,12 @@ def rewrite_imports(
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             if outside(node.module):
                 bound = [(a.asname or a.name, f"{node.module}.{a.name}") for a in node.names]
-        elif isinstance(node, ast.Import):
-            if any(outside(a.name) for a in node.names):
-                if len(node.names) > 1:
-                    continue
-                alias = node.names[0]
-                bound = [(alias.asname or alias.name.split(".")[0], alias.name)]
+        elif isinstance(node, ast.Import) and any(outside(a.name) for a in node.names):
+            if len(node.names) > 1:
+                unsplit.append(ast.unparse(node))
+                continue
+            alias = node.names[0]
+            bound = [(alias.asname or alias.name.split(".")[0], alias.name)]
         if not bound:
             continue
         indent = edits.lines[node.lineno - 1][: node.col_offset]
@@ -123,7 +134,10 @@ def rewrite_imports(
         new += [f"{indent}{name} = missing({origin!r})" for name, origin in bound]
         edits.replace(node.lineno, node.end_lineno or node.lineno, new)
         replaced += [origin for _, origin in bound]
-    return edits.text() if replaced else text, replaced
+    replaced += [
+        f"{statement} (several modules in one import: split it by hand)" for statement in unsplit
+    ]
+    return edits.text() if edits.changes else text, replaced
 
 
 def _is_model_class(node: ast.ClassDef) -> bool:
@@ -158,7 +172,9 @@ def models_source(
             if isinstance(statement, ast.ClassDef) and statement.name == "Meta":
                 meta = statement
             if isinstance(statement, ast.Assign | ast.AnnAssign):
-                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                targets = (
+                    statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                )
                 names = [t.id for t in targets if isinstance(t, ast.Name)]
                 if names and names[0] in leaving:
                     indent = " " * statement.col_offset
@@ -187,7 +203,8 @@ def models_source(
             "",
             "",
             f"class {mirror['name']}(models.Model):",
-            f'    """The monolith\'s ``{mirror["table"]}`` ({mirror["label"]}), a read-only mirror the',
+            f'    """The monolith\'s ``{mirror["table"]}`` ({mirror["label"]}), a read-only '
+            "mirror the",
             "    sync keeps up to date: the copied code reads it through "
             f"{', '.join(repr(n) for n in mirror['used_as'])}."
             '"""',

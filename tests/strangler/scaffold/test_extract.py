@@ -29,6 +29,7 @@ from tests.monolith.processes import REPO, free_port, running, url_answers
 PYTHON = sys.executable
 UUID_LIBRARY = Path(__file__).resolve().parent / "uuid_library"
 TIMEOUT_SECONDS = 120
+_PYTEST = (PYTHON, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-W", "ignore")
 # The children pick their own database and settings; the test's own must not leak in.
 _NOT_INHERITED = ("DATABASE_URL", "CATALOG_DATABASE_URL", "DJANGO_SETTINGS_MODULE", "CATALOG_URL")
 
@@ -40,7 +41,9 @@ def _env(var_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _run(args: list[str], *, env: dict[str, str], cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+def _run(
+    args: list[str], *, env: dict[str, str], cwd: Path = REPO
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         args, env=env, cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False
     )
@@ -48,11 +51,15 @@ def _run(args: list[str], *, env: dict[str, str], cwd: Path = REPO) -> subproces
 
 def _ok(args: list[str], *, env: dict[str, str], cwd: Path = REPO) -> str:
     done = _run(args, env=env, cwd=cwd)
-    assert done.returncode == 0, f"{' '.join(args[:5])} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    assert done.returncode == 0, (
+        f"{' '.join(args[:5])} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    )
     return done.stdout
 
 
-def _extract(*args: str, env: dict[str, str], project: Path = REPO) -> subprocess.CompletedProcess[str]:
+def _extract(
+    *args: str, env: dict[str, str], project: Path = REPO
+) -> subprocess.CompletedProcess[str]:
     return _run([PYTHON, "-m", "strangler", "extract", *args], env=env, cwd=project)
 
 
@@ -70,13 +77,13 @@ def _gunicorn(wsgi: str, env: dict[str, str], log: Path, cwd: Path) -> Iterator[
 
 
 @pytest.fixture(scope="module")
-def storefront(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, str]]]:
+def storefront(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """The storefront's database, migrated and seeded (small), and its environment."""
     work = tmp_path_factory.mktemp("storefront")
     env = _env(work / "var", DJANGO_SETTINGS_MODULE="monolith.settings")
     _ok([PYTHON, "-m", "monolith", "migrate", "--noinput"], env=env)
     _ok([PYTHON, "-m", "monolith", "seed_demo", "--size", "small"], env=env)
-    yield work, env
+    return work, env
 
 
 def test_the_catalog_extracted_passes_its_own_contract_suite_against_the_monolith(
@@ -100,12 +107,14 @@ def test_the_catalog_extracted_passes_its_own_contract_suite_against_the_monolit
     assert "`monolith.inventory.services.stock_level_set`" in checklist
     assert "`monolith.cart.context_processors.cart_summary`" in checklist
     assert "`inventory.StockLevel` (table `inventory_stocklevel`)" in checklist
-    assert "`cart:detail`" in checklist and "`accounts:login`" in checklist
+    assert "`cart:detail`" in checklist
+    assert "`accounts:login`" in checklist
     assert "merge `MONOLITH_SYNC.py`" in checklist
 
     # Same tables and keys; the capture migration on top of the service's own initial one.
     models = (out / "catalog" / "catalog" / "models.py").read_text()
-    assert 'db_table = "catalog_product"' in models and 'db_table = "catalog_category"' in models
+    assert 'db_table = "catalog_product"' in models
+    assert 'db_table = "catalog_category"' in models
     capture = (out / "catalog" / "catalog" / "migrations" / "0002_sync_capture.py").read_text()
     assert 'CaptureTable(table="catalog_product", pk="id")' in capture
     assert (out / "catalog" / "catalog" / "migrations" / "0001_initial.py").is_file()
@@ -114,15 +123,24 @@ def test_the_catalog_extracted_passes_its_own_contract_suite_against_the_monolit
     # mode monolith; the plan loads.
     table = routes_file.read_text()
     assert "  catalog:\n    url: http://127.0.0.1:${CATALOG_PORT:-8200}" in table
-    assert table.count("owner: catalog") == 2 and "mode: shadow" not in table
+    assert table.count("owner: catalog") == 2
+    assert "mode: shadow" not in table
     _ok([PYTHON, "-m", "strangler.proxy.check", str(routes_file)], env=monolith_env)
     plan = load_plan(plans / "catalog.yaml")
-    assert plan.service == "catalog" and list(plan.routes) == ["catalog-products", "catalog-categories"]
+    assert plan.service == "catalog"
+    assert list(plan.routes) == [
+        "catalog-products",
+        "catalog-categories",
+    ]
 
     service_env = _env(tmp_path / "service-var", PYTHONPATH=str(out))
     _ok([PYTHON, "-m", "catalog", "check"], env=service_env, cwd=out)
     _ok([PYTHON, "-m", "catalog", "migrate", "--noinput"], env=service_env, cwd=out)
-    _ok([PYTHON, "-m", "catalog", "makemigrations", "--check", "--dry-run"], env=service_env, cwd=out)
+    _ok(
+        [PYTHON, "-m", "catalog", "makemigrations", "--check", "--dry-run"],
+        env=service_env,
+        cwd=out,
+    )
 
     with _gunicorn("monolith.wsgi", monolith_env, tmp_path / "monolith.log", REPO) as monolith:
         service_env["MONOLITH_URL"] = monolith
@@ -133,10 +151,7 @@ def test_the_catalog_extracted_passes_its_own_contract_suite_against_the_monolit
             )
             assert "catalog_product -> catalog: done, 200 rows" in backfill
             suite = _run(
-                [
-                    PYTHON, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-W", "ignore",
-                    "--strangler-base", monolith, "--strangler-candidate", service,
-                ],  # fmt: skip
+                [*_PYTEST, "--strangler-base", monolith, "--strangler-candidate", service],
                 env=service_env,
                 cwd=out,
             )
@@ -150,7 +165,10 @@ def test_the_catalog_extracted_passes_its_own_contract_suite_against_the_monolit
     [
         (["--app", "nosuchapp"], "no installed app 'nosuchapp' in the monolith"),
         (["--app", "catalog", "--models", "catalog.Nope"], "no model 'catalog.Nope'"),
-        (["--app", "catalog", "--models", "orders.Order"], "is not in the extracted app(s) catalog"),
+        (
+            ["--app", "catalog", "--models", "orders.Order"],
+            "is not in the extracted app(s) catalog",
+        ),
         (["--app", "catalog", "--routes", "nope"], "no route or URL name 'nope'"),
     ],
 )
@@ -176,7 +194,8 @@ def test_a_non_empty_output_directory_is_refused_without_force(tmp_path: Path) -
         env=_env(tmp_path / "var"),
     )  # fmt: skip
     assert done.returncode == 2
-    assert f"{out} is not empty" in done.stderr and "--force" in done.stderr
+    assert f"{out} is not empty" in done.stderr
+    assert "--force" in done.stderr
     assert "Traceback" not in done.stderr
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
 
@@ -204,7 +223,8 @@ def test_a_uuid_keyed_model_keeps_its_key_and_a_foreign_key_leaving_becomes_a_co
     assert "`shelf.Book.author` -> `people.Author` (column `author_id`)" in done.stdout
     # The URL namespace stays the monolith's, the app's module is the service's.
     urls = (out / "books" / "shelf" / "urls.py").read_text()
-    assert 'app_name = "shelf"' in urls and "from books.shelf import views" in urls
+    assert 'app_name = "shelf"' in urls
+    assert "from books.shelf import views" in urls
     tests = (out / "tests" / "test_contract.py").read_text()
     assert "('shelf:book-detail', '/books/{pk}/', {'pk': ('shelf.Book', 'id')})" in tests
     service_env = {**env, "PYTHONPATH": str(out)}

@@ -17,3 +17,6 @@ class Book(models.Model):
 
 class Shelf(models.Model):
     label = models.CharField(max_length=20, unique=True)
+
+    def __str__(self) -> str:
+        return self.label

@@ -1,5 +1,4 @@
 from django.urls import path
-
 from shelf import views
 
 app_name = "shelf"

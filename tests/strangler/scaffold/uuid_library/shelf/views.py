@@ -1,6 +1,5 @@
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import get_object_or_404
-
 from shelf.models import Book
 
 
