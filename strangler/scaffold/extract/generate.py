@@ -588,7 +588,7 @@ def _model_for(x: Extraction, pattern: dict[str, Any], param: str) -> tuple[str,
 
     def field_of(model: dict[str, Any]) -> str | None:
         if param == "pk":
-            return next(name for name, column in model["fields"].items() if column == model["pk"])
+            return str(next(n for n, column in model["fields"].items() if column == model["pk"]))
         if param in model["fields"]:
             return param
         return None
@@ -622,7 +622,7 @@ def _contract_suite(x: Extraction) -> None:
             )
             continue
         placeholders = {}
-        template = "/" + re.sub(r"[{}]", lambda m: m.group(0) * 2, pattern["full"])
+        path_text = "/" + re.sub(r"[{}]", lambda m: m.group(0) * 2, pattern["full"])
         unknown = []
         for _kind, param in _PLACEHOLDER.findall(pattern["full"]):
             found = _model_for(x, pattern, param)
@@ -637,8 +637,8 @@ def _contract_suite(x: Extraction) -> None:
                 "add its requests by hand",
             )
             continue
-        template = _PLACEHOLDER.sub(lambda m: "{" + m.group(2) + "}", template)
-        routes.append((pattern["qualified"] or pattern["view"], template, placeholders))
+        path_text = _PLACEHOLDER.sub(lambda m: "{" + m.group(2) + "}", path_text)
+        routes.append((pattern["qualified"] or pattern["view"], path_text, placeholders))
     tests = x.out / "tests"
     _write(tests / "__init__.py", "")
     _write(tests / "conftest.py", template("conftest.py"))

@@ -25,7 +25,7 @@ import sys
 import sysconfig
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 _CANNOT_RUN = 2
 _TEMPLATE_REFERENCE = re.compile(r"{%\s*(?:extends|include)\s+[\"']([^\"']+)[\"']")
@@ -209,7 +209,8 @@ def _mirrors(models_: list[Any], code: set[str]) -> list[dict[str, Any]]:
     for model in apps.get_models():
         if model._meta.label in extracted or model._meta.proxy:
             continue
-        for field in model._meta.concrete_fields:
+        fields: list[Any] = list(model._meta.concrete_fields)
+        for field in fields:
             if not field.is_relation or field.related_model._meta.label not in extracted:
                 continue
             names = {field.related_query_name(), field.remote_field.get_accessor_name()}
@@ -232,11 +233,12 @@ def _mirrors(models_: list[Any], code: set[str]) -> list[dict[str, Any]]:
 def _pattern_text(pattern: Any) -> tuple[str, bool]:
     from django.urls.resolvers import LocalePrefixPattern, RoutePattern
 
+    # str() of a RoutePattern is its route, of a RegexPattern its regex.
     if isinstance(pattern, RoutePattern):
-        return str(pattern._route), False
+        return str(pattern), False
     if isinstance(pattern, LocalePrefixPattern):
         return "", False
-    return str(pattern._regex), True
+    return str(pattern), True
 
 
 def _walk(
@@ -366,7 +368,8 @@ def _template_closure(app_dirs: list[Path]) -> tuple[list[dict[str, str]], list[
             continue
         seen.add(name)
         try:
-            origin = Path(get_template(name).origin.name)
+            found_template: Any = get_template(name)
+            origin = Path(found_template.origin.name)
         except TemplateDoesNotExist:
             missing.append(name)
             continue
@@ -393,7 +396,8 @@ def _context_processors() -> list[dict[str, Any]]:
     from django.utils.module_loading import import_string
 
     found = []
-    for engine in settings.TEMPLATES:
+    engines: list[Any] = list(settings.TEMPLATES)
+    for engine in engines:
         for path in engine.get("OPTIONS", {}).get("context_processors", []):
             record: dict[str, Any] = {"path": path, "anonymous": None}
             if not path.startswith("django."):
@@ -495,7 +499,7 @@ def introspect(app_names: Sequence[str], model_labels: Sequence[str]) -> dict[st
         "context_processors": _context_processors(),
         "middleware": list(settings.MIDDLEWARE),
         "auth_backends": list(settings.AUTHENTICATION_BACKENDS)
-        if settings.is_overridden("AUTHENTICATION_BACKENDS")
+        if cast(Any, settings).is_overridden("AUTHENTICATION_BACKENDS")
         else [],
         "rest_framework": _jsonable(getattr(settings, "REST_FRAMEWORK", {})),
         "receivers": receivers,

@@ -127,7 +127,7 @@ def rewrite_imports(
                 continue
             alias = node.names[0]
             bound = [(alias.asname or alias.name.split(".")[0], alias.name)]
-        if not bound:
+        if not bound or not isinstance(node, ast.Import | ast.ImportFrom):
             continue
         indent = edits.lines[node.lineno - 1][: node.col_offset]
         new = [f"{indent}from {service}.not_extracted import missing  # EXTRACT_CHECKLIST.md"]
@@ -223,4 +223,4 @@ def models_source(
 
 
 def _target(record: dict[str, Any], name: str) -> str:
-    return next(item["target"] for item in record["leaving"] if item["field"] == name)
+    return str(next(item["target"] for item in record["leaving"] if item["field"] == name))
