@@ -99,8 +99,18 @@ class Extraction:
     def app_module(self, app: dict[str, Any]) -> str:
         return f"{self.service}.{app['name'].rsplit('.', 1)[-1]}"
 
+    def portable_module(self, name: str) -> str:
+        """Where a module of the monolith copied as it is goes: ``monolith.core.errors`` ->
+        ``<service>.core.errors``."""
+        first, _, rest = name.partition(".")
+        if first == self.report["root_package"] and rest:
+            return f"{self.service}.{rest}"
+        return f"{self.service}.{name}"
+
     def renames(self) -> dict[str, str]:
-        return {app["name"]: self.app_module(app) for app in self.report["apps"]}
+        renames = {name: self.portable_module(name) for name in self.report["portable"]}
+        renames.update({app["name"]: self.app_module(app) for app in self.report["apps"]})
+        return renames
 
 
 def template(name: str, **values: Any) -> str:
@@ -161,7 +171,7 @@ def _write(path: Path, text: str) -> None:
 def _copy_apps(x: Extraction) -> None:
     roots = tuple(x.report["project_modules"])
     kept = tuple(a["name"] for a in x.report["apps"])
-    renames = {a["name"]: x.app_module(a) for a in x.report["apps"]}
+    renames = x.renames()
     extracted_names = {m["label"] for m in x.report["models"]}
     for app in x.report["apps"]:
         source = Path(app["path"])
@@ -197,6 +207,21 @@ def _copy_apps(x: Extraction) -> None:
         migrations = target / "migrations"
         migrations.mkdir(parents=True, exist_ok=True)
         (migrations / "__init__.py").write_text("", encoding="utf-8")
+    for name, source_file in sorted(x.report["portable"].items()):
+        module = x.portable_module(name)
+        parts = module.split(".")
+        for depth in range(2, len(parts)):
+            package_init = x.out.joinpath(*parts[:depth], "__init__.py")
+            if not package_init.exists():
+                _write(package_init, "")
+        text = rename_python(Path(source_file).read_text(encoding="utf-8"), renames)
+        text, replaced = rewrite_imports(text, roots=roots, kept=kept, service=x.service)
+        _write(x.out.joinpath(*parts[:-1], parts[-1] + ".py"), text)
+        x.checklist.add(
+            "Copied from the monolith's other apps as they are (no models, nothing else of "
+            "the monolith imported): keep them in step, or move them to a shared package",
+            f"`{name}` -> `{module}`",
+        )
     for model in x.report["models"]:
         for item in model["leaving"]:
             x.checklist.add(
@@ -502,6 +527,16 @@ def _urls(x: Extraction) -> str:
     }
     renames = x.renames()
     lines = template("urls_head.py").rstrip("\n").split("\n")
+    for handler, view in sorted(x.report["handlers"].items()):
+        module = view.rsplit(".", 1)[0]
+        if module in renames:
+            lines.append(f"{handler} = {rename_modules(view, renames)!r}")
+        else:
+            x.checklist.add(
+                "URLs",
+                f"`{handler}` is `{view}` in the monolith, which the service cannot copy "
+                f"({x.report['not_portable'].get(module, 'not found')}): Django's default answers",
+            )
     stubs: dict[tuple[str, ...], list[str]] = {}
     converters: dict[str, str] = {}
     missing = []
@@ -612,8 +647,20 @@ def _model_for(x: Extraction, pattern: dict[str, Any], param: str) -> tuple[str,
     return None
 
 
+def _no_such_key(x: Extraction, label: str, field_name: str) -> str:
+    """A value of the column's type that no row has (the contract of a 404)."""
+    model = next(m for m in x.report["models"] if m["label"] == label)
+    kind = model["types"].get(field_name, "")
+    if kind == "UUIDField":
+        return "00000000-0000-0000-0000-000000000000"
+    if "Integer" in kind or "AutoField" in kind:
+        return "999999999"
+    return "no-such-key-strangler"
+
+
 def _contract_suite(x: Extraction) -> None:
     routes = []
+    missing: list[tuple[str, str]] = []
     for pattern in x.patterns:
         if pattern["regex"]:
             x.checklist.add(
@@ -638,13 +685,28 @@ def _contract_suite(x: Extraction) -> None:
             )
             continue
         path_text = _PLACEHOLDER.sub(lambda m: "{" + m.group(2) + "}", path_text)
-        routes.append((pattern["qualified"] or pattern["view"], path_text, placeholders))
+        name = pattern["qualified"] or pattern["view"]
+        routes.append((name, path_text, placeholders))
+        if placeholders:
+            missing.append(
+                (
+                    name,
+                    path_text.format(
+                        **{p: _no_such_key(x, *placeholders[p]) for p in placeholders}
+                    ),
+                )
+            )
     tests = x.out / "tests"
     _write(tests / "__init__.py", "")
     _write(tests / "conftest.py", template("conftest.py"))
     _write(
         tests / "test_contract.py",
-        template("test_contract.py", service=x.service, routes=_literal(routes, 0)),
+        template(
+            "test_contract.py",
+            service=x.service,
+            routes=_literal(routes, 0),
+            missing=_literal(missing, 0),
+        ),
     )
     _write(x.out / "pytest.ini", "[pytest]\ntestpaths = tests\n")
 

@@ -19,11 +19,12 @@ from __future__ import annotations
 import argparse
 import ast
 import importlib
+import importlib.util
 import json
 import re
 import sys
 import sysconfig
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -165,6 +166,7 @@ def _model_record(model: Any, extracted: set[str]) -> dict[str, Any]:
         "columns": _columns(model),
         "leaving": leaving,
         "fields": {f.name: f.column for f in meta.concrete_fields},
+        "types": {f.name: f.get_internal_type() for f in meta.concrete_fields},
     }
 
 
@@ -350,12 +352,15 @@ def _urls(app_modules: list[str]) -> tuple[list[dict[str, Any]], list[dict[str, 
     return patterns, outer
 
 
-def _template_closure(app_dirs: list[Path]) -> tuple[list[dict[str, str]], list[str]]:
-    """Templates outside the app that the app's templates extend or include, transitively."""
+def _template_closure(
+    app_dirs: list[Path], seeds: list[str]
+) -> tuple[list[dict[str, str]], list[str]]:
+    """Templates outside the app that the app's templates extend or include, transitively,
+    and the ``seeds`` (templates the copied modules of other apps render) with theirs."""
     from django.template import TemplateDoesNotExist
     from django.template.loader import get_template
 
-    pending: list[str] = []
+    pending: list[str] = list(seeds)
     for directory in app_dirs:
         for path in directory.rglob("templates/**/*"):
             if path.is_file():
@@ -474,13 +479,27 @@ def introspect(app_names: Sequence[str], model_labels: Sequence[str]) -> dict[st
     app_dirs = [Path(c.path) for c in app_configs]
     code = _code_names(app_dirs)
     patterns, mounts = _urls([c.name for c in app_configs])
-    templates, missing_templates = _template_closure(app_dirs)
     receivers, tasks = _receivers_and_tasks(app_dirs)
     root_package = settings.SETTINGS_MODULE.split(".")[0]
+    roots = _project_modules(root_package)
+    rest: dict[str, Any] = dict(getattr(settings, "REST_FRAMEWORK", {}))
+    setting_paths = [
+        v.rsplit(".", 1)[0]
+        for value in rest.values()
+        for v in (value if isinstance(value, list | tuple) else [value])
+        if isinstance(v, str) and "." in v
+    ]
+    handlers = _handlers()
+    setting_paths += [path.rsplit(".", 1)[0] for path in handlers.values()]
+    portable, refused = _portable(app_dirs, [c.name for c in app_configs], roots, setting_paths)
+    templates, missing_templates = _template_closure(app_dirs, _rendered(portable.values()))
     return {
+        "handlers": handlers,
+        "portable": portable,
+        "not_portable": refused,
         "settings_module": settings.SETTINGS_MODULE,
         "root_package": root_package,
-        "project_modules": _project_modules(root_package),
+        "project_modules": roots,
         "apps": [
             {
                 "label": c.label,
@@ -538,6 +557,113 @@ def _project_modules(root_package: str) -> list[str]:
         if here in path.parents:
             found.add(top)
     return sorted(found)
+
+
+def _imported_modules(tree: ast.AST) -> set[str]:
+    """Absolute module names a module imports (``from a.b import c`` may name module
+    ``a.b.c``: both are returned, the caller keeps what exists)."""
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return found
+
+
+def _module_file(name: str) -> Path | None:
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return None
+    return Path(spec.origin)
+
+
+def _portable(
+    app_dirs: list[Path], app_modules: list[str], roots: list[str], settings_paths: list[str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Modules of the monolith outside the extracted apps that the apps' code (or a setting
+    the service keeps) imports, split into those the service can copy as they are (no model,
+    nothing but portable modules, extracted apps and installed packages imported) and the
+    rest, with the reason."""
+
+    def project(name: str) -> bool:
+        return name.split(".")[0] in roots and not any(
+            name == a or name.startswith(a + ".") for a in app_modules
+        )
+
+    pending: set[str] = {p for p in settings_paths if project(p)}
+    for directory in app_dirs:
+        for path in directory.rglob("*.py"):
+            if "migrations" not in path.parts:
+                pending.update(
+                    m for m in _imported_modules(ast.parse(path.read_text())) if project(m)
+                )
+    verdicts: dict[str, str | None] = {}  # module: None when portable, else the reason
+
+    def judge(name: str, trail: tuple[str, ...]) -> str | None:
+        if name in verdicts:
+            return verdicts[name]
+        if name in trail:
+            return None
+        path = _module_file(name)
+        if path is None:
+            return "not a module file"
+        if path.name == "models.py" or path.name == "__init__.py":
+            verdicts[name] = "models, or a package's __init__"
+            return verdicts[name]
+        tree = ast.parse(path.read_text())
+        reason = None
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef) and any(
+                ast.unparse(b).split(".")[-1] == "Model" for b in node.bases
+            ):
+                reason = f"defines the model {node.name}"
+                break
+        if reason is None:
+            for imported in sorted(_imported_modules(tree)):
+                if project(imported) and _module_file(imported) is not None:
+                    inner = judge(imported, (*trail, name))
+                    if inner is not None:
+                        reason = f"imports {imported} ({inner})"
+                        break
+        verdicts[name] = reason
+        return reason
+
+    for name in sorted(pending):
+        if _module_file(name) is not None:
+            judge(name, ())
+    portable = {n: str(_module_file(n)) for n, reason in verdicts.items() if reason is None}
+    refused = {n: reason for n, reason in verdicts.items() if reason is not None}
+    return portable, refused
+
+
+def _handlers() -> dict[str, str]:
+    """The root URLconf's error views (``handler404 = "monolith.core.views.page_not_found"``)."""
+    from django.urls import get_resolver
+
+    found = {}
+    for code in ("400", "403", "404", "500"):
+        view = getattr(get_resolver().urlconf_module, f"handler{code}", None)
+        if isinstance(view, str):
+            found[f"handler{code}"] = view
+        elif view is not None:
+            found[f"handler{code}"] = f"{view.__module__}.{view.__qualname__}"
+    return found
+
+
+def _rendered(files: Iterable[str]) -> list[str]:
+    """Template names a module's string literals give (``render(request, "404.html")``)."""
+    names = []
+    for file in files:
+        for node in ast.walk(ast.parse(Path(file).read_text())):
+            value = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(value, str) and re.fullmatch(r"[\w./-]+\.(html|txt|xml)", value):
+                names.append(value)
+    return names
 
 
 def _simple(value: Any) -> Any:
