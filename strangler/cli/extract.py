@@ -207,6 +207,8 @@ def _routes(
                 raise _refuse(
                     f"route {name!r} of {args.routes_file} covers none of the app's URLs ({prefix})"
                 )
+            for pattern in matched:
+                pattern["covered_by"] = name
             chosen += [p for p in matched if p not in chosen]
             taken.append(name)
         elif name in url_names:

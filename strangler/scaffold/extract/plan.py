@@ -23,28 +23,24 @@ def route_entries(x: Extraction, taken: list[str], service_url: str) -> dict[str
     variable = x.service.upper()
     url = service_url or f"http://127.0.0.1:${{{variable}_PORT:-{_DEFAULT_SERVICE_PORT}}}"
     routes: list[dict[str, Any]] = [{"name": name} for name in taken]
-    if not taken:
-        seen: set[tuple[str, str]] = set()
-        for pattern in x.patterns:
-            proxy = pattern.get("proxy") or {}
-            kind, text = proxy.get("kind"), proxy.get("pattern")
-            if kind not in ("path", "prefix") or not text or (kind, text) in seen:
-                x.checklist.add(
-                    "Route table",
-                    f"`{pattern['qualified']}` (`{pattern['full']}`) has no proxy pattern: "
-                    "add its route by hand",
-                ) if kind not in ("path", "prefix") or not text else None
-                continue
-            seen.add((kind, text))
-            routes.append(
-                {
-                    "name": _route_name(x.service, pattern),
-                    kind: text,
-                    "owner": x.service,
-                    "mode": "monolith",
-                    "fallback": True,
-                }
+    seen: set[tuple[str, str]] = set()
+    for pattern in x.patterns:
+        if pattern.get("covered_by"):
+            continue
+        proxy = pattern.get("proxy") or {}
+        kind, text = proxy.get("kind"), proxy.get("pattern")
+        if kind not in ("path", "prefix") or not text:
+            x.checklist.add(
+                "Route table",
+                f"`{pattern['qualified']}` (`{pattern['full']}`) has no proxy pattern: "
+                "add its route by hand",
             )
+            continue
+        if (kind, text) in seen:
+            continue
+        seen.add((kind, text))
+        route = {"name": _route_name(x.service, pattern), kind: text, "owner": x.service}
+        routes.append({**route, "mode": "monolith", "fallback": True})
     return {"upstream": {"url": url, "health_path": "/healthz"}, "routes": routes}
 
 

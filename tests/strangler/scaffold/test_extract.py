@@ -29,6 +29,13 @@ from tests.monolith.processes import REPO, free_port, running, url_answers
 PYTHON = sys.executable
 UUID_LIBRARY = Path(__file__).resolve().parent / "uuid_library"
 TIMEOUT_SECONDS = 120
+# Two routes of the table, two URL names of the storefront's pages.
+ROUTES = (
+    "catalog-products",
+    "catalog-categories",
+    "catalog:product-list",
+    "catalog:product-detail",
+)
 _PYTEST = (PYTHON, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-W", "ignore")
 # The children pick their own database and settings; the test's own must not leak in.
 _NOT_INHERITED = ("DATABASE_URL", "CATALOG_DATABASE_URL", "DJANGO_SETTINGS_MODULE", "CATALOG_URL")
@@ -96,7 +103,7 @@ def test_the_catalog_extracted_passes_its_own_contract_suite_against_the_monolit
     plans = tmp_path / "plans"
     done = _extract(
         "catalog", "--app", "catalog", "--models", "catalog.Category,catalog.Product",
-        "--routes", "catalog-products,catalog-categories", "--routes-file", str(routes_file),
+        "--routes", ",".join(ROUTES), "--routes-file", str(routes_file),
         "--settings", "monolith.settings", "--out", str(out), "--plans-dir", str(plans),
         env=monolith_env,
     )  # fmt: skip
@@ -122,11 +129,12 @@ def test_the_catalog_extracted_passes_its_own_contract_suite_against_the_monolit
     assert 'CaptureTable(table="catalog_product", pk="id")' in capture
     assert (out / "catalog" / "catalog" / "migrations" / "0001_initial.py").is_file()
 
-    # The route table: the service's upstream, the catalog routes now owned by it, still in
-    # mode monolith; the plan loads.
+    # The route table: the service's upstream, the table's catalog routes owned by it, new
+    # routes for the two pages, all still in mode monolith; the plan names them all.
     table = routes_file.read_text()
     assert "  catalog:\n    url: http://127.0.0.1:${CATALOG_PORT:-8200}" in table
-    assert table.count("owner: catalog") == 2
+    assert table.count("owner: catalog") == 4
+    assert "  - name: catalog-catalog-product-detail\n    path: /products/<slug:slug>/\n" in table
     assert "mode: shadow" not in table
     _ok([PYTHON, "-m", "strangler.proxy.check", str(routes_file)], env=monolith_env)
     plan = load_plan(plans / "catalog.yaml")
@@ -134,6 +142,8 @@ def test_the_catalog_extracted_passes_its_own_contract_suite_against_the_monolit
     assert list(plan.routes) == [
         "catalog-products",
         "catalog-categories",
+        "catalog-catalog-product-list",
+        "catalog-catalog-product-detail",
     ]
 
     service_env = _env(tmp_path / "service-var", PYTHONPATH=str(out))
@@ -159,9 +169,10 @@ def test_the_catalog_extracted_passes_its_own_contract_suite_against_the_monolit
                 cwd=out,
             )
     assert suite.returncode == 0, suite.stdout[-6000:]
-    # Lists and detail pages of both routes, three rows each, and a missing key of each
-    # detail route (the same 404, from the monolith's error handler the service copied).
-    assert "14 passed" in suite.stdout
+    # The API's lists and detail routes, three rows each, the two HTML pages (the list, three
+    # products), and a missing key of each detail route (the same 404 from the error views
+    # the service copied).
+    assert "19 passed" in suite.stdout
 
 
 @pytest.mark.parametrize(
