@@ -6,6 +6,7 @@ report of :mod:`strangler.scaffold.extract.introspect`, run in a child process.
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 from dataclasses import dataclass, field
@@ -156,6 +157,18 @@ def generate(extraction: Extraction) -> None:
     _write(x.package / "urls.py", _urls(x))
     _write(x.package / "settings.py", _settings(x))
     _write(x.out / "MONOLITH_SYNC.py", _monolith_snippet(x))
+    _edit_monolith_settings(x)
+    _write(
+        x.out / "README.md",
+        template(
+            "README.md",
+            service=x.service,
+            SERVICE=x.service.upper(),
+            LEGACY=x.report["sync_node"].upper(),
+            apps=", ".join(f"`{a['name']}`" for a in x.report["apps"]),
+            root=x.report["root_package"],
+        ),
+    )
     _contract_suite(x)
     _checklist_static(x)
 
@@ -494,14 +507,74 @@ def _monolith_snippet(x: Extraction) -> str:
             f"'model': {model['label']!r}}},"
         )
     lines += ["]", ""]
+    return "\n".join(lines)
+
+
+def _monolith_entries(
+    x: Extraction,
+) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """The monolith's peer, outbound and inbound entries for the service, as values."""
+    service = x.service
+    peer = {service: {"url": "http://127.0.0.1:8200"}}
+    outbound = [
+        {"model": m["label"], "to": service, "fields": list(m["columns"])}
+        for m in [*x.report["models"], *x.report["mirrors"]]
+    ]
+    inbound = [
+        {"from": service, "table": m["table"], "model": m["label"]} for m in x.report["models"]
+    ]
+    return peer, outbound, inbound
+
+
+def _edit_monolith_settings(x: Extraction) -> None:
+    """Merge the service's entries into the monolith's ``STRANGLER_SYNC`` when it is a plain
+    literal (nothing computed in it); else the checklist says to merge ``MONOLITH_SYNC.py``."""
+    path = Path(x.report["settings_file"]) if x.report["settings_file"] else None
     tables = ", ".join(f"`{m['table']}`" for m in x.report["models"])
+    capture = (
+        f"the monolith's capture migration must cover {tables} (`CaptureTable`, as the "
+        "service's own `000N_sync_capture.py`)"
+    )
+    node = None
+    if path is not None and path.is_file():
+        text = path.read_text(encoding="utf-8")
+        for statement in ast.parse(text).body:
+            if isinstance(statement, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "STRANGLER_SYNC" for t in statement.targets
+            ):
+                node = statement
+    current: Any = None
+    if node is not None:
+        try:
+            current = ast.literal_eval(node.value)
+        except ValueError:
+            current = None
+    if path is None or node is None or not isinstance(current, dict):
+        x.checklist.add(
+            "The monolith's side of the sync",
+            "merge `MONOLITH_SYNC.py` into the monolith's `STRANGLER_SYNC` (not a plain literal, "
+            "or none yet: `strangler init` adds the sync app): `peers` gets PEER, `outbound` "
+            f"OUTBOUND, `inbound` INBOUND (skip what it already has); {capture}",
+        )
+        return
+    peer, outbound, inbound = _monolith_entries(x)
+    current.setdefault("peers", {})
+    for name, value in peer.items():
+        current["peers"].setdefault(name, value)
+    have_out = {(e.get("model"), e.get("to")) for e in current.setdefault("outbound", [])}
+    current["outbound"] += [e for e in outbound if (e["model"], e["to"]) not in have_out]
+    have_in = {(e.get("from"), e.get("table")) for e in current.setdefault("inbound", [])}
+    current["inbound"] += [e for e in inbound if (e["from"], e["table"]) not in have_in]
+    lines = text.split("\n")
+    lines[node.lineno - 1 : node.end_lineno] = [
+        "STRANGLER_SYNC = " + pformat(current, width=96, sort_dicts=False)
+    ]
+    path.write_text("\n".join(lines), encoding="utf-8")
     x.checklist.add(
         "The monolith's side of the sync",
-        f"merge `MONOLITH_SYNC.py` into the monolith's `STRANGLER_SYNC`: `peers` gets PEER, "
-        f"`outbound` OUTBOUND, `inbound` INBOUND (skip what it already has); the monolith's "
-        f"capture migration must cover {tables} (`CaptureTable`, as the service's own)",
+        f"`{path.name}`'s `STRANGLER_SYNC` now has the {x.service} peer (at "
+        f"http://127.0.0.1:8200: set its URL) and the service's tables both ways; {capture}",
     )
-    return "\n".join(lines)
 
 
 def _reversed_names(x: Extraction) -> set[str]:

@@ -494,6 +494,7 @@ def introspect(app_names: Sequence[str], model_labels: Sequence[str]) -> dict[st
     portable, refused = _portable(app_dirs, [c.name for c in app_configs], roots, setting_paths)
     templates, missing_templates = _template_closure(app_dirs, _rendered(portable.values()))
     return {
+        "settings_file": str(_module_file(settings.SETTINGS_MODULE) or ""),
         "handlers": handlers,
         "portable": portable,
         "not_portable": refused,

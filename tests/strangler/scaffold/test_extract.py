@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -138,6 +139,13 @@ def test_the_catalog_extracted_passes_its_own_contract_suite_against_the_monolit
     assert "mode: shadow" not in table
     _ok([PYTHON, "-m", "strangler.proxy.check", str(routes_file)], env=monolith_env)
     plan = load_plan(plans / "catalog.yaml")
+    state = tmp_path / "plan-state"
+    status = _ok(
+        [PYTHON, "-m", "strangler", "plan", "status", "catalog", "--plans", str(plans),
+         "--admin", "http://127.0.0.1:1", "--state-dir", str(state)],
+        env=monolith_env,
+    )  # fmt: skip
+    assert "1. backfill         next" in status
     assert plan.service == "catalog"
     assert list(plan.routes) == [
         "catalog-products",
@@ -219,13 +227,31 @@ def test_a_uuid_keyed_model_keeps_its_key_and_a_foreign_key_leaving_becomes_a_co
     tmp_path: Path,
 ) -> None:
     out = tmp_path / "books"
+    project = tmp_path / "library"  # a copy: the monolith's settings are edited
+    shutil.copytree(UUID_LIBRARY, project)
     env = _env(tmp_path / "var")
     done = _extract(
         "books", "--app", "shelf", "--models", "shelf.Book", "--settings", "library.settings",
         "--out", str(out), "--plans-dir", str(tmp_path / "plans"),
-        env=env, project=UUID_LIBRARY,
+        env=env, project=project,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
+    # The monolith's STRANGLER_SYNC, a plain literal, got the service's entries.
+    monolith_sync = _ok(
+        [PYTHON, "-c", "from library.settings import STRANGLER_SYNC as s; print(repr(s))"],
+        env={**env, "PYTHONPATH": str(project)},
+        cwd=project,
+    )
+    assert "'books': {'url': 'http://127.0.0.1:8200'}" in monolith_sync
+    assert (
+        "{'model': 'shelf.Book', 'to': 'books', 'fields': ['id', 'title', 'author_id', "
+        "'published']}" in monolith_sync
+    )
+    assert "{'from': 'books', 'table': 'shelf_book', 'model': 'shelf.Book'}" in monolith_sync
+    assert "`settings.py`'s `STRANGLER_SYNC` now has the books peer" in done.stdout
+    service_settings = (out / "books" / "settings.py").read_text()
+    assert '"library": {' in service_settings
+    assert "LIBRARY_URL" in service_settings
     models = (out / "books" / "shelf" / "models.py").read_text()
     assert "id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)" in models
     assert "author_id = models.UUIDField(db_index=True, db_column='author_id')" in models
