@@ -24,7 +24,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from ruamel.yaml.error import YAMLError
+
 from strangler.cli.errors import CommandError, ExitCode
+from strangler.routes_file import write_atomically
 from strangler.scaffold.extract.generate import (
     Extraction,
     generate,
@@ -32,6 +35,7 @@ from strangler.scaffold.extract.generate import (
     write_capture_migrations,
 )
 from strangler.scaffold.extract.plan import plan_yaml, route_entries
+from strangler.yaml_layout import round_trip_yaml, set_keeping_layout
 
 __all__ = ["register"]
 
@@ -182,30 +186,47 @@ def _output_dir(args: argparse.Namespace, project: Path) -> Path:
     return out
 
 
+def _covers(route: dict[str, Any], pattern: dict[str, Any]) -> bool:
+    """Whether a route of the table sends the pattern's paths where it points."""
+    full = "/" + str(pattern["full"])
+    if route.get("prefix"):
+        head = re.split(r"[<{*]", str(route["prefix"]), maxsplit=1)[0]
+        return full.startswith(head)
+    proxy: dict[str, Any] = pattern.get("proxy") or {}
+    return bool(route.get("path")) and route.get("path") in (full, proxy.get("pattern"))
+
+
 def _routes(
     args: argparse.Namespace, report: dict[str, Any]
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """The patterns the contract suite covers, and the names of routes of --routes-file
-    the service takes over (the rest of the patterns become new routes)."""
+    the service takes over (patterns no route of the table covers become new routes)."""
     names = [n.strip() for n in args.routes.split(",") if n.strip()]
     served = selected_patterns(report, [])
-    if not names:
-        return served, []
     table_routes: dict[str, dict[str, Any]] = {}
     if args.routes_file is not None:
         table_routes = {r.get("name"): r for r in _read_table(args.routes_file).get("routes") or []}
+    if not names:
+        # Every URL of the apps; a route of the table already covering one keeps its owner
+        # (the checklist says so) and gets no twin.
+        for pattern in served:
+            for name, route in table_routes.items():
+                if _covers(route, pattern):
+                    pattern["covered_by"] = name
+                    pattern["left_with_owner"] = str(route.get("owner"))
+                    break
+        return served, []
     chosen: list[dict[str, Any]] = []
     taken: list[str] = []
     url_names = {p["qualified"]: p for p in served}
     for name in names:
         if name in table_routes:
             route = table_routes[name]
-            prefix = str(route.get("prefix") or route.get("path") or route.get("pattern") or "")
-            head = re.split(r"[<{*]", prefix, maxsplit=1)[0]
-            matched = [p for p in served if ("/" + p["full"]).startswith(head) and head]
+            matched = [p for p in served if _covers(route, p)]
             if not matched:
+                where = route.get("prefix") or route.get("path")
                 raise _refuse(
-                    f"route {name!r} of {args.routes_file} covers none of the app's URLs ({prefix})"
+                    f"route {name!r} of {args.routes_file} covers none of the app's URLs ({where})"
                 )
             for pattern in matched:
                 pattern["covered_by"] = name
@@ -221,13 +242,13 @@ def _routes(
 
 
 def _read_table(path: Path) -> dict[str, Any]:
-    from strangler.yaml_layout import round_trip_yaml
-
     try:
         text = path.read_text(encoding="utf-8")
+        data = round_trip_yaml(text).load(text)
     except OSError as exc:
         raise _refuse(f"cannot read the route table {path}: {exc.strerror}") from exc
-    data = round_trip_yaml(text).load(text)
+    except YAMLError as exc:
+        raise _refuse(f"{path} is not valid YAML: {exc}") from exc
     if not isinstance(data, dict):
         raise _refuse(f"{path} is not a route table (a mapping with 'routes')")
     return data
@@ -242,23 +263,29 @@ def extract(args: argparse.Namespace) -> int:
     if not settings:
         raise _refuse("name the monolith's settings with --settings or $DJANGO_SETTINGS_MODULE")
     project = args.project.resolve()
+    if not project.is_dir():
+        raise _refuse(f"--project {args.project} is not a directory (the monolith's)")
     out = _output_dir(args, project).resolve()
     report = _introspect(args, settings, project)
     patterns, taken = _routes(args, report)
     extraction = Extraction(service=args.service, out=out, report=report, patterns=patterns)
-    generate(extraction)
-    _makemigrations(extraction)
-    write_capture_migrations(extraction)
-    entries = route_entries(extraction, taken, args.service_url)
-    _route_table(args, extraction, entries)
     plans_dir = args.plans_dir if args.plans_dir.is_absolute() else project / args.plans_dir
-    plans_dir.mkdir(parents=True, exist_ok=True)
     plan_path = plans_dir / f"{args.service}.yaml"
-    plan_path.write_text(
-        plan_yaml(extraction, [e["name"] for e in entries["routes"]]), encoding="utf-8"
-    )
-    checklist = extraction.checklist.markdown(args.service)
-    (extraction.package / "EXTRACT_CHECKLIST.md").write_text(checklist, encoding="utf-8")
+    try:
+        generate(extraction)
+        _makemigrations(extraction)
+        write_capture_migrations(extraction)
+        entries = route_entries(extraction, taken, args.service_url)
+        _route_table(args, extraction, entries)
+        plans_dir.mkdir(parents=True, exist_ok=True)
+        plan = plan_yaml(extraction, [e["name"] for e in entries["routes"]])
+        plan_path.write_text(plan, encoding="utf-8")
+        checklist = extraction.checklist.markdown(args.service)
+        (extraction.package / "EXTRACT_CHECKLIST.md").write_text(checklist, encoding="utf-8")
+    except OSError as exc:
+        raise _refuse(f"cannot write {exc.filename or out}: {exc.strerror}") from exc
+    except YAMLError as exc:
+        raise _refuse(f"{args.routes_file} is not valid YAML: {exc}") from exc
     print(f"wrote the {args.service} service to {out} and its plan to {plan_path}", file=sys.stderr)
     sys.stdout.write(checklist)
     return int(ExitCode.OK)
@@ -280,17 +307,12 @@ def _makemigrations(x: Extraction) -> None:
 def _route_table(args: argparse.Namespace, x: Extraction, entries: dict[str, Any]) -> None:
     if args.routes_file is None:
         print("# the route table entry (add to your routes.yaml):", file=sys.stderr)
-        from strangler.yaml_layout import round_trip_yaml
-
         stream = io.StringIO()
         round_trip_yaml("").dump(
             {"upstreams": {args.service: entries["upstream"]}, "routes": entries["routes"]}, stream
         )
         print(stream.getvalue(), file=sys.stderr)
         return
-    from strangler.routes_file import write_atomically
-    from strangler.yaml_layout import round_trip_yaml, set_keeping_layout
-
     text = args.routes_file.read_text(encoding="utf-8")
     yaml = round_trip_yaml(text)
     data = yaml.load(text)

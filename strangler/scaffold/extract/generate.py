@@ -185,7 +185,6 @@ def _copy_apps(x: Extraction) -> None:
     roots = tuple(x.report["project_modules"])
     kept = tuple(a["name"] for a in x.report["apps"])
     renames = x.renames()
-    extracted_names = {m["label"] for m in x.report["models"]}
     for app in x.report["apps"]:
         source = Path(app["path"])
         target = x.package / app["name"].rsplit(".", 1)[-1]
@@ -209,7 +208,19 @@ def _copy_apps(x: Extraction) -> None:
                 here = {m["name"]: m for m in x.report["models"] if m["app"] == app["label"]}
                 drop = {label.split(".")[1] for label in app["all_models"]} - set(here)
                 mirrors = x.report["mirrors"] if app is x.report["apps"][0] else []
-                text = models_source(text, here, drop=drop, mirrors=mirrors)
+                text = models_source(
+                    text,
+                    here,
+                    drop=drop,
+                    mirrors=mirrors,
+                    origin=f"{app['name']}.models",
+                    service=x.service,
+                )
+                for name in sorted(drop):
+                    x.checklist.add(
+                        "Models of the extracted apps left in the monolith (--models)",
+                        f"`{app['label']}.{name}`: a stand-in in models.py that fails when used",
+                    )
             text, replaced = rewrite_imports(text, roots=roots, kept=kept, service=x.service)
             for origin in replaced:
                 x.checklist.add(
@@ -248,7 +259,6 @@ def _copy_apps(x: Extraction) -> None:
             f"`{mirror['label']}` (table `{mirror['table']}`) is copied by the sync because the "
             f"code reads it as {', '.join(mirror['used_as'])}; never write it in the service",
         )
-    del extracted_names
 
 
 def _copy_templates(x: Extraction) -> None:

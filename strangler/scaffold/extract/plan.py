@@ -26,6 +26,13 @@ def route_entries(x: Extraction, taken: list[str], service_url: str) -> dict[str
     seen: set[tuple[str, str]] = set()
     for pattern in x.patterns:
         if pattern.get("covered_by"):
+            if pattern.get("left_with_owner") not in (None, x.service):
+                x.checklist.add(
+                    "Route table",
+                    f"`{pattern['qualified']}`: the table's route `{pattern['covered_by']}` "
+                    f"sends it to `{pattern['left_with_owner']}`; pass `--routes "
+                    f"{pattern['covered_by']}` to give that route to {x.service}",
+                )
             continue
         proxy = pattern.get("proxy") or {}
         kind, text = proxy.get("kind"), proxy.get("pattern")

@@ -150,6 +150,8 @@ def models_source(
     *,
     drop: set[str],
     mirrors: list[dict[str, Any]],
+    origin: str = "",
+    service: str = "",
 ) -> str:
     """models.py with every extracted model's ``db_table`` set to the monolith's table, the
     model classes not extracted removed, foreign keys leaving the set turned into plain
@@ -214,6 +216,13 @@ def models_source(
             "    class Meta:",
             f'        db_table = "{mirror["table"]}"',
         ]
+    if drop:
+        extra += [
+            "",
+            f"from {service}.not_extracted import missing  # noqa: E402 - EXTRACT_CHECKLIST.md",
+            "",
+        ]
+        extra += [f"{name} = missing({origin + '.' + name!r})" for name in sorted(drop)]
     text = edits.text()
     if extra:
         if not re.search(r"^from django\.db import models", text, re.M):
