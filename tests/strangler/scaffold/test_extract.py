@@ -94,6 +94,7 @@ def storefront(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str
     return work, env
 
 
+@pytest.mark.e2e
 def test_the_catalog_extracted_passes_its_own_contract_suite_against_the_monolith(
     storefront: tuple[Path, dict[str, str]], tmp_path: Path
 ) -> None:
