@@ -273,3 +273,15 @@ def test_a_uuid_keyed_model_keeps_its_key_and_a_foreign_key_leaving_becomes_a_co
     _ok([PYTHON, "-m", "books", "migrate", "--noinput"], env=service_env, cwd=out)
     _ok([PYTHON, "-m", "books", "makemigrations", "--check", "--dry-run"], env=service_env, cwd=out)
     load_plan(tmp_path / "plans" / "books.yaml")
+    # Without --routes-file the route table entry is printed, the new routes in mode monolith.
+    assert "upstreams:\n  books:\n    url: http://127.0.0.1:${BOOKS_PORT:-8200}" in done.stderr
+    assert "  - name: books-shelf-book-detail\n    path: /books/<uuid:pk>/\n" in done.stderr
+    # The Celery app, on the service's own queue with the sync's beat entries.
+    celery = _ok(
+        [PYTHON, "-c", "import books; c = books.celery_app.conf; "
+         "print(c.task_default_queue, sorted(c.beat_schedule))"],
+        env={**service_env, "DJANGO_SETTINGS_MODULE": "books.settings"},
+        cwd=out,
+    )  # fmt: skip
+    assert celery.startswith("books [")
+    assert "'strangler_sync.relay'" in celery
