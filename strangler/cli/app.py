@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from strangler.cli import compare, init, plan, routes, status, sync, up
+from strangler.cli import compare, extract, init, plan, routes, status, sync, up
 from strangler.cli.errors import CommandError
 
 __all__ = ["Command", "build_parser", "main"]
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync.register(groups)
     status.register(groups)
     init.register(groups)
+    extract.register(groups)
     return parser
 
 
