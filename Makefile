@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 
-.PHONY: up test venv lint typecheck typecheck-catalog test-monolith test-catalog test-proxy test-strangler test-sync test-tutorials test-sidebyside test-e2e test-stacks test-fleet test-dashboard bench bench-proxy bench-sync clean
+.PHONY: up test venv lint typecheck typecheck-catalog test-monolith test-catalog test-proxy test-strangler test-sync test-tutorials test-sidebyside test-library test-e2e test-stacks test-fleet test-dashboard bench bench-proxy bench-sync clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11+ is required; set PYTHON=python3.11" or 0)'
@@ -33,7 +33,8 @@ up: venv
 ## make test: every suite, lint and type checks, run side by side
 test: venv
 	@$(MAKE) --no-print-directory -k -j3 --output-sync=target lint typecheck typecheck-catalog \
-		test-monolith test-catalog test-proxy test-strangler test-sync test-sidebyside test-stacks
+		test-monolith test-catalog test-proxy test-strangler test-sync test-sidebyside test-library \
+		test-stacks
 
 lint: venv
 	$(BIN)/ruff check .
@@ -59,6 +60,11 @@ test-proxy: venv
 
 test-sidebyside: venv
 	$(PYTEST) tests/sidebyside
+
+# The second monolith (examples/library, a team's project on Django 4.2), here on the toolkit's
+# Django: its own tests, and from-urlconf and the pytest plugin on it.
+test-library: venv
+	$(PYTEST) -o pythonpath=examples/library --ds=library.settings tests/library
 
 # Three proxy replicas on three simulated hosts (network namespaces: root or CAP_NET_ADMIN)
 # sharing one PostgreSQL store.

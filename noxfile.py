@@ -7,7 +7,9 @@ sessions run there; the rest on 3.11, the oldest Python the toolkit supports.
 
 The demo storefront is not part of the matrix: it is an example project that needs Django
 5.1 or newer (``CheckConstraint(condition=...)``), so the one servicekit test that starts it
-stays in ``make test``.
+stays in ``make test``. The second example, the library (``examples/library``), is a team's
+project on Django 4.2: the ``library`` session runs its suite, and the toolkit's commands on
+it, on that release (``make test-library`` on the toolkit's own Django).
 """
 
 from __future__ import annotations
@@ -52,3 +54,14 @@ def toolkit(session: nox.Session, django: str) -> None:
     sync = ("--ds=tests.sync_project.settings", "tests/strangler/sync", "-m", _SQLITE_ONLY)
     session.run(*pytest, *sync, env=env)
     session.run(*pytest, "tests/strangler/servicekit", f"--ignore={DEMO_TESTS}", env=env)
+
+
+@nox.session(name="library", python=_interpreter("3.11"))
+def library(session: nox.Session) -> None:
+    """The library monolith's suite, from-urlconf and the pytest plugin on it, on Django 4.2."""
+    session.install("-e", ".[all,test]", "-r", "examples/library/requirements.txt")
+    session.run("python", "-c", "import django; print('Django', django.get_version())")
+    session.run(
+        "python", "-m", "pytest", "-p", "no:cacheprovider", "-q", "-o",
+        "pythonpath=examples/library", "--ds=library.settings", "tests/library",
+    )  # fmt: skip

@@ -81,6 +81,11 @@ def register(groups: Any) -> None:
         "--interval", type=_interval, default=1.0, metavar="SECONDS",
         help="seconds between two reads of the sources, shared by every open page (default 1)",
     )  # fmt: skip
+    parser.add_argument(
+        "--metrics-interval", type=_interval, default=5.0, metavar="SECONDS",
+        help="seconds between two reads of the proxy's /metrics (default 5): rendering it is "
+        "what a poll costs the proxy; routes, holds and the rest are read every --interval",
+    )  # fmt: skip
     parser.set_defaults(command=dashboard)
 
 
@@ -125,7 +130,7 @@ def dashboard(args: argparse.Namespace) -> int:
         raise CommandError(str(exc), exit_code=ExitCode.REFUSED) from None
     state_dir = args.state_dir if args.state_dir is not None else var_dir() / "plans"
     store, unreachable = _open_store()
-    session = PollSession()
+    session = PollSession(keep={"/metrics": max(args.metrics_interval, args.interval)})
 
     def build() -> dict[str, Any]:
         session.new_poll()

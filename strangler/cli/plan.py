@@ -32,6 +32,7 @@ from strangler.cli.store import control_store, store_failed
 from strangler.control import ControlStore, StoreError
 from strangler.environment import var_dir
 from strangler.plans.actions import LiveActions
+from strangler.plans.audit import PlanAudit, plan_audit
 from strangler.plans.figures import Snapshot, collect
 from strangler.plans.preflight import Preflight, preflight
 from strangler.plans.prometheus import PrometheusSource, prometheus_source
@@ -128,6 +129,11 @@ class _System:
             prometheus=self.prometheus,
         )  # fmt: skip
 
+    def audit(self) -> PlanAudit:
+        return plan_audit(
+            self.plan.name, admin_url=self.admin_url, session=self.session, store=self.store
+        )
+
     def actions(self) -> LiveActions:
         return LiveActions(
             self.plan, admin_url=self.admin_url, session=self.session, store=self.store
@@ -207,6 +213,7 @@ def _next(args: argparse.Namespace) -> int:
             dry_run=args.dry_run,
             take_snapshot=system.snapshot,
             store=system.store,
+            audit=system.audit(),
         )
     code = _report(outcome, args, ok=outcome.done or (args.dry_run and bool(outcome.changes)))
     if args.dry_run:  # what the step would change, then whether its names would hold
@@ -254,6 +261,7 @@ def _rollback(args: argparse.Namespace) -> int:
             actions=system.actions(),
             take_snapshot=system.snapshot,
             store=system.store,
+            audit=system.audit(),
         )
     return _report(outcome, args, ok=outcome.done)
 

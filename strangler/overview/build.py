@@ -6,9 +6,13 @@ with the reason instead of stopping the rest: the routes and counters (the proxy
 :mod:`~strangler.overview.traffic`), every plan under ``--plans`` with the gate of its
 current step (computed by :func:`strangler.plans.runner.plan_status`, exactly as
 ``plan status`` computes it), each sync stream between a plan's nodes (the plans'
-:func:`~strangler.plans.sources.stream_state`), and with a control store the fleet of
-proxy replicas and the newest audit entries; the comparison results per route
-(:mod:`~strangler.overview.comparison`).
+:func:`~strangler.plans.sources.stream_state`), the newest audit entries (the control
+store's, else the trail beside the proxy's table file: read directly when it is on this
+host, else through the admin API's ``GET /audit`` with the token), with a control store
+the fleet of proxy replicas, and the comparison results per route
+(:mod:`~strangler.overview.comparison`). ``audit`` holds entries in
+``AuditRecord.as_json``'s shape in both modes; ``audit_problem`` says when the file's hash
+chain is broken.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 
 import requests
 
+from strangler import audit_file
 from strangler.compare.results import ResultsLocation
 from strangler.control import ControlStore, StoreError
 from strangler.overview.comparison import comparison_part
@@ -34,6 +39,7 @@ from strangler.plans.runner import plan_status
 from strangler.plans.schema import Plan, PlanError, load_plan
 from strangler.plans.snapshot import RouteCounts
 from strangler.plans.sources import SYNC_SECRET_VARIABLE, node_status
+from strangler.proxy_admin import admin_headers
 from strangler.sync.errors import SyncError
 
 __all__ = ["AUDIT_ENTRIES", "build_overview", "could_read_anything"]
@@ -73,6 +79,7 @@ def build_overview(
         "comparison": comparison_part(results, unknown),
         "fleet": None,
         "audit": None,
+        "audit_problem": None,
         "unknown": unknown,
     }
     if store_unreachable:
@@ -83,6 +90,10 @@ def build_overview(
     document["plans"] = plans + [
         _plan_status(plan, state_dir, admin_url, session, store) for plan in loaded
     ]
+    if store is None:
+        document["audit"], document["audit_problem"] = _file_audit(
+            listing, admin_url, session, unknown
+        )
     if store is not None:
         try:
             document["fleet"] = fleet_from_store(store)
@@ -93,6 +104,38 @@ def build_overview(
         except StoreError as exc:
             unknown["audit"] = exc.message
     return document
+
+
+def _file_audit(
+    listing: dict[str, Any] | None,
+    admin_url: str,
+    session: requests.Session,
+    unknown: dict[str, str],
+) -> tuple[list[dict[str, Any]] | None, str | None]:
+    """The file store's newest entries and the trail's problem: from the file when the
+    proxy's table is on this host, else from its admin API (which needs the token)."""
+    table = Path(str(listing["file"])) if listing is not None and listing.get("file") else None
+    if table is not None and table.is_file():
+        try:
+            trail = audit_file.read_trail(table, limit=AUDIT_ENTRIES)
+        except OSError as exc:
+            unknown["audit"] = f"{audit_file.audit_path(table)}: {exc.strerror or exc}"
+            return None, None
+        return [entry.as_json() for entry in trail.entries], trail.problem
+    url = f"{admin_url.rstrip('/')}/audit"
+    try:
+        response = session.get(
+            url, params={"limit": AUDIT_ENTRIES}, headers=admin_headers(), timeout=5
+        )
+        payload = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        unknown["audit"] = f"{url}: {exc}"
+        return None, None
+    if response.status_code != 200 or not isinstance(payload, dict):
+        why = payload.get("message") if isinstance(payload, dict) else response.text[:200]
+        unknown["audit"] = f"{url} answered {response.status_code}: {why}"
+        return None, None
+    return list(payload.get("entries") or []), payload.get("problem")
 
 
 def could_read_anything(document: dict[str, Any]) -> bool:

@@ -5,11 +5,18 @@ The overview reads the proxy's ``/metrics`` for the traffic table and again for 
 of every plan; with ten plans that is eleven reads of the same document, each costing the
 proxy a render of every series. Within one poll they are one read, and every part of the
 overview is then judged on the same snapshot.
+
+``keep`` holds some answers across polls: ``{"/metrics": 5.0}`` reads a URL ending in
+``/metrics`` at most every 5 s however often the dashboard polls. The proxy renders
+``/metrics`` on its event loop (3 MB with a thousand routes), so that read is what a poll
+costs it; ``/routes`` stays fresh every poll, so a route change shows at once.
 """
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Mapping
 from typing import Any
 
 import requests
@@ -18,18 +25,29 @@ __all__ = ["PollSession"]
 
 
 class PollSession(requests.Session):
-    """A ``requests.Session`` whose successful ``GET`` answers are kept for one poll."""
+    """A ``requests.Session`` whose successful ``GET`` answers are kept for one poll, or for
+    ``keep[suffix]`` seconds for a URL ending in ``suffix``."""
 
-    def __init__(self) -> None:
+    def __init__(self, keep: Mapping[str, float] | None = None) -> None:
         super().__init__()
-        self._answers: dict[str, requests.Response] = {}
+        self._keep = dict(keep or {})
+        self._answers: dict[str, tuple[float, requests.Response]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
+    def _kept_for(self, url: str) -> float:
+        path = url.split("?", 1)[0]
+        return max((s for suffix, s in self._keep.items() if path.endswith(suffix)), default=0.0)
+
     def new_poll(self) -> None:
-        """Forget the answers: the next ``GET`` of each URL reads it again."""
+        """Forget the answers, but those still inside their ``keep`` time."""
+        now = time.monotonic()
         with self._guard:
-            self._answers.clear()
+            self._answers = {
+                url: (at, answer)
+                for url, (at, answer) in self._answers.items()
+                if now - at < self._kept_for(url)
+            }
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         if method != "GET" or not isinstance(url, str):
@@ -39,10 +57,10 @@ class PollSession(requests.Session):
         with lock:  # a second reader of the same URL waits for the first answer
             kept = self._answers.get(url)
             if kept is not None:
-                return kept
+                return kept[1]
             response = super().request(method, url, *args, **kwargs)
             if response.ok:
                 response.content  # noqa: B018 (read the body now: it is read again)
                 with self._guard:
-                    self._answers[url] = response
+                    self._answers[url] = (time.monotonic(), response)
             return response

@@ -3,7 +3,9 @@
 ``next`` applies exactly one step, and only when the current step's gate has passed on
 figures measured since that step began; ``rollback`` returns the routes and the sync's
 direction to the last safe step (one where the monolith still answers every request).
-Every transition, refused or done, is recorded with who, when and the figures.
+Every transition, refused or done, is recorded with who, when and the figures; a step
+applied or rolled back is also entered in the route table's audit trail (``audit``,
+:mod:`strangler.plans.audit`), beside the route changes it made.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from strangler.plans.targets import BEFORE_FIRST_STEP, Actions, StepFailed, Targ
 
 if TYPE_CHECKING:
     from strangler.control import ControlStore
+    from strangler.plans.audit import PlanAudit
 
 __all__ = ["Outcome", "PlanStatus", "advance", "plan_status", "rollback"]
 
@@ -113,11 +116,12 @@ def advance(
     dry_run: bool,
     take_snapshot: Any,
     store: ControlStore | None = None,
+    audit: PlanAudit | None = None,
 ) -> Outcome:
     """Apply the next step if the current one's gate passes (or resume an interrupted one).
 
     ``store``: the shared control store holding the plan's state, else its file in
-    ``state_dir``."""
+    ``state_dir``. ``audit``: records the step applied in the route table's audit trail."""
     with open_state(plan.name, state_dir=state_dir, store=store) as (state, save):
         interrupted = state.pending if state.pending and state.pending.action == "next" else None
         resuming = interrupted is not None
@@ -179,7 +183,8 @@ def advance(
             reason=gate.reason if gate else "first step" if index == 0 else "resumed",
         )
         save()
-        return Outcome(True, f"applied step {step.name!r}", changes=changes, gate=gate)
+        message = _audited(audit, "next", from_name, step.name, f"applied step {step.name!r}")
+        return Outcome(True, message, changes=changes, gate=gate)
 
 
 def rollback(
@@ -189,6 +194,7 @@ def rollback(
     actions: Actions,
     take_snapshot: Any,
     store: ControlStore | None = None,
+    audit: PlanAudit | None = None,
 ) -> Outcome:
     """Return routes and sync direction to the last safe step before the current one."""
     with open_state(plan.name, state_dir=state_dir, store=store) as (state, save):
@@ -238,11 +244,21 @@ def rollback(
             reason=reason + unmeasured,
         )
         save()
-        return Outcome(
-            True,
+        message = (
             f"rolled back from {_name(plan, current)!r} to "
-            f"{_name(plan, safe) or 'before the first step'!r}{unmeasured}",
+            f"{_name(plan, safe) or 'before the first step'!r}{unmeasured}"
         )
+        return Outcome(
+            True, _audited(audit, "rollback", _name(plan, current), _name(plan, safe), message)
+        )
+
+
+def _audited(
+    audit: PlanAudit | None, action: str, before: str | None, after: str | None, message: str
+) -> str:
+    """``message``, with why the audit trail missed the transition when it did."""
+    warning = audit(action, before, after) if audit is not None else None
+    return message if warning is None else f"{message} (warning: {warning})"
 
 
 def _name(plan: Plan, index: int) -> str | None:

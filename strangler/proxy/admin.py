@@ -5,6 +5,8 @@ names, patterns, owners and counters, no secrets:
     GET /healthz, GET /metrics, GET /routes, GET /routes/{name}
     GET /upstreams  every upstream's endpoints and their state, as this worker sees them
     GET /fleet      a fleet's members (from the control store), their versions, who lags
+``GET /audit?limit=N`` (the trail: who changed what, when, before and after; from the file
+beside the table or the control store) needs the token, as its entries name people.
 Changes need ``Authorization: Bearer <PROXY_ADMIN_TOKEN>``; with no token configured every
 change is refused:
     PATCH /routes/{name}  {"owner"?, "mode"?, "canary_percent"?, "fallback"?,
@@ -12,6 +14,8 @@ change is refused:
     POST  /reload
     POST  /routes/{name}/hold     {"seconds": N}  (0 < N <= 120) hold the route's writes
     POST  /routes/{name}/release  {}              let them through
+    POST  /audit  {"action": "plan.next"|"plan.rollback", "plan", "before", "after"}  a
+                  plan's step in the trail (``admin_audit``)
 With the table file (one host), a change is made in the file (validated by the same schema,
 written atomically, comments kept) and loaded at once; other workers load it by their file
 watch. In a fleet (``STRANGLER_STORE_URL``) it is made in the shared control store with a
@@ -24,6 +28,7 @@ reads the store again.
 Errors are JSON ``{"code", "message"}``:
     400 bad_request, bad_change    the body is not a JSON object of known fields and types
     400 bad_hold                   a hold's "seconds" missing or out of range (names the field)
+    400 bad_limit, bad_audit       GET /audit's limit, POST /audit's fields
     400 invalid_change             the changed table fails validation (names entry and field)
     400 invalid_table              POST /reload: the file (or the store's table) fails; the
                                    running table stays
@@ -36,6 +41,7 @@ Errors are JSON ``{"code", "message"}``:
     409 table_version_conflict     fleet: other writers kept changing the table; read, retry
     500 table_unreadable           the file on disk is not a table that can be edited
     500 table_unwritable           no new file can be written beside it (read-only mount)
+    500 audit_unreadable, audit_unwritable  the trail beside the table
     503 table_busy                 another writer holds the table's lock
     503 store_unavailable          fleet: the control store cannot be reached (nothing changed,
                                    unless the message says what was written)
@@ -48,6 +54,7 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from strangler.proxy.admin_audit import add_plan_entry, read_audit
 from strangler.proxy.admin_changes import hold, patch_route, release
 from strangler.proxy.admin_counters import UNROUTED, registry, route_counters, route_view
 from strangler.proxy.admin_fleet import fleet_view, reload_from_store
@@ -132,4 +139,6 @@ def build_admin_app(settings: ProxySettings, public: web.Application) -> web.App
     app.router.add_post("/routes/{name}/hold", hold)
     app.router.add_post("/routes/{name}/release", release)
     app.router.add_get("/fleet", fleet_view)
+    app.router.add_get("/audit", read_audit)
+    app.router.add_post("/audit", add_plan_entry)
     return app

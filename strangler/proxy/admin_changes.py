@@ -1,5 +1,7 @@
 """The admin API's changes: a route's fields edited in the table file (validated as a
-load validates it, written atomically, comments kept) and its writes held or released.
+load validates it, written atomically, comments kept) and its writes held or released,
+each recorded in the file's audit trail (:mod:`strangler.audit_file`) with who asked
+(``X-Strangler-Actor``, else ``admin-api`` as in a fleet) and the values before and after.
 A fleet's replica makes them in the shared control store instead (``admin_fleet``)."""
 
 from __future__ import annotations
@@ -12,12 +14,14 @@ from pathlib import Path
 
 from aiohttp import web
 
-from strangler import routes_file
+from strangler import audit_file, routes_file
 from strangler.proxy.admin_counters import route_counters, route_view
-from strangler.proxy.admin_fleet import hold_in_store, patch_in_store
+from strangler.proxy.admin_fleet import VIA, actor_of, hold_in_store, patch_in_store
 from strangler.proxy.admin_http import SETTINGS, AdminError, authorise, find_route, proxy_state
+from strangler.proxy.check import describe_route
 from strangler.proxy.holds import MAX_HOLD_SECONDS, write_hold
 from strangler.proxy.route_edit import validated_edit
+from strangler.proxy.routing import RouteTable
 from strangler.proxy.table_store import WATCH_INTERVAL_SECONDS
 
 __all__ = ["hold", "patch_route", "release"]
@@ -46,10 +50,42 @@ async def _change(request: web.Request) -> tuple[routes_file.RouteChange, bool]:
     return change, force
 
 
+def _fields(table: RouteTable, name: str, keys: list[str]) -> dict[str, object] | None:
+    route = table.route(name)
+    if route is None:
+        return None
+    view = describe_route(route, legacy=table.legacy)
+    return {key: view[key] for key in keys}
+
+
+def _audit(
+    path: Path, *, actor: str, via: str, action: str, subject: str, before: object, after: object
+) -> None:
+    """Append to the table's trail; a trail that cannot be written is logged, not fatal:
+    the change is made and served, and refusing it now would not undo it."""
+    try:
+        audit_file.append(
+            path, actor=actor, via=via, action=action, subject=subject, before=before, after=after
+        )
+    except OSError as exc:
+        logger.error(
+            "audit trail %s unwritable, %s %s by %s not recorded: %s",
+            audit_file.audit_path(path), action, subject, actor, exc.strerror,
+        )  # fmt: skip
+
+
 def _edit_file(
-    path: Path, name: str, change: routes_file.RouteChange, force: bool, sync_secret: str
+    path: Path,
+    name: str,
+    change: routes_file.RouteChange,
+    force: bool,
+    sync_secret: str,
+    *,
+    served: RouteTable,
+    actor: str,
 ) -> bool:
-    """Edit, validate and replace the file under the writers' lock; ``False``: a no-op.
+    """Edit, validate, replace the file and audit the change under the writers' lock;
+    ``False``: a no-op. ``served``: the table before it (the audit's "before").
     Blocking (lock, fsync): run in a thread."""
     with routes_file.locked(path):
         try:
@@ -67,6 +103,16 @@ def _edit_file(
             raise AdminError(
                 500, "table_unwritable", f"{path}: cannot write beside it: {exc.strerror}"
             ) from exc
+        keys = [key for key, _ in change.items()]
+        _audit(
+            path,
+            actor=actor,
+            via=VIA,
+            action="set",
+            subject=f"route:{name}",
+            before=_fields(served, name, keys),
+            after=_fields(table, name, keys),
+        )
         return True
 
 
@@ -79,7 +125,14 @@ async def patch_route(request: web.Request) -> web.Response:
         return await patch_in_store(request, state.fleet, name, change, force)
     store = state.store
     changed = await asyncio.to_thread(
-        _edit_file, store.path, name, change, force, store.sync_secret
+        _edit_file,
+        store.path,
+        name,
+        change,
+        force,
+        store.sync_secret,
+        served=store.current,
+        actor=actor_of(request),
     )
     if changed:
         result = await store.reload()
@@ -106,13 +159,33 @@ async def _json_object(request: web.Request, allowed: frozenset[str]) -> dict[st
     return body
 
 
+def _hold_file(path: Path, name: str, until: float, actor: str) -> None:
+    """Write the hold (or release) and audit it as the control store does, under the
+    table's lock: the route's ``hold_until`` before and after (``None``: not held).
+    Blocking: run in a thread."""
+    now = time.time()
+
+    def audit(before: float | None) -> None:
+        _audit(
+            path,
+            actor=actor,
+            via=VIA,
+            action="hold" if until > now else "release",
+            subject=f"route:{name}",
+            before={"hold_until": before} if before else None,
+            after={"hold_until": until} if until > now else None,
+        )
+
+    write_hold(path, name, until, written=audit)
+
+
 async def _set_hold(request: web.Request, name: str, until: float) -> web.Response:
     state = proxy_state(request)
     if state.fleet is not None:
         return await hold_in_store(request, state.fleet, name, until)
     store = state.store
     find_route(store.current, name)
-    await asyncio.to_thread(write_hold, store.path, name, until)
+    await asyncio.to_thread(_hold_file, store.path, name, until, actor_of(request))
     store.reload_holds()
     # Every other worker polls the holds file: answer once they all have, so the caller
     # knows the hold (or the release) is in effect everywhere.

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
 
@@ -67,8 +67,16 @@ def read_holds(path: Path) -> Mapping[str, float] | None:
     return MappingProxyType(holds)
 
 
-def write_hold(table_path: Path, route: str, until: float) -> Mapping[str, float]:
+def write_hold(
+    table_path: Path,
+    route: str,
+    until: float,
+    *,
+    written: Callable[[float | None], None] | None = None,
+) -> Mapping[str, float]:
     """Set route's ``hold_until`` (0: release) and drop expired holds; the holds written.
+    ``written`` is called, still under the lock, with the route's hold in force before
+    (``None``: none), so the audit trail records changes in the order they were made.
 
     Blocking (lock, fsync): run it in a thread."""
     path = holds_path(table_path)
@@ -79,4 +87,7 @@ def write_hold(table_path: Path, route: str, until: float) -> Mapping[str, float
         if until > now:
             holds[route] = until
         routes_file.write_atomically(path, json.dumps(holds, sort_keys=True) + "\n")
+        if written is not None:
+            before = current.get(route)
+            written(before if before is not None and before > now else None)
     return MappingProxyType(holds)

@@ -85,30 +85,51 @@ class _Leaf:
     url_name: str | None
     namespaces: tuple[str, ...]
     app_name: str | None
+    # The module of the URLconf that routes to the view (None for a list given to include()).
+    urlconf: str | None
+
+
+def _module_name(urlconf: Any) -> str | None:
+    if isinstance(urlconf, str):
+        return urlconf
+    name = getattr(urlconf, "__name__", None)
+    return name if isinstance(name, str) else None
 
 
 def _leaves(
-    resolver: Any, chain: tuple[Any, ...], namespaces: tuple[str, ...], app: str | None
+    resolver: Any,
+    chain: tuple[Any, ...],
+    namespaces: tuple[str, ...],
+    app: str | None,
+    urlconf: str | None,
 ) -> Iterator[_Leaf]:
+    urlconf = _module_name(resolver.urlconf_name) or urlconf
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
             inner = (*namespaces, entry.namespace) if entry.namespace else namespaces
-            yield from _leaves(entry, (*chain, entry), inner, entry.app_name or app)
+            yield from _leaves(entry, (*chain, entry), inner, entry.app_name or app, urlconf)
         else:
-            yield _Leaf((*chain, entry), entry.callback, entry.name, namespaces, app)
+            yield _Leaf((*chain, entry), entry.callback, entry.name, namespaces, app, urlconf)
 
 
 def _app_of(leaf: _Leaf, view_module: str) -> str:
     if leaf.app_name:
         return leaf.app_name
-    config = apps.get_containing_app_config(view_module)
-    return config.label if config is not None else view_module.rpartition(".")[0] or view_module
+    # A view from a module no installed app holds (Django's RedirectView in the project's
+    # urls.py, a helper library's) belongs to whoever routes to it: the URLconf's app, or
+    # its package.
+    for module in (view_module, leaf.urlconf):
+        config = apps.get_containing_app_config(module) if module else None
+        if config is not None:
+            return config.label
+    module = leaf.urlconf or view_module
+    return module.rpartition(".")[0] or module
 
 
 def patterns(urlconf: str | None) -> list[PatternRecord]:
     """Every pattern of ``urlconf`` (default: ``ROOT_URLCONF``), in Django's order."""
     resolver = get_resolver(urlconf)
-    leaves = list(_leaves(resolver, (), (), None))
+    leaves = list(_leaves(resolver, (), (), None, None))
     routes: list[str] = []
     for leaf in leaves:
         route = ""

@@ -107,6 +107,9 @@ def test_the_wheel_holds_the_toolkit_and_nothing_of_the_example(wheel: Path) -> 
     assert "strangler/py.typed" in names
     for shipped in ("index.html", "app.js", "app.css"):  # the dashboard's page: no build step
         assert f"strangler/dashboard/static/{shipped}" in names
+    # strangler extract's templates of the generated project are package data.
+    assert "strangler/scaffold/extract/templates/settings.py.tmpl" in names
+    assert "strangler/scaffold/extract/templates/test_contract.py.tmpl" in names
     with zipfile.ZipFile(wheel) as archive:
         (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
         declared = archive.read(entry_points).decode()

@@ -215,9 +215,10 @@ async def test_a_patch_keeps_the_comments_and_layout_of_the_rest_of_the_file(
     ]
     assert after.endswith("\n\n  # Categories stay for now.\n  - name: categories\n"
                           "    prefix: /api/v1/categories/\n    owner: catalog\n")  # fmt: skip
+    # No staged copy left behind; the change is in the audit trail beside the table.
     assert sorted(p.name for p in admin.proxy.routes_path.parent.iterdir()) == [
-        admin.proxy.routes_path.name
-    ]
+        admin.proxy.routes_path.name, f"{admin.proxy.routes_path.name}.audit.jsonl"
+    ]  # fmt: skip
 
 
 async def test_a_canary_only_ramps_up_unless_forced(start_upstream, start_admin) -> None:

@@ -201,7 +201,8 @@ def test_set_edits_the_file_keeping_everything_else(
     assert table.read_text() == TABLE.replace(
         "    canary_percent: 10\n", "    canary_percent: 25\n    fallback: true\n"
     )
-    assert os.listdir(table.parent) == ["routes.yaml"]
+    # No staged copy left behind; the change is in the audit trail beside the table.
+    assert sorted(os.listdir(table.parent)) == ["routes.yaml", "routes.yaml.audit.jsonl"]
 
 
 def test_set_keeps_the_table_s_environment_references(tmp_path: Path, capfd, monkeypatch) -> None:

@@ -296,7 +296,7 @@ def test_history_prints_the_audit_trail_oldest_first(cli, seeded):
     assert [(e["actor"], e["action"]) for e in newest["entries"]] == [("ana", "set")]
 
 
-@pytest.mark.parametrize("command", [["history"], ["export"], ["import", "routes.yaml"]])
+@pytest.mark.parametrize("command", [["export"], ["import", "routes.yaml"]])
 def test_the_store_commands_without_a_store_say_they_need_it(
     command: list[str], monkeypatch, capfd
 ):

@@ -4,24 +4,27 @@ Through the running proxy's admin API when one answers (with the shared store, t
 then says which replicas served the change within a second); otherwise, or with
 ``--offline``, in the shared store's table when ``STRANGLER_STORE_URL`` names one
 (:mod:`~strangler.cli.routes.stored`), else in the table file, which a running proxy loads.
+Each is audited where it is made: by the proxy, in the store, or in the trail beside the
+file (:mod:`strangler.audit_file`), with the operator as the actor.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote
 
-from strangler import routes_file
+from strangler import audit_file, routes_file
 from strangler.cli.errors import CommandError, ExitCode
 from strangler.cli.routes.admin import ProxyNotRunning, admin_request
 from strangler.cli.routes.agreement import ensure_serving
 from strangler.cli.routes.checker import check_report
-from strangler.cli.routes.stored import fleet_served, set_in_store
+from strangler.cli.routes.stored import as_written, fleet_served, route_fields, set_in_store
 from strangler.cli.store import run_with_store
 from strangler.control import ControlStore
-from strangler.proxy_admin import ADMIN_TOKEN_VARIABLE
+from strangler.proxy_admin import ADMIN_TOKEN_VARIABLE, operator
 
 __all__ = ["routes_set"]
 
@@ -102,6 +105,28 @@ def _set_through_admin(
     )
 
 
+def _audit(path: Path, name: str, text: str, change: routes_file.RouteChange) -> None:
+    """Record the change made to the file; under the table's lock still, so the trail's
+    order is the table's. A trail that cannot be written is said, not fatal: the table is
+    already changed."""
+    try:
+        audit_file.append(
+            path,
+            actor=operator(),
+            via="cli",
+            action="set",
+            subject=f"route:{name}",
+            before=route_fields(text, name, change),
+            after={key: as_written(value) for key, value in change.items()},
+        )
+    except OSError as exc:
+        print(
+            f"warning: the change is made but not recorded: cannot append to "
+            f"{audit_file.audit_path(path)}: {exc.strerror or exc}",
+            file=sys.stderr,
+        )
+
+
 def _set_in_file(args: argparse.Namespace, change: routes_file.RouteChange) -> int:
     path: Path = args.config
     try:
@@ -122,6 +147,7 @@ def _set_in_file(args: argparse.Namespace, change: routes_file.RouteChange) -> i
                 routes_file.commit(staged, path)
             finally:
                 staged.unlink(missing_ok=True)
+            _audit(path, args.name, text, change)
     except routes_file.TableBusy as exc:
         raise CommandError(exc.message, exit_code=ExitCode.CANNOT_RUN) from exc
     except routes_file.RoutesFileError as exc:

@@ -4,7 +4,8 @@
 With ``STRANGLER_STORE_URL`` the route table lives in the shared control store: ``list``
 shows every proxy replica beside the routes, ``set`` writes the store itself when no proxy
 answers (or ``--offline``), and ``import``/``export``/``history`` work on the store; without
-it they say they need it.
+it ``import``/``export`` say they need it, and ``history`` reads the trail beside the table
+file (``routes.history``).
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from strangler.cli.routes.change import routes_set as _routes_set
 from strangler.cli.routes.checker import check_command, check_report, run_check
 from strangler.cli.routes.fleet import fleet_from_admin, fleet_from_store
 from strangler.cli.routes.from_urlconf import register_from_urlconf
+from strangler.cli.routes.history import history as _history
 from strangler.cli.routes.stored import (
     check_text,
     export_table,
     import_table,
-    print_history,
 )
 from strangler.cli.routes.table import show
 from strangler.cli.store import run_needing_store, run_with_store
@@ -137,8 +138,10 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
 
     history = commands.add_parser(
         "history",
-        help="who changed the routes and holds, when, through what (needs STRANGLER_STORE_URL)",
+        help="who changed the routes and holds, when, through what (the control store's "
+        "trail with STRANGLER_STORE_URL, else the one beside the table file)",
     )
+    _source_options(history)
     history.add_argument("--json", action="store_true", help="print JSON")
     history.add_argument(
         "--limit",
@@ -232,9 +235,4 @@ def routes_export(args: argparse.Namespace) -> int:
 
 
 def routes_history(args: argparse.Namespace) -> int:
-    if args.limit < 1:
-        raise CommandError("--limit: give 1 or more", exit_code=ExitCode.CANNOT_RUN)
-    return run_needing_store(
-        lambda store: print_history(store, limit=args.limit, json_output=args.json),
-        what="routes history reads the audit trail of the shared store (the file store keeps none)",
-    )
+    return _history(args, resolve_sources(args))

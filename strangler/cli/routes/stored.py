@@ -28,11 +28,14 @@ from strangler.proxy_admin import operator
 
 __all__ = [
     "CONVERGE_REPORT_SECONDS",
+    "as_written",
     "export_table",
     "fleet_served",
     "import_table",
     "print_history",
+    "route_fields",
     "set_in_store",
+    "show_history",
     "stored_table",
 ]
 
@@ -153,8 +156,8 @@ def set_in_store(
                 via="cli",
                 action="set",
                 subject=f"route:{name}",
-                before=_route_fields(record.text, name, change),
-                after={key: _as_written(value) for key, value in change.items()},
+                before=route_fields(record.text, name, change),
+                after={key: as_written(value) for key, value in change.items()},
             )
         except VersionConflict:
             continue  # another writer got there first: edit what it left
@@ -171,12 +174,12 @@ def set_in_store(
     )
 
 
-def _as_written(value: object) -> object:
+def as_written(value: object) -> object:
     # 25.0 from the command line is written in the table as 25: the audit says what it holds.
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-def _route_fields(text: str, name: str, change: routes_file.RouteChange) -> dict[str, Any]:
+def route_fields(text: str, name: str, change: routes_file.RouteChange) -> dict[str, Any]:
     """The route's values of the fields ``change`` sets, before it (for the audit trail)."""
     try:
         document = YAML(typ="safe").load(text)
@@ -196,26 +199,41 @@ def _route_fields(text: str, name: str, change: routes_file.RouteChange) -> dict
 
 
 def print_history(store: ControlStore, *, limit: int, json_output: bool) -> int:
-    """The audit trail's newest ``limit`` entries, oldest first."""
-    entries = store.audit(limit=limit)
+    """The store's audit trail: its newest ``limit`` entries, oldest first."""
+    entries = [entry.as_json() for entry in store.audit(limit=limit)]
+    return show_history(
+        entries, where=f"the control store at {store.where}", store=store.where,
+        json_output=json_output,
+    )  # fmt: skip
+
+
+def show_history(
+    entries: list[dict[str, Any]],
+    *,
+    where: str,
+    store: str,
+    json_output: bool,
+    problem: str | None = None,
+) -> int:
+    """Print audit entries (``AuditRecord.as_json``'s shape), oldest first; a trail found
+    broken (``problem``) is said after them, and the command is refused (exit 1)."""
     if json_output:
-        print(
-            json.dumps(
-                {"store": store.where, "entries": [entry.as_json() for entry in entries]},
-                indent=2,
-            )
-        )
-        return ExitCode.OK
-    if not entries:
-        print(f"The audit trail in the control store at {store.where} is empty.")
-        return ExitCode.OK
-    for entry in entries:
-        at = datetime.datetime.fromtimestamp(entry.at, datetime.UTC)
-        line = f"{at:%Y-%m-%d %H:%M:%S}Z  #{entry.id}  {entry.actor} via {entry.via}: "
-        line += f"{entry.action} {entry.subject}"
-        if entry.before is not None or entry.after is not None:
-            line += f"  {_compact(entry.before)} -> {_compact(entry.after)}"
+        print(json.dumps({"store": store, "entries": entries, "problem": problem}, indent=2))
+    elif not entries:
+        print(f"The audit trail in {where} is empty.")
+    for entry in [] if json_output else entries:
+        at = datetime.datetime.fromtimestamp(float(entry["at"]), datetime.UTC)
+        line = f"{at:%Y-%m-%d %H:%M:%S}Z  #{entry['id']}  {entry['actor']} via {entry['via']}: "
+        line += f"{entry['action']} {entry['subject']}"
+        if entry.get("before") is not None or entry.get("after") is not None:
+            line += f"  {_compact(entry.get('before'))} -> {_compact(entry.get('after'))}"
         print(line)
+    if problem is not None:
+        raise CommandError(
+            f"the audit trail in {where} is damaged: {problem}. Its entries cannot be "
+            "trusted from that line on; keep the file as it is for inspection.",
+            exit_code=ExitCode.REFUSED,
+        )
     return ExitCode.OK
 
 

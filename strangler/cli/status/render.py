@@ -235,6 +235,8 @@ def _audit(document: dict[str, Any], console: Console) -> None:
             escape(f"{_compact(entry['before'])} -> {_compact(entry['after'])}"),
         )
     console.print(table)
+    if document.get("audit_problem"):
+        console.print(f"audit trail DAMAGED: {escape(str(document['audit_problem']))}")
 
 
 def _time(epoch: float | None) -> str:

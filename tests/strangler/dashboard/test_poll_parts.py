@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 
 from strangler.dashboard.poller import Channel, RateWindow, public_document
+from strangler.overview.poll_session import PollSession
 from strangler.plans.sources import metric_samples
 from tests.strangler.dashboard.synthetic import FakeProxy
+from tests.strangler.plans.fleet import http_server
 
 
 def _document(at: float, requests: int, errors: int, mode: str = "canary") -> dict[str, Any]:
@@ -106,3 +108,18 @@ def test_metric_samples_reads_as_prometheus_client_does():
 def test_metric_samples_refuses_what_is_not_metrics():
     with pytest.raises(ValueError):
         metric_samples("<html>not metrics</html>")
+
+
+def test_a_poll_reads_each_url_once_and_metrics_only_as_often_as_kept():
+    proxy = FakeProxy(3)
+    with http_server(proxy.answer) as (url, received):
+        session = PollSession(keep={"/metrics": 60.0})
+        for _ in range(3):  # three polls, each reading both twice
+            session.new_poll()
+            for path in ("/routes", "/metrics", "/routes", "/metrics"):
+                assert session.get(f"{url}{path}", timeout=5).status_code == 200
+        session.close()
+
+    paths = [r.path for r in received]
+    assert paths.count("/routes") == 3  # once a poll
+    assert paths.count("/metrics") == 1  # once in its 60 s
