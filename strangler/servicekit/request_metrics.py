@@ -7,7 +7,8 @@ another way, only to a caller with the bearer token ``settings.STRANGLER_METRICS
 token Prometheus already holds for the sync's figures (``STRANGLER_SYNC_METRICS_TOKEN``).
 Unset, the endpoint answers 401 to everyone: no default token opens it outside demo mode.
 
-A project wires it in three lines::
+It needs the ``metrics`` extra (``pip install 'strangler-toolkit[metrics]'``:
+django-prometheus). A project wires it in three lines::
 
     INSTALLED_APPS += [METRICS_APP]
     MIDDLEWARE = with_request_metrics(MIDDLEWARE)

@@ -347,6 +347,9 @@
       body.appendChild(el("li", null, "No audit trail: " + ((doc.unknown || {}).audit || "no control store configured (STRANGLER_STORE_URL)")));
       return;
     }
+    if (doc.audit_problem) {
+      body.appendChild(el("li", { class: "bad", "data-audit-problem": "" }, "The audit trail is damaged: " + doc.audit_problem));
+    }
     if (!audit.length) body.appendChild(el("li", null, "No change recorded yet."));
     const admin = Boolean(doc.access && doc.access.admin);
     for (const entry of audit) {
@@ -371,11 +374,14 @@
   const RENDERERS = {
     headline: renderHeadline, unknown: renderUnknown, routes: renderRoutes,
     comparison: renderComparison, sync: renderSync, plans: renderPlans, audit: renderTimeline,
+    audit_problem: renderTimeline,
     access: () => { renderAccess(); renderComparison(); renderTimeline(); },
   };
   function renderAll() {
     renderAccess();
-    for (const [key, render] of Object.entries(RENDERERS)) if (key !== "access") render();
+    for (const [key, render] of Object.entries(RENDERERS)) {
+      if (key !== "access" && key !== "audit_problem") render();
+    }
     setUpdated(doc.taken_at);
   }
 
