@@ -110,12 +110,10 @@ def stack(chromium: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
 
 
 def stack_session(var_dir: Path) -> Session:
-    """The e2e suite's session, with the stack's own dashboard (stack.yaml) on a free port
-    too: on its default, 8002, two stacks started side by side would take the same one."""
+    """The e2e suite's session (the stack's own dashboard, stack.yaml, on a free port like
+    every other port of the stack)."""
     session = Session(var_dir)
     session.env.update(DEMO_SECRETS)
-    session.ports["DASHBOARD_PORT"] = free_port()
-    session.env["DASHBOARD_PORT"] = str(session.ports["DASHBOARD_PORT"])
     return session
 
 

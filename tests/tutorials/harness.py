@@ -11,8 +11,9 @@ Commands run with ``bash``, in the repository (``export NAME=value`` lasts for t
 after it, as in the reader's shell), with ``.venv/bin`` first on ``PATH`` (as
 after ``. .venv/bin/activate``), in a private ``STRANGLER_VAR_DIR`` (the paths ``var/...`` a
 tutorial names are that directory's), and with the default
-ports (8000, 8001, 8100, 8200) moved to free ones. The stack follows them from the
-environment alone (``PROXY_PORT``, ``PROXY_ADMIN_PORT``, ``MONOLITH_PORT``, ``CATALOG_PORT``:
+ports (8000, 8001, 8002, 8100, 8200) moved to free ones. The stack follows them from the
+environment alone (``PROXY_PORT``, ``PROXY_ADMIN_PORT``, ``DASHBOARD_PORT``, ``MONOLITH_PORT``,
+``CATALOG_PORT``:
 stack.yaml, routes.yaml and the plans read them); only the URLs the tutorial's own commands
 spell out are rewritten on the way in, and port numbers back on the way out, so the tutorial
 reads as a reader will see it.
@@ -35,8 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-DEFAULT_PORTS = {"PROXY_PORT": 8000, "PROXY_ADMIN_PORT": 8001, "MONOLITH_PORT": 8100,
-                 "CATALOG_PORT": 8200}  # fmt: skip
+DEFAULT_PORTS = {"PROXY_PORT": 8000, "PROXY_ADMIN_PORT": 8001, "DASHBOARD_PORT": 8002,
+                 "MONOLITH_PORT": 8100, "CATALOG_PORT": 8200}  # fmt: skip
 COMMAND_TIMEOUT_SECONDS = 300
 BACKGROUND_DEADLINE_SECONDS = 240
 _DIRECTIVE = re.compile(r"<!--\s*run:\s*(?P<what>[a-z-]+)(?:\s+until=\"(?P<until>[^\"]+)\")?\s*-->")
