@@ -31,10 +31,12 @@ up: venv
 	$(BIN)/strangler up --stack stack.yaml
 
 ## make test: every suite, lint and type checks, run side by side
+# test-stacks first: its suites run one after the other and it is the longest, so it starts at
+# once while the others share the remaining slots.
 test: venv
-	@$(MAKE) --no-print-directory -k -j3 --output-sync=target lint typecheck typecheck-catalog \
-		test-monolith test-catalog test-proxy test-strangler test-sync test-sidebyside test-library \
-		test-stacks
+	@$(MAKE) --no-print-directory -k -j3 --output-sync=target test-stacks lint typecheck \
+		typecheck-catalog test-monolith test-catalog test-proxy test-strangler test-sync \
+		test-sidebyside test-library
 
 lint: venv
 	$(BIN)/ruff check .
