@@ -7,8 +7,9 @@ text. A comment ``<!-- run: background until="TEXT" -->`` just before a block ru
 command in the background until its output shows TEXT; background commands are stopped
 with Ctrl-C (SIGINT to their process group) when the tutorial ends, and must exit 0.
 
-Commands run with ``bash``, in the repository (``export NAME=value`` lasts for the commands
-after it, as in the reader's shell), with ``.venv/bin`` first on ``PATH`` (as
+Commands run with ``bash``, in the repository (``export NAME=value``, ``cd DIR`` and
+``. DIR/bin/activate`` last for the commands after them, as in the reader's shell), with
+``.venv/bin`` first on ``PATH`` (as
 after ``. .venv/bin/activate``), in a private ``STRANGLER_VAR_DIR`` (the paths ``var/...`` a
 tutorial names are that directory's), and with the default
 ports (8000, 8001, 8100, 8200) moved to free ones. The stack follows them from the
@@ -130,6 +131,7 @@ class Session:
     def __init__(self, var_dir: Path) -> None:
         self.ports = {name: free_port() for name in DEFAULT_PORTS}
         self.var_dir = var_dir
+        self.cwd = REPO  # where the reader's shell is (``cd`` moves it)
         self.env = dict(os.environ)
         self.env.update({name: str(port) for name, port in self.ports.items()})
         self.env["STRANGLER_VAR_DIR"] = str(var_dir)
@@ -172,9 +174,13 @@ class Session:
             for assignment in shlex.split(command.text)[1:]:
                 name, _, value = assignment.partition("=")
                 self.env[name] = self.inwards(value)
+        if command.text.startswith("cd "):
+            return self._cd(command)
+        if command.text.startswith(". ") and command.text.rstrip().endswith("/bin/activate"):
+            return self._activate(command)
         result = subprocess.run(
             ["bash", "-c", self.inwards(command.text)],
-            cwd=REPO,
+            cwd=self.cwd,
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,  # interleaved as a terminal shows them
@@ -192,10 +198,30 @@ class Session:
             )
         return output
 
+    def _cd(self, command: Command) -> list[str]:
+        """``cd DIR``: the reader's shell stays there for the commands after it."""
+        (target,) = shlex.split(self.inwards(command.text))[1:]
+        path = (self.cwd / target).resolve()
+        if not path.is_dir():
+            raise AssertionError(f"line {command.line}: `{command.text}`: no directory {path}")
+        self.cwd = path
+        return []
+
+    def _activate(self, command: Command) -> list[str]:
+        """``. DIR/bin/activate``: what the activation script does to the reader's shell
+        (its ``bin`` first on ``PATH``, ``VIRTUAL_ENV`` set), for the commands after it."""
+        script = self.cwd / shlex.split(self.inwards(command.text))[1]
+        if not script.is_file():
+            raise AssertionError(f"line {command.line}: `{command.text}`: no {script}")
+        bin_dir = script.parent.resolve()
+        self.env["VIRTUAL_ENV"] = str(bin_dir.parent)
+        self.env["PATH"] = f"{bin_dir}{os.pathsep}{self.env['PATH']}"
+        return []
+
     def _start(self, command: Command) -> list[str]:
         proc = subprocess.Popen(
             ["bash", "-c", "exec " + self.inwards(command.text)],
-            cwd=REPO,
+            cwd=self.cwd,
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -62,3 +62,19 @@ def test_a_stack_that_fell_over_says_which_process_stopped_first_and_its_last_wo
     assert "JSONDecodeError" in told
     assert "fine" not in told
     assert _first_to_stop(lines[-1:]) == ""
+
+
+def test_cd_and_a_venvs_activation_last_for_the_commands_after_them(tmp_path: Path):
+    from tests.tutorials.harness import Command
+
+    reader = Session(tmp_path / "var")
+    (tmp_path / "var" / "work" / "team" / "bin").mkdir(parents=True)
+    (tmp_path / "var" / "work" / "team" / "bin" / "activate").write_text("# a venv's script\n")
+
+    reader.run(Command(1, "cd var/work", []))
+    reader.run(Command(2, ". team/bin/activate", []))
+    shown = reader.run(Command(3, 'pwd; echo "$VIRTUAL_ENV"; echo "$PATH" | cut -d: -f1', []))
+
+    assert shown == ["var/work", "var/work/team", "var/work/team/bin"]
+    with pytest.raises(AssertionError, match="no directory"):
+        reader.run(Command(4, "cd var/nowhere", []))
