@@ -14,6 +14,7 @@ import environ
 from strangler.servicekit.celery_wiring import sync_celery_settings
 from strangler.servicekit.db import database_from_url
 from strangler.servicekit.logging import json_logging_config
+from strangler.servicekit.request_metrics import METRICS_APP, with_request_metrics
 from strangler.servicekit.secret_settings import (
     IDENTITY_SECRET,
     SYNC_METRICS_TOKEN,
@@ -64,20 +65,26 @@ INSTALLED_APPS = [
     "monolith.payments",
     "strangler.sync",
     "strangler.contrib.identity",
+    METRICS_APP,  # request metrics at /internal/metrics (strangler.servicekit.request_metrics)
 ]
 
-MIDDLEWARE = [
-    "strangler.servicekit.request_id.request_id_middleware",
-    "strangler.sync.freshness.data_versions_middleware",
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-]
+MIDDLEWARE = with_request_metrics(
+    [
+        "strangler.servicekit.request_id.request_id_middleware",
+        "strangler.sync.freshness.data_versions_middleware",
+        "django.middleware.security.SecurityMiddleware",
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+        "django.contrib.sessions.middleware.SessionMiddleware",
+        "django.middleware.common.CommonMiddleware",
+        "django.middleware.csrf.CsrfViewMiddleware",
+        "django.contrib.auth.middleware.AuthenticationMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    ]
+)
+
+# Prometheus reads /internal/metrics with the token it holds for the sync's figures.
+STRANGLER_METRICS_TOKEN = _secrets[SYNC_METRICS_TOKEN.name]
 
 ROOT_URLCONF = "monolith.urls"
 WSGI_APPLICATION = "monolith.wsgi.application"

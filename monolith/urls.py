@@ -12,6 +12,7 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("internal/identity/", include("strangler.contrib.identity.urls")),
     path("internal/sync/", include("strangler.sync.urls")),
+    path("internal/", include("strangler.servicekit.metrics_urls")),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -21,6 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 from strangler.servicekit.celery_config import celery_settings
 from strangler.servicekit.db import database_from_url
 from strangler.servicekit.logging import json_logging_config
+from strangler.servicekit.request_metrics import METRICS_APP, with_request_metrics
 from strangler.servicekit.secret_settings import (
     IDENTITY_SECRET,
     SYNC_METRICS_TOKEN,
@@ -58,18 +59,24 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "extracted.catalog.catalog",
     "strangler.sync",
+    METRICS_APP,  # request metrics at /internal/metrics (strangler.servicekit.request_metrics)
 ]
 
-MIDDLEWARE = [
-    "strangler.servicekit.request_id.request_id_middleware",
-    "strangler.sync.freshness.data_versions_middleware",
-    "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "extracted.catalog.core.api.authentication.vary_on_cookie_middleware",
-    "django.middleware.common.CommonMiddleware",
-    "strangler.servicekit.identity.identity_middleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
-]
+MIDDLEWARE = with_request_metrics(
+    [
+        "strangler.servicekit.request_id.request_id_middleware",
+        "strangler.sync.freshness.data_versions_middleware",
+        "django.middleware.security.SecurityMiddleware",
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+        "extracted.catalog.core.api.authentication.vary_on_cookie_middleware",
+        "django.middleware.common.CommonMiddleware",
+        "strangler.servicekit.identity.identity_middleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    ]
+)
+
+# Prometheus reads /internal/metrics with the token it holds for the sync's figures.
+STRANGLER_METRICS_TOKEN = _secrets[SYNC_METRICS_TOKEN.name]
 
 ROOT_URLCONF = "extracted.catalog.urls"
 WSGI_APPLICATION = "extracted.catalog.wsgi.application"

@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
     path("internal/sync/", include("strangler.sync.urls")),
+    path("internal/", include("strangler.servicekit.metrics_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("extracted.catalog.catalog.api.urls")),

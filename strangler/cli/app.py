@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from strangler.cli import compare, plan, routes, status, sync, up
+from strangler.cli import compare, extract, init, plan, routes, status, sync, up
 from strangler.cli.errors import CommandError
 
 __all__ = ["Command", "build_parser", "main"]
@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     compare.register(groups)
     sync.register(groups)
     status.register(groups)
+    init.register(groups)
+    extract.register(groups)
     return parser
 
 

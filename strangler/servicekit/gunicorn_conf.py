@@ -3,6 +3,9 @@
 import importlib
 import importlib.util
 import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any
 
 logger_class = "strangler.servicekit.gunicorn_logging.JsonGunicornLogger"
@@ -24,6 +27,20 @@ forwarder_headers = ""
 # WSGI variables they would read the same as their "-" twins.
 header_map = "drop"
 
+# The request metrics (strangler.servicekit.request_metrics) of every worker, not just the one
+# a scrape reaches: prometheus_client's multiprocess mode keeps each worker's figures in files
+# under this directory and sums them when asked. It is read when prometheus_client is first
+# imported, in a worker: set here, in the master, before any. A directory given by the
+# deployment is emptied first (figures left by an earlier run would be counted again), so it
+# must be this gunicorn's alone; else one of ours is made, and removed when gunicorn exits.
+_METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+_METRICS_DIR_OURS = not os.environ.get(_METRICS_DIR_VARIABLE)
+if _METRICS_DIR_OURS:
+    os.environ[_METRICS_DIR_VARIABLE] = tempfile.mkdtemp(prefix="strangler-metrics-")
+else:
+    for _stale in Path(os.environ[_METRICS_DIR_VARIABLE]).glob("*.db"):
+        _stale.unlink()
+
 
 def on_starting(server: Any) -> None:
     """Read the project's settings in the master, before any worker forks.
@@ -39,3 +56,17 @@ def on_starting(server: Any) -> None:
     name = os.environ.get("DJANGO_SETTINGS_MODULE") or (f"{package}.settings" if package else "")
     if name and importlib.util.find_spec(name) is not None:
         importlib.import_module(name)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker gone: its live gauges leave the sums (its counters stay counted)."""
+    try:
+        from prometheus_client import multiprocess
+    except ImportError:  # a project without prometheus_client keeps no such files
+        return
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def on_exit(server: Any) -> None:
+    if _METRICS_DIR_OURS:
+        shutil.rmtree(os.environ[_METRICS_DIR_VARIABLE], ignore_errors=True)

@@ -8,6 +8,7 @@ rule and panel that still reads the old name.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import subprocess
@@ -21,22 +22,38 @@ _METRIC_SOURCES = ("strangler/proxy/metrics.py", "strangler/sync/metrics.py")
 _DEFINITION = re.compile(
     r"\b(Counter|Gauge|Histogram|CounterMetricFamily|GaugeMetricFamily)\(\s*\"([a-z0-9_]+)\""
 )
+# The request metrics of the Django projects (strangler.servicekit.request_metrics): the
+# installed django-prometheus' middleware defines them as ``register_metric(Counter, "name"``.
+_LIBRARY_DEFINITION = re.compile(r"\b(Counter|Gauge|Histogram),\s*\"([a-z0-9_]+)\"")
 # A series name of ours in PromQL (the rules and the panels read no other).
-OUR_METRIC = re.compile(r"\bstrangler_[a-z0-9_]+\b")
+OUR_METRIC = re.compile(r"\b(?:strangler|django_http)_[a-z0-9_]+\b")
+
+
+def _django_prometheus_middleware() -> str:
+    spec = importlib.util.find_spec("django_prometheus")
+    if spec is None or not spec.origin:
+        raise AssertionError("django-prometheus is not installed (the service extra)")
+    return (Path(spec.origin).parent / "middleware.py").read_text(encoding="utf-8")
 
 
 def exposed_metric_names(repo: Path) -> set[str]:
-    """The series names the proxy and the sync expose: a counter as ``<name>_total``, a
-    histogram as its ``_bucket``, ``_sum`` and ``_count``, a gauge as its name."""
+    """The series names the proxy, the sync and the Django projects' request metrics expose: a
+    counter as ``<name>_total``, a histogram as its ``_bucket``, ``_sum`` and ``_count``, a gauge
+    as its name."""
     names: set[str] = set()
-    for source in _METRIC_SOURCES:
-        for kind, name in _DEFINITION.findall((repo / source).read_text(encoding="utf-8")):
-            if kind in ("Counter", "CounterMetricFamily"):
-                names.add(name.removesuffix("_total") + "_total")
-            elif kind == "Histogram":
-                names.update(f"{name}_{part}" for part in ("bucket", "sum", "count"))
-            else:
-                names.add(name)
+    definitions = [
+        found
+        for source in _METRIC_SOURCES
+        for found in _DEFINITION.findall((repo / source).read_text(encoding="utf-8"))
+    ]
+    definitions += _LIBRARY_DEFINITION.findall(_django_prometheus_middleware())
+    for kind, name in definitions:
+        if kind in ("Counter", "CounterMetricFamily"):
+            names.add(name.removesuffix("_total") + "_total")
+        elif kind == "Histogram":
+            names.update(f"{name}_{part}" for part in ("bucket", "sum", "count"))
+        else:
+            names.add(name)
     return names
 
 

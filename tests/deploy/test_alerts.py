@@ -33,6 +33,7 @@ EXPECTED_ALERTS = {
     "StranglerHoldExpired",
     "StranglerStoreUnreachable",
     "StranglerTableVersionBehind",
+    "StranglerDjangoServerErrors",  # the projects' own answers (django-prometheus)
 }
 
 
@@ -153,6 +154,11 @@ def test_the_code_defines_the_metrics_the_check_above_reads():
         "strangler_sync_applied_rows_total",
     } <= exposed
     assert "strangler_proxy_requests" not in exposed
+    # django-prometheus' (its installed middleware's definitions)
+    assert {
+        "django_http_responses_total_by_status_total",
+        "django_http_requests_latency_including_middlewares_seconds_bucket",
+    } <= exposed
 
 
 def test_a_renamed_metric_is_caught():

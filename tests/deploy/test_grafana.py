@@ -133,7 +133,15 @@ def test_the_dashboard_shows_what_the_issue_asks_for():
         "strangler_proxy_store_up",
         "strangler_proxy_table_version",
         "strangler_proxy_held_requests",
+        "django_http_responses_total_by_status_total",  # the projects' own answers
     }
+
+
+def test_the_django_panels_read_the_django_scrape_only():
+    # The same names could come from another job (a team's own exporter): keep to ours.
+    for key, expr in queries().items():
+        if "django_http" in expr:
+            assert expr.count("django_http") == expr.count('{job="strangler-django"'), key
 
 
 def test_no_two_panels_overlap():

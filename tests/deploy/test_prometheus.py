@@ -163,15 +163,20 @@ def _pod_targets(workload: str, pod: str, ip: str, phase: str = "Running") -> li
 
 def _selected(target: dict[str, str], sd: dict[str, Any]) -> bool:
     for selector in sd.get("selectors", []):
-        for term in selector.get("label", "").split(","):
-            key, value = term.split("=")
-            if target.get(f"__meta_kubernetes_pod_label_{_sanitise(key)}") != value:
-                return False
+        # One term: "key=value" or the set form "key in (a,b)".
+        found = re.fullmatch(r"(\S+?)(?:=(\S+)| in \((.*)\))", selector.get("label", ""))
+        assert found, selector
+        key, value, values = found.groups()
+        allowed = {value} if value is not None else set(values.split(","))
+        if target.get(f"__meta_kubernetes_pod_label_{_sanitise(key)}") not in allowed:
+            return False
     return True
 
 
-def _scraped(workload: str, pod: str, ip: str, phase: str = "Running") -> list[dict[str, str]]:
-    scrape = job(load(K8S_CONFIG), "strangler-proxy")
+def _scraped(
+    workload: str, pod: str, ip: str, phase: str = "Running", name: str = "strangler-proxy"
+) -> list[dict[str, str]]:
+    scrape = job(load(K8S_CONFIG), name)
     [sd] = scrape["kubernetes_sd_configs"]
     kept = []
     for target in _pod_targets(workload, pod, ip, phase):
@@ -285,6 +290,48 @@ def test_k8s_sync_scrape_names_each_projects_service_and_port():
     assert {t.split(":")[0] for t in static["targets"]} == {"monolith", "catalog"}
 
 
+# --- the Django projects' request metrics ---------------------------------------------------
+
+
+@pytest.mark.parametrize("config", [COMPOSE_CONFIG, K8S_CONFIG], ids=["compose", "k8s"])
+def test_the_django_scrape_reads_internal_metrics_with_the_sync_scrapes_token(config):
+    # /internal/: the proxy never forwards it; the token: strangler.servicekit.request_metrics.
+    django, sync = job(load(config), "strangler-django"), job(load(config), "strangler-sync")
+    assert django["metrics_path"] == "/internal/metrics"
+    assert django["authorization"] == sync["authorization"]
+
+
+@pytest.mark.parametrize(("workload", "port"), [("monolith", 8100), ("catalog", 8200)])
+def test_k8s_discovery_scrapes_each_django_pod_on_its_web_port(workload, port):
+    targets = _scraped(workload, f"{workload}-abc", "10.1.2.4", name="strangler-django")
+
+    assert targets == [
+        {
+            "__address__": f"10.1.2.4:{port}",
+            "project": workload,
+            "pod": f"{workload}-abc",
+            "namespace": "strangler-demo",
+        }
+    ]
+
+
+@pytest.mark.parametrize("workload", ["proxy", "strangler-cli", "monolith-worker"])
+def test_k8s_django_discovery_leaves_other_pods_alone(workload):
+    assert _scraped(workload, f"{workload}-1", "10.0.0.5", name="strangler-django") == []
+
+
+@pytest.mark.parametrize("workload", ["monolith", "catalog"])
+def test_each_django_pod_accepts_its_own_address_as_a_host(workload):
+    # Prometheus sends the pod's address as Host: Django answers 400 to a host it does not list.
+    [web] = MANIFESTS[("Deployment", workload)]["spec"]["template"]["spec"]["containers"]
+    env = {v["name"]: v for v in web["env"]}
+    assert env["POD_IP"]["valueFrom"] == {"fieldRef": {"fieldPath": "status.podIP"}}
+    names = [v["name"] for v in web["env"]]
+    assert names.index("POD_IP") < names.index("DJANGO_ALLOWED_HOSTS")  # expanded in order
+    assert env["DJANGO_ALLOWED_HOSTS"]["value"] == "$(DJANGO_ALLOWED_HOSTS),$(POD_IP)"
+    assert {"configMapRef": {"name": "strangler-env"}} in web["envFrom"]
+
+
 # --- Compose --------------------------------------------------------------------------------
 
 
@@ -323,3 +370,14 @@ def test_compose_sync_scrape_names_each_projects_service_and_port(compose):
     for target in static["targets"]:
         host, port = target.split(":")
         assert f"0.0.0.0:{port}" in compose["services"][host]["command"], target
+
+
+def test_compose_django_scrape_names_each_project_by_its_service_and_port(compose):
+    statics = job(load(COMPOSE_CONFIG), "strangler-django")["static_configs"]
+    projects = {}
+    for static in statics:
+        [target] = static["targets"]
+        host, port = target.split(":")
+        assert f"0.0.0.0:{port}" in compose["services"][host]["command"], target
+        projects[static["labels"]["project"]] = host
+    assert projects == {"monolith": "monolith", "catalog": "catalog"}

@@ -105,6 +105,9 @@ def test_the_wheel_holds_the_toolkit_and_nothing_of_the_example(wheel: Path) -> 
     assert packages == {"strangler"}
     assert "strangler/proxy/__main__.py" in names
     assert "strangler/py.typed" in names
+    # strangler extract's templates of the generated project are package data.
+    assert "strangler/scaffold/extract/templates/settings.py.tmpl" in names
+    assert "strangler/scaffold/extract/templates/test_contract.py.tmpl" in names
     with zipfile.ZipFile(wheel) as archive:
         (entry_points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
         declared = archive.read(entry_points).decode()

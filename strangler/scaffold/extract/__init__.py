@@ -1,0 +1,1 @@
+"""``strangler extract``: a service project generated from the monolith's own apps."""
