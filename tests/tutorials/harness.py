@@ -36,8 +36,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+# A service a tutorial extracts listens on ${<SERVICE>_PORT:-8200}, as the catalog does: the
+# names that share a default share the session's port.
 DEFAULT_PORTS = {"PROXY_PORT": 8000, "PROXY_ADMIN_PORT": 8001, "MONOLITH_PORT": 8100,
-                 "CATALOG_PORT": 8200}  # fmt: skip
+                 "CATALOG_PORT": 8200, "SHELF_PORT": 8200}  # fmt: skip
 COMMAND_TIMEOUT_SECONDS = 300
 BACKGROUND_DEADLINE_SECONDS = 240
 _DIRECTIVE = re.compile(r"<!--\s*run:\s*(?P<what>[a-z-]+)(?:\s+until=\"(?P<until>[^\"]+)\")?\s*-->")
@@ -129,7 +131,11 @@ class Session:
     """One reader working through one tutorial: an environment and background processes."""
 
     def __init__(self, var_dir: Path) -> None:
-        self.ports = {name: free_port() for name in DEFAULT_PORTS}
+        by_default: dict[int, int] = {}
+        self.ports = {
+            name: by_default.setdefault(default, free_port())
+            for name, default in DEFAULT_PORTS.items()
+        }
         self.var_dir = var_dir
         self.cwd = REPO  # where the reader's shell is (``cd`` moves it)
         self.env = dict(os.environ)
@@ -170,10 +176,7 @@ class Session:
         if command.background_until:
             return self._start(command)
         if command.text.startswith("export "):
-            # The reader's shell keeps what they export for the commands after it.
-            for assignment in shlex.split(command.text)[1:]:
-                name, _, value = assignment.partition("=")
-                self.env[name] = self.inwards(value)
+            return self._export(command)
         if command.text.startswith("cd "):
             return self._cd(command)
         if command.text.startswith(". ") and command.text.rstrip().endswith("/bin/activate"):
@@ -197,6 +200,28 @@ class Session:
                 + self.background_tail()
             )
         return output
+
+    def _export(self, command: Command) -> list[str]:
+        """``export NAME=value ...``: the reader's shell keeps the values, as bash computes
+        them (``$(...)`` included), for the commands after it."""
+        names = re.findall(r"(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=", command.text[len("export ") :])
+        script = self.inwards(command.text) + "\n" + "".join(
+            f'printf "%s\\0" "${{{name}}}"\n' for name in names
+        )
+        result = subprocess.run(
+            ["bash", "-c", script],
+            cwd=self.cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT_SECONDS,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"line {command.line}: `{command.text}`: {result.stderr}")
+        values = result.stdout.split("\0")[: len(names)]
+        self.env.update(zip(names, values, strict=True))
+        return self.outwards(result.stderr).splitlines()
 
     def _cd(self, command: Command) -> list[str]:
         """``cd DIR``: the reader's shell stays there for the commands after it."""
