@@ -104,10 +104,7 @@ def init_command(args: argparse.Namespace) -> int:
         _stack(project, dry_run=True)
         print(f"dry run: {len(plan.changes)} file(s) would change; nothing was changed.")
         return ExitCode.OK
-    code = _write_and_check(plan, project)
-    if code == ExitCode.OK:
-        _stack(project, dry_run=False)
-    return code
+    return _write_and_check(plan, project)
 
 
 def _stack(project: Project, *, dry_run: bool) -> bool:
@@ -155,6 +152,7 @@ def _write_and_check(plan: InitPlan, project: Project) -> int:
             + ("; it fails without them too: fix that first." if already else ".")
         )
         return ExitCode.REFUSED
+    _stack(project, dry_run=False)
     demo = " (in demo mode: the toolkit's secrets are not set here)" if check.demo else ""
     print(
         f"done: {len(plan.changes)} file(s) changed, `manage.py check` passes{demo}. Next: "

@@ -49,10 +49,6 @@ def monolith_stack(package: str, *, routes_file: str = "routes.yaml") -> StackAd
                 "ready": "http://127.0.0.1:${PROXY_PORT}/readyz",
             },
         },
-        urls={
-            "The monolith, through the proxy": "http://127.0.0.1:${PROXY_PORT}/",
-            "Proxy admin and metrics": "http://127.0.0.1:${PROXY_ADMIN_PORT}/metrics",
-        },
     )
 
 

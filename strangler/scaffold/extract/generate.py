@@ -435,8 +435,8 @@ def write_monolith_capture(x: Extraction, project: Path) -> Path | None:
     """The monolith's capture migration: every table it sends the service (the extracted
     ones and the mirrors), as a new migration of the first extracted app, after that app's
     latest and the latest of each mirrored table's app. None when the app's migrations are
-    not in the project (an installed package's), or when a migration already captures
-    them all (a second extraction changes nothing)."""
+    not in the project (an installed package's), or when the project's migrations (its
+    apps', two levels down) already capture them all: a second extraction changes nothing."""
     tables = [*x.report["models"], *x.report["mirrors"]]
     if not tables or not x.report["apps"]:
         return None
@@ -445,7 +445,9 @@ def write_monolith_capture(x: Extraction, project: Path) -> Path | None:
         x.report["apps"][0],
     )
     migrations = Path(app["path"]) / "migrations"
-    if not migrations.is_dir() or project.resolve() not in migrations.resolve().parents:
+    made = sorted(migrations.glob("[0-9][0-9][0-9][0-9]_*.py"))
+    # No migration of its own yet: a first one would make Django stop creating its tables.
+    if not made or project.resolve() not in migrations.resolve().parents:
         x.checklist.add(
             "The monolith's side of the sync",
             f"the monolith's capture migration must cover "
@@ -453,17 +455,20 @@ def write_monolith_capture(x: Extraction, project: Path) -> Path | None:
             "service's own `000N_sync_capture.py`)",
         )
         return None
-    made = sorted(p for p in migrations.glob("[0-9][0-9][0-9][0-9]_*.py"))
-    existing = "\n".join(p.read_text(encoding="utf-8") for p in made)
+    existing = "\n".join(
+        p.read_text(encoding="utf-8")
+        for pattern in ("*/migrations/[0-9]*.py", "*/*/migrations/[0-9]*.py")
+        for p in project.glob(pattern)
+    )
     missing = [m for m in tables if f'CaptureTable(table="{m["table"]}"' not in existing]
     if not missing:
         return None
-    number = int(made[-1].name[:4]) + 1 if made else 1
+    number = int(made[-1].name[:4]) + 1
     others = sorted({m["app"] for m in missing} - {app["label"]})
     dependencies = "\n".join(
-        [f'        ("{app["label"]}", "{made[-1].stem}"),' if made else ""]
+        [f'        ("{app["label"]}", "{made[-1].stem}"),']
         + [f'        ("{label}", "__latest__"),' for label in others]
-    ).strip("\n")
+    )
     operations = "\n".join(
         f'        CaptureTable(table="{m["table"]}", pk="{m["pk"]}"),' for m in missing
     )
