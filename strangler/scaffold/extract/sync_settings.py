@@ -192,17 +192,17 @@ def _entry_edits(x: Extraction, text: str) -> list[tuple[ast.expr, str]] | None:
     edits: list[tuple[ast.expr, str]] = []
     if x.service not in peers:
         node = values["peers"]
-        items = [f"{name!r}: {value!r}" for name, value in peers.items()]
+        items = [f"{peer!r}: {spec!r}" for peer, spec in peers.items()]
         items.append(f"{x.service!r}: {{'url': {_peer_url(x, text)}}}")
         edits.append((node, _block("{", items, "}", _indent(lines[node.lineno - 1]))))
-    for name, value in (("outbound", outbound), ("inbound", inbound)):
+    for name, entries in (("outbound", outbound), ("inbound", inbound)):
         node = values[name]
         indent = _indent(lines[node.lineno - 1])
         items = [
             pformat(e, width=96 - len(indent), sort_dicts=False).replace(
                 "\n", "\n" + indent + "    "
             )
-            for e in value
+            for e in entries
         ]
         edits.append((node, _block("[", items, "]", indent)))
     return edits
