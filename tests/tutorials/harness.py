@@ -205,8 +205,10 @@ class Session:
         """``export NAME=value ...``: the reader's shell keeps the values, as bash computes
         them (``$(...)`` included), for the commands after it."""
         names = re.findall(r"(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=", command.text[len("export ") :])
-        script = self.inwards(command.text) + "\n" + "".join(
-            f'printf "%s\\0" "${{{name}}}"\n' for name in names
+        script = (
+            self.inwards(command.text)
+            + "\n"
+            + "".join(f'printf "%s\\0" "${{{name}}}"\n' for name in names)
         )
         result = subprocess.run(
             ["bash", "-c", script],
