@@ -207,8 +207,9 @@ class Session:
         names = re.findall(r"(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=", command.text[len("export ") :])
         script = (
             self.inwards(command.text)
-            + "\n"
+            + "\nstatus=$?\n"
             + "".join(f'printf "%s\\0" "${{{name}}}"\n' for name in names)
+            + "exit $status\n"
         )
         result = subprocess.run(
             ["bash", "-c", script],
