@@ -33,8 +33,13 @@ from strangler.scaffold.extract.generate import (
     generate,
     selected_patterns,
     write_capture_migrations,
+    write_monolith_capture,
 )
 from strangler.scaffold.extract.plan import plan_yaml, route_entries
+from strangler.scaffold.init_project import settings_named_by_manage_py
+from strangler.scaffold.stack_entries import service_stack
+from strangler.scaffold.stack_file import add_to_stack
+from strangler.stack import StackError
 from strangler.yaml_layout import round_trip_yaml, set_keeping_layout
 
 __all__ = ["register"]
@@ -79,7 +84,8 @@ def register(groups: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     command.add_argument(
         "--settings",
         metavar="MODULE",
-        help="the monolith's settings module (default: $DJANGO_SETTINGS_MODULE)",
+        help="the monolith's settings module (default: $DJANGO_SETTINGS_MODULE, else the "
+        "one the project's manage.py names)",
     )
     command.add_argument(
         "--project",
@@ -259,27 +265,49 @@ def extract(args: argparse.Namespace) -> int:
         raise _refuse(
             f"the service name {args.service!r} must be a Python package name (a-z, 0-9, _)"
         )
-    settings = args.settings or os.environ.get("DJANGO_SETTINGS_MODULE")
-    if not settings:
-        raise _refuse("name the monolith's settings with --settings or $DJANGO_SETTINGS_MODULE")
     project = args.project.resolve()
     if not project.is_dir():
         raise _refuse(f"--project {args.project} is not a directory (the monolith's)")
+    settings = (
+        args.settings
+        or os.environ.get("DJANGO_SETTINGS_MODULE")
+        or settings_named_by_manage_py(project)
+    )
+    if not settings:
+        raise _refuse(
+            "name the monolith's settings with --settings or $DJANGO_SETTINGS_MODULE "
+            f"({project} has no manage.py naming them)"
+        )
     out = _output_dir(args, project).resolve()
     report = _introspect(args, settings, project)
     patterns, taken = _routes(args, report)
-    extraction = Extraction(service=args.service, out=out, report=report, patterns=patterns)
+    extraction = Extraction(
+        service=args.service,
+        out=out,
+        report=report,
+        patterns=patterns,
+        legacy_url=_legacy_url(args),
+        legacy_upstream=_legacy_upstream(args),
+        legacy_manage="python manage.py" if (project / "manage.py").is_file() else "",
+    )
     plans_dir = args.plans_dir if args.plans_dir.is_absolute() else project / args.plans_dir
     plan_path = plans_dir / f"{args.service}.yaml"
+    service_dir = Path(os.path.relpath(out, project)).as_posix()
     try:
         generate(extraction)
         _makemigrations(extraction)
         write_capture_migrations(extraction)
+        write_monolith_capture(extraction, project)
         entries = route_entries(extraction, taken, args.service_url)
         _route_table(args, extraction, entries)
         plans_dir.mkdir(parents=True, exist_ok=True)
-        plan = plan_yaml(extraction, [e["name"] for e in entries["routes"]])
+        plan = plan_yaml(
+            extraction,
+            [e["name"] for e in entries["routes"]],
+            service_manage=f"python {service_dir}/manage.py",
+        )
         plan_path.write_text(plan, encoding="utf-8")
+        _stack(extraction, project, service_dir, entries["upstream"]["url"])
         checklist = extraction.checklist.markdown(args.service)
         (extraction.package / "EXTRACT_CHECKLIST.md").write_text(checklist, encoding="utf-8")
     except OSError as exc:
@@ -289,6 +317,38 @@ def extract(args: argparse.Namespace) -> int:
     print(f"wrote the {args.service} service to {out} and its plan to {plan_path}", file=sys.stderr)
     sys.stdout.write(checklist)
     return int(ExitCode.OK)
+
+
+def _legacy_url(args: argparse.Namespace) -> str:
+    """The monolith's URL as the team's route table writes it (its ``legacy`` upstream)."""
+    if args.routes_file is None:
+        return ""
+    table = _read_table(args.routes_file)
+    upstream = (table.get("upstreams") or {}).get(table.get("legacy") or "monolith") or {}
+    url = upstream.get("url") if isinstance(upstream, dict) else None
+    return url if isinstance(url, str) else ""
+
+
+def _legacy_upstream(args: argparse.Namespace) -> str:
+    if args.routes_file is None:
+        return ""
+    legacy = _read_table(args.routes_file).get("legacy")
+    return legacy if isinstance(legacy, str) else "monolith"
+
+
+def _stack(x: Extraction, project: Path, service_dir: str, service_url: str) -> None:
+    """The service's processes and its migrations in the monolith's ``stack.yaml``, on the
+    port variable its route table entry names."""
+    found = re.search(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)", service_url)
+    port = found["name"] if found else f"{x.service.upper()}_PORT"
+    path = project / "stack.yaml"
+    try:
+        changes = add_to_stack(path, service_stack(x.service, service_dir, port))
+    except StackError as exc:
+        x.checklist.add("Stack", f"add the {x.service} service's processes by hand: {exc}")
+        return
+    if changes.added:
+        print(f"added to {path}: {', '.join(changes.added)}", file=sys.stderr)
 
 
 def _makemigrations(x: Extraction) -> None:

@@ -33,8 +33,13 @@ from strangler.scaffold.init_project import (
     restore,
     write_changes,
 )
+from strangler.scaffold.stack_entries import monolith_stack
+from strangler.scaffold.stack_file import add_to_stack
+from strangler.stack import StackError
 
 __all__ = ["init_command", "register"]
+
+STACK_FILE = "stack.yaml"
 
 
 def register(groups: Any) -> None:
@@ -91,12 +96,32 @@ def init_command(args: argparse.Namespace) -> int:
         )
         return ExitCode.REFUSED
     if not plan.changes:
-        print("nothing to do: the project has everything strangler init adds.")
+        stacked = _stack(project, dry_run=args.dry_run)
+        if not stacked:
+            print("nothing to do: the project has everything strangler init adds.")
         return ExitCode.OK
     if args.dry_run:
+        _stack(project, dry_run=True)
         print(f"dry run: {len(plan.changes)} file(s) would change; nothing was changed.")
         return ExitCode.OK
     return _write_and_check(plan, project)
+
+
+def _stack(project: Project, *, dry_run: bool) -> bool:
+    """The monolith's processes and the proxy in the project's ``stack.yaml`` (for
+    ``strangler up``); whether anything was (or would be) added."""
+    path = project.root / STACK_FILE
+    try:
+        changes = add_to_stack(path, monolith_stack(project.package), dry_run=dry_run)
+    except StackError as exc:
+        print(f"edit by hand: {exc}: add the monolith's processes and the proxy (docs/init.md)")
+        return False
+    verb = "to add" if dry_run else "added"
+    if changes.added:
+        print(f"{verb}: {STACK_FILE}: {', '.join(changes.added)}")
+    if changes.kept:
+        print(f"already present: {STACK_FILE}: {', '.join(changes.kept)}")
+    return changes.changed
 
 
 def _print_items(plan: InitPlan, *, dry_run: bool) -> None:
@@ -127,6 +152,7 @@ def _write_and_check(plan: InitPlan, project: Project) -> int:
             + ("; it fails without them too: fix that first." if already else ".")
         )
         return ExitCode.REFUSED
+    _stack(project, dry_run=False)
     demo = " (in demo mode: the toolkit's secrets are not set here)" if check.demo else ""
     print(
         f"done: {len(plan.changes)} file(s) changed, `manage.py check` passes{demo}. Next: "

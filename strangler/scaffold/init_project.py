@@ -30,6 +30,7 @@ __all__ = [
     "locate_project",
     "plan_init",
     "restore",
+    "settings_named_by_manage_py",
     "write_changes",
 ]
 
@@ -162,6 +163,18 @@ def restore(changes: tuple[FileChange, ...]) -> None:
 def _lines(text: str) -> list[str]:
     # A last line without its newline would run into the next line of the diff.
     return [line if line.endswith("\n") else f"{line}\n" for line in text.splitlines(keepends=True)]
+
+
+def settings_named_by_manage_py(root: Path) -> str | None:
+    """The settings module ``root/manage.py`` names, or None (no ``manage.py``, or one that
+    names none as a plain string): the default of every command run in the monolith."""
+    manage_py = root / "manage.py"
+    if not manage_py.is_file():
+        return None
+    try:
+        return _settings_of(manage_py)
+    except (ScaffoldError, OSError, SyntaxError, ValueError):
+        return None
 
 
 def _settings_of(manage_py: Path) -> str:

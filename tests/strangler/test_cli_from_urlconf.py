@@ -322,3 +322,27 @@ def test_without_settings_it_says_how_to_name_them(capfd, monkeypatch) -> None:
     _, err = capfd.readouterr()
     assert status == 2
     assert "--settings or $DJANGO_SETTINGS_MODULE" in err
+
+
+def test_run_where_manage_py_is_it_reads_the_settings_manage_py_names(tmp_path: Path) -> None:
+    """A team runs it in its monolith's directory, as `strangler init` and `extract`: no
+    --settings needed when manage.py names them."""
+    (tmp_path / "manage.py").write_text(
+        f"import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', {TEST_PROJECT!r})\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["PYTHONPATH"] = str(REPOSITORY)
+
+    done = subprocess.run(
+        [sys.executable, "-m", "strangler", "routes", "from-urlconf", "--per", "app"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert f"from ROOT_URLCONF of {TEST_PROJECT}" in done.stdout
+    assert "routes:" in done.stdout

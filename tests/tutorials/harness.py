@@ -7,8 +7,9 @@ text. A comment ``<!-- run: background until="TEXT" -->`` just before a block ru
 command in the background until its output shows TEXT; background commands are stopped
 with Ctrl-C (SIGINT to their process group) when the tutorial ends, and must exit 0.
 
-Commands run with ``bash``, in the repository (``export NAME=value`` lasts for the commands
-after it, as in the reader's shell), with ``.venv/bin`` first on ``PATH`` (as
+Commands run with ``bash``, in the repository (``export NAME=value``, ``cd DIR`` and
+``. DIR/bin/activate`` last for the commands after them, as in the reader's shell), with
+``.venv/bin`` first on ``PATH`` (as
 after ``. .venv/bin/activate``), in a private ``STRANGLER_VAR_DIR`` (the paths ``var/...`` a
 tutorial names are that directory's), and with the default
 ports (8000, 8001, 8002, 8100, 8200) moved to free ones. The stack follows them from the
@@ -36,8 +37,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+# A service a tutorial extracts listens on ${<SERVICE>_PORT:-8200}, as the catalog does: the
+# names that share a default share the session's port.
 DEFAULT_PORTS = {"PROXY_PORT": 8000, "PROXY_ADMIN_PORT": 8001, "DASHBOARD_PORT": 8002,
-                 "MONOLITH_PORT": 8100, "CATALOG_PORT": 8200}  # fmt: skip
+                 "MONOLITH_PORT": 8100, "CATALOG_PORT": 8200, "SHELF_PORT": 8200}  # fmt: skip
 COMMAND_TIMEOUT_SECONDS = 300
 BACKGROUND_DEADLINE_SECONDS = 240
 _DIRECTIVE = re.compile(r"<!--\s*run:\s*(?P<what>[a-z-]+)(?:\s+until=\"(?P<until>[^\"]+)\")?\s*-->")
@@ -129,8 +132,13 @@ class Session:
     """One reader working through one tutorial: an environment and background processes."""
 
     def __init__(self, var_dir: Path) -> None:
-        self.ports = {name: free_port() for name in DEFAULT_PORTS}
+        by_default: dict[int, int] = {}
+        self.ports = {
+            name: by_default.setdefault(default, free_port())
+            for name, default in DEFAULT_PORTS.items()
+        }
         self.var_dir = var_dir
+        self.cwd = REPO  # where the reader's shell is (``cd`` moves it)
         self.env = dict(os.environ)
         self.env.update({name: str(port) for name, port in self.ports.items()})
         self.env["STRANGLER_VAR_DIR"] = str(var_dir)
@@ -169,13 +177,14 @@ class Session:
         if command.background_until:
             return self._start(command)
         if command.text.startswith("export "):
-            # The reader's shell keeps what they export for the commands after it.
-            for assignment in shlex.split(command.text)[1:]:
-                name, _, value = assignment.partition("=")
-                self.env[name] = self.inwards(value)
+            return self._export(command)
+        if command.text.startswith("cd "):
+            return self._cd(command)
+        if command.text.startswith(". ") and command.text.rstrip().endswith("/bin/activate"):
+            return self._activate(command)
         result = subprocess.run(
             ["bash", "-c", self.inwards(command.text)],
-            cwd=REPO,
+            cwd=self.cwd,
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,  # interleaved as a terminal shows them
@@ -193,10 +202,55 @@ class Session:
             )
         return output
 
+    def _export(self, command: Command) -> list[str]:
+        """``export NAME=value ...``: the reader's shell keeps the values, as bash computes
+        them (``$(...)`` included), for the commands after it."""
+        names = re.findall(r"(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=", command.text[len("export ") :])
+        script = (
+            self.inwards(command.text)
+            + "\nstatus=$?\n"
+            + "".join(f'printf "%s\\0" "${{{name}}}"\n' for name in names)
+            + "exit $status\n"
+        )
+        result = subprocess.run(
+            ["bash", "-c", script],
+            cwd=self.cwd,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT_SECONDS,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise AssertionError(f"line {command.line}: `{command.text}`: {result.stderr}")
+        values = result.stdout.split("\0")[: len(names)]
+        self.env.update(zip(names, values, strict=True))
+        return self.outwards(result.stderr).splitlines()
+
+    def _cd(self, command: Command) -> list[str]:
+        """``cd DIR``: the reader's shell stays there for the commands after it."""
+        (target,) = shlex.split(self.inwards(command.text))[1:]
+        path = (self.cwd / target).resolve()
+        if not path.is_dir():
+            raise AssertionError(f"line {command.line}: `{command.text}`: no directory {path}")
+        self.cwd = path
+        return []
+
+    def _activate(self, command: Command) -> list[str]:
+        """``. DIR/bin/activate``: what the activation script does to the reader's shell
+        (its ``bin`` first on ``PATH``, ``VIRTUAL_ENV`` set), for the commands after it."""
+        script = self.cwd / shlex.split(self.inwards(command.text))[1]
+        if not script.is_file():
+            raise AssertionError(f"line {command.line}: `{command.text}`: no {script}")
+        bin_dir = script.parent.resolve()
+        self.env["VIRTUAL_ENV"] = str(bin_dir.parent)
+        self.env["PATH"] = f"{bin_dir}{os.pathsep}{self.env['PATH']}"
+        return []
+
     def _start(self, command: Command) -> list[str]:
         proc = subprocess.Popen(
             ["bash", "-c", "exec " + self.inwards(command.text)],
-            cwd=REPO,
+            cwd=self.cwd,
             env=self.env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

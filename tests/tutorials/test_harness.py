@@ -62,3 +62,42 @@ def test_a_stack_that_fell_over_says_which_process_stopped_first_and_its_last_wo
     assert "JSONDecodeError" in told
     assert "fine" not in told
     assert _first_to_stop(lines[-1:]) == ""
+
+
+def test_cd_and_a_venvs_activation_last_for_the_commands_after_them(tmp_path: Path):
+    from tests.tutorials.harness import Command
+
+    reader = Session(tmp_path / "var")
+    (tmp_path / "var" / "work" / "team" / "bin").mkdir(parents=True)
+    (tmp_path / "var" / "work" / "team" / "bin" / "activate").write_text("# a venv's script\n")
+
+    reader.run(Command(1, "cd var/work", []))
+    reader.run(Command(2, ". team/bin/activate", []))
+    shown = reader.run(Command(3, 'pwd; echo "$VIRTUAL_ENV"; echo "$PATH" | cut -d: -f1', []))
+
+    assert shown == ["var/work", "var/work/team", "var/work/team/bin"]
+    with pytest.raises(AssertionError, match="no directory"):
+        reader.run(Command(4, "cd var/nowhere", []))
+
+
+def test_an_export_keeps_what_bash_computed_for_the_commands_after_it(tmp_path: Path):
+    from tests.tutorials.harness import Command
+
+    reader = Session(tmp_path / "var")
+    reader.run(Command(1, "export A=$(echo computed) B='two words'", []))
+    reader.run(Command(2, "export C=$A-x", []))
+    shown = reader.run(Command(3, 'echo "$A|$B|$C"', []))
+
+    assert shown == ["computed|two words|computed-x"]
+    with pytest.raises(AssertionError, match="line 4"):
+        reader.run(Command(4, "export D=$(exit 3) && false", []))
+
+
+def test_names_with_one_default_get_one_port(tmp_path: Path):
+    reader = Session(tmp_path / "var")
+
+    assert reader.ports["SHELF_PORT"] == reader.ports["CATALOG_PORT"]
+    assert len({reader.ports[n] for n in ("PROXY_PORT", "PROXY_ADMIN_PORT", "MONOLITH_PORT")}) == 3
+    assert reader.outwards(f"http://127.0.0.1:{reader.ports['SHELF_PORT']}/") == (
+        "http://127.0.0.1:8200/"
+    )

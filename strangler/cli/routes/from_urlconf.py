@@ -22,6 +22,7 @@ from typing import Any
 
 from strangler.cli.errors import CommandError, ExitCode
 from strangler.cli.routes.checker import check_report
+from strangler.scaffold.init_project import settings_named_by_manage_py
 from strangler.urlconf.table import UrlconfTable, build_table, parse_patterns, table_yaml
 
 __all__ = ["register_from_urlconf", "routes_from_urlconf"]
@@ -42,7 +43,8 @@ def register_from_urlconf(commands: argparse._SubParsersAction[argparse.Argument
     command.add_argument(
         "--settings",
         metavar="MODULE",
-        help=f"the monolith's Django settings module (default: ${SETTINGS_VARIABLE})",
+        help=f"the monolith's Django settings module (default: ${SETTINGS_VARIABLE}, else "
+        "the one ./manage.py names)",
     )
     command.add_argument(
         "--urlconf",
@@ -80,11 +82,15 @@ def register_from_urlconf(commands: argparse._SubParsersAction[argparse.Argument
 
 
 def routes_from_urlconf(args: argparse.Namespace) -> int:
-    settings = args.settings or os.environ.get(SETTINGS_VARIABLE)
+    settings = (
+        args.settings
+        or os.environ.get(SETTINGS_VARIABLE)
+        or settings_named_by_manage_py(Path.cwd())
+    )
     if not settings:
         raise CommandError(
             f"name the monolith's Django settings with --settings or ${SETTINGS_VARIABLE} "
-            "(e.g. --settings monolith.settings)",
+            "(e.g. --settings monolith.settings), or run this where manage.py names them",
             exit_code=ExitCode.CANNOT_RUN,
         )
     try:

@@ -41,6 +41,7 @@ __all__ = [
     "selected_patterns",
     "template",
     "write_capture_migrations",
+    "write_monolith_capture",
 ]
 
 # Apps of the monolith a service without users, sessions or an admin leaves out.
@@ -97,6 +98,7 @@ def generate(extraction: Extraction) -> None:
         ),
     )
     write(x.package / "__main__.py", template("main.py", service=x.service))
+    write(x.out / "manage.py", template("manage.py", service=x.service))
     write(x.package / "wsgi.py", template("wsgi.py", service=x.service))
     write(x.package / "celery.py", template("celery.py", service=x.service))
     write(x.package / "identity.py", template("identity.py"))
@@ -379,6 +381,8 @@ def _settings(x: Extraction) -> str:
         SERVICE=x.service.upper(),
         LEGACY=legacy.upper(),
         legacy=legacy,
+        legacy_port=x.legacy_port[0],
+        legacy_port_default=x.legacy_port[1],
         settings_module=x.report["settings_module"],
         installed_apps=literal(_installed_apps(x), 0),
         middleware=literal(_middleware(x), 0),
@@ -425,3 +429,66 @@ def write_capture_migrations(x: Extraction) -> None:
             migrations / f"{number:04d}_sync_capture.py",
             template("capture.py", label=app["label"], latest=made[-1], operations=operations),
         )
+
+
+def write_monolith_capture(x: Extraction, project: Path) -> Path | None:
+    """The monolith's capture migration: every table it sends the service (the extracted
+    ones and the mirrors), as a new migration of the first extracted app, after that app's
+    latest and the latest of each mirrored table's app. None when the app's migrations are
+    not in the project (an installed package's), or when the project's migrations (its
+    apps', two levels down) already capture them all: a second extraction changes nothing."""
+    tables = [*x.report["models"], *x.report["mirrors"]]
+    if not tables or not x.report["apps"]:
+        return None
+    app = next(
+        (a for a in x.report["apps"] if any(m["app"] == a["label"] for m in tables)),
+        x.report["apps"][0],
+    )
+    migrations = Path(app["path"]) / "migrations"
+    made = sorted(migrations.glob("[0-9][0-9][0-9][0-9]_*.py"))
+    # No migration of its own yet: a first one would make Django stop creating its tables.
+    if not made or project.resolve() not in migrations.resolve().parents:
+        x.checklist.add(
+            "The monolith's side of the sync",
+            f"the monolith's capture migration must cover "
+            f"{_tables(tables)} (`CaptureTable`, as the "
+            "service's own `000N_sync_capture.py`)",
+        )
+        return None
+    existing = "\n".join(
+        p.read_text(encoding="utf-8")
+        for pattern in ("*/migrations/[0-9]*.py", "*/*/migrations/[0-9]*.py")
+        for p in project.glob(pattern)
+    )
+    missing = [m for m in tables if f'CaptureTable(table="{m["table"]}"' not in existing]
+    if not missing:
+        return None
+    number = int(made[-1].name[:4]) + 1
+    others = sorted({m["app"] for m in missing} - {app["label"]})
+    dependencies = "\n".join(
+        [f'        ("{app["label"]}", "{made[-1].stem}"),']
+        + [f'        ("{label}", "__latest__"),' for label in others]
+    )
+    operations = "\n".join(
+        f'        CaptureTable(table="{m["table"]}", pk="{m["pk"]}"),' for m in missing
+    )
+    path = migrations / f"{number:04d}_sync_capture_{x.service}.py"
+    write(
+        path,
+        template(
+            "monolith_capture.py",
+            service=x.service,
+            dependencies=dependencies,
+            operations=operations,
+        ),
+    )
+    x.checklist.add(
+        "The monolith's side of the sync",
+        f"`{path.relative_to(project.resolve()).as_posix()}` captures "
+        f"{_tables(missing)}: run `python manage.py migrate`",
+    )
+    return path
+
+
+def _tables(models: list[dict[str, Any]]) -> str:
+    return ", ".join(f"`{m['table']}`" for m in models)

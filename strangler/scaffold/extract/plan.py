@@ -51,9 +51,12 @@ def route_entries(x: Extraction, taken: list[str], service_url: str) -> dict[str
     return {"upstream": {"url": url, "health_path": "/healthz"}, "routes": routes}
 
 
-def plan_yaml(x: Extraction, routes: list[str]) -> str:
-    """``migration_plans/<service>.yaml``: the steps and gates of the demo's catalog plan."""
+def plan_yaml(x: Extraction, routes: list[str], service_manage: str = "") -> str:
+    """``migration_plans/<service>.yaml``: the steps and gates of the demo's catalog plan.
+    The monolith's URL is the route table's; each node's ``manage`` line runs where the plan
+    is used (the monolith's directory)."""
     legacy = x.report["sync_node"]
+    port, default = x.legacy_port
     return template(
         "plan.yaml",
         service=x.service,
@@ -62,6 +65,14 @@ def plan_yaml(x: Extraction, routes: list[str]) -> str:
         routes=", ".join(routes),
         legacy=legacy,
         LEGACY=legacy.upper(),
+        legacy_url=x.legacy_url or f"http://127.0.0.1:${{{port}:-{default}}}",
+        legacy_upstream=(
+            f", upstream: {x.legacy_upstream}"
+            if x.legacy_upstream and x.legacy_upstream != legacy
+            else ""
+        ),
+        legacy_manage=x.legacy_manage or f"python -m {x.report['root_package']}",
+        service_manage=service_manage or f"python -m {x.service}",
         models=", ".join(m["label"] for m in x.report["models"]),
         root=x.report["root_package"],
     )

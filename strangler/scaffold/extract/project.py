@@ -4,6 +4,7 @@ file templates. No Django here."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -34,6 +35,9 @@ class Checklist:
         return "\n".join(lines) + "\n"
 
 
+_PORT_VARIABLE = re.compile(r":\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*):-(?P<default>[0-9]+)\}")
+
+
 @dataclass
 class Extraction:
     service: str
@@ -41,6 +45,22 @@ class Extraction:
     report: dict[str, Any]
     patterns: list[dict[str, Any]]
     checklist: Checklist = field(default_factory=Checklist)
+    # The monolith's URL as the team's route table writes it (its legacy upstream), e.g.
+    # ``http://127.0.0.1:${MONOLITH_PORT:-8100}``; empty without --routes-file.
+    legacy_url: str = ""
+    # The monolith's management command line, run where the plan is used (its directory).
+    legacy_manage: str = ""
+    # The monolith's upstream name in the route table, when it is not its sync node name.
+    legacy_upstream: str = ""
+
+    @property
+    def legacy_port(self) -> tuple[str, str]:
+        """The variable the monolith's port is read from, and its default: the route
+        table's (``${MONOLITH_PORT:-8100}``), else ``<NODE>_PORT`` and 8000."""
+        found = _PORT_VARIABLE.search(self.legacy_url)
+        if found:
+            return found["name"], found["default"]
+        return f"{self.report['sync_node'].upper()}_PORT", "8000"
 
     @property
     def package(self) -> Path:

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from strangler.plans.schema import load_plan
+from strangler.stack import load_stack
 from tests.monolith.processes import REPO, free_port, running, url_answers
 
 PYTHON = sys.executable
@@ -285,3 +286,96 @@ def test_a_uuid_keyed_model_keeps_its_key_and_a_foreign_key_leaving_becomes_a_co
     )  # fmt: skip
     assert celery.startswith("books [")
     assert "'strangler_sync.relay'" in celery
+
+
+_TEAM_SYNC = """import os
+
+SECRET_KEY = "uuid-library-test-only"
+INSTALLED_APPS = ["shelf", "people", "strangler.sync"]
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+ROOT_URLCONF = "library.urls"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}]
+USE_TZ = True
+# As `strangler init` writes it: the secrets are read from the environment.
+STRANGLER_SYNC = {
+    "node": "library",
+    "secret": os.environ.get("STRANGLER_SYNC_SECRET", "test-only-sync-secret"),
+    "peers": {},
+    "outbound": [],
+    "inbound": [],
+}
+"""
+_MANAGE_PY = """import os
+import sys
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "library.settings")
+from django.core.management import execute_from_command_line
+
+execute_from_command_line(sys.argv)
+"""
+_TEAM_TABLE = """version: 1
+legacy: library
+upstreams:
+  library:
+    url: "http://127.0.0.1:${MONOLITH_PORT:-8100}"
+routes: []
+"""
+
+
+def test_a_teams_monolith_is_wired_for_the_service_without_hand_merges(tmp_path: Path) -> None:
+    """The settings from manage.py; STRANGLER_SYNC as init writes it (secrets computed) edited
+    in place; the monolith's capture migration written; the service's processes in the
+    team's stack.yaml; the plan's monolith node at the route table's URL, run by manage.py."""
+    project = tmp_path / "library"
+    shutil.copytree(UUID_LIBRARY, project)
+    (project / "library" / "settings.py").write_text(_TEAM_SYNC)
+    (project / "manage.py").write_text(_MANAGE_PY)
+    (project / "routes.yaml").write_text(_TEAM_TABLE)
+    env = _env(tmp_path / "var")
+    _ok([PYTHON, "manage.py", "makemigrations", "shelf", "people"], env=env, cwd=project)
+
+    done = _extract(
+        "books", "--app", "shelf", "--models", "shelf.Book", "--routes-file", "routes.yaml",
+        env=env, project=project,
+    )  # fmt: skip
+
+    assert done.returncode == 0, done.stderr
+    settings = (project / "library" / "settings.py").read_text()
+    assert '"secret": os.environ.get("STRANGLER_SYNC_SECRET", "test-only-sync-secret"),' in settings
+    assert "MONOLITH_SYNC.py" not in done.stdout
+    monolith_sync = _ok(
+        [PYTHON, "-c", "from library.settings import STRANGLER_SYNC as s; print(repr(s))"],
+        env={**env, "PYTHONPATH": str(project), "BOOKS_PORT": "9321"},
+        cwd=project,
+    )
+    assert "'books': {'url': 'http://127.0.0.1:9321'}" in monolith_sync
+    assert "{'model': 'shelf.Book', 'to': 'books', 'fields': ['id', 'title'," in monolith_sync
+    assert "{'from': 'books', 'table': 'shelf_book', 'model': 'shelf.Book'}" in monolith_sync
+    capture = project / "shelf" / "migrations" / "0002_sync_capture_books.py"
+    assert 'CaptureTable(table="shelf_book", pk="id")' in capture.read_text()
+    assert '("shelf", "0001_initial")' in capture.read_text()
+    _ok([PYTHON, "manage.py", "makemigrations", "--check", "--dry-run"], env=env, cwd=project)
+    stack = load_stack(project / "stack.yaml", environ={})
+    processes = {process.name: process for process in stack.processes}
+    assert "gunicorn books.wsgi --chdir ../books" in processes["books"].run
+    assert processes["books"].port == 8200
+    assert processes["books-worker"].run.startswith("celery --workdir ../books -A books worker")
+    assert [s.run for s in stack.setup] == ["python ../books/manage.py migrate --noinput"]
+    plan = load_plan(project / "migration_plans" / "books.yaml")
+    assert plan.nodes["library"].manage == "python manage.py"
+    assert "MONOLITH_PORT" in (project / "migration_plans" / "books.yaml").read_text()
+    assert plan.nodes["books"].manage == "python ../books/manage.py"
+    service_settings = (tmp_path / "books" / "books" / "settings.py").read_text()
+    assert "env.int('MONOLITH_PORT', default=8100)" in service_settings
+
+    # A second extraction into another directory writes no second capture migration.
+    again = _extract(
+        "books", "--app", "shelf", "--models", "shelf.Book", "--routes-file", "routes.yaml",
+        "--out", str(tmp_path / "again"), env=env, project=project,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in (project / "shelf" / "migrations").glob("0*.py")) == [
+        "0001_initial.py",
+        "0002_sync_capture_books.py",
+    ]

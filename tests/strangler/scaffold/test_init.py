@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from strangler.identity import sign_internal_request
+from strangler.stack import load_stack
 from tests.monolith.processes import free_port, url_answers, wait_until
 
 DJANGO_ADMIN = Path(sys.executable).with_name("django-admin")
@@ -158,7 +159,8 @@ def test_init_adds_every_item_and_the_project_check_passes(initialised) -> None:
     assert completed.returncode == 0, completed.stdout + completed.stderr
     lines = completed.stdout.splitlines()
     added = [line for line in lines if line.startswith("added: ")]
-    assert len(added) == 12, completed.stdout
+    assert len(added) == 13, completed.stdout
+    assert "added: stack.yaml: env default 'PROXY_PORT'" in completed.stdout
     assert "Traceback" not in completed.stderr
     assert last_line(completed.stdout).startswith(
         "done: 4 file(s) changed, `manage.py check` passes"
@@ -256,11 +258,33 @@ def test_a_second_run_changes_nothing_and_says_so(initialised) -> None:
     assert again.returncode == 0, again.stdout + again.stderr
     assert sources(project) == before
     lines = again.stdout.strip().splitlines()
-    assert len([line for line in lines if line.startswith("already present: ")]) == 12
+    assert len([line for line in lines if line.startswith("already present: ")]) == 13
     assert not [line for line in lines if line.startswith(("added", "---", "+++"))]
     assert (
         last_line(again.stdout) == "nothing to do: the project has everything strangler init adds."
     )
+
+
+def test_init_writes_the_stack_file_strangler_up_runs(initialised) -> None:
+    """The monolith under gunicorn, its Celery worker and beat and the proxy in front, each
+    port a variable with a default, as the repository's stack.yaml runs the storefront."""
+    project, _ = initialised
+    stack = load_stack(project / "stack.yaml", environ={})
+
+    assert stack.env["MONOLITH_PORT"] == "8100"
+    assert stack.env["PROXY_PORT"] == "8000"
+    assert stack.env["PROXY_ADMIN_PORT"] == "8001"
+    assert [step.run for step in stack.setup] == ["python manage.py migrate --noinput"]
+    processes = {process.name: process for process in stack.processes}
+    assert processes["monolith"].run.startswith(
+        "gunicorn mysite.wsgi -c python:strangler.servicekit.gunicorn_conf"
+    )
+    assert processes["monolith"].port == 8100
+    assert processes["monolith"].ready == "http://127.0.0.1:8100/readyz"
+    assert processes["monolith-worker"].run.startswith("celery -A mysite worker")
+    assert processes["monolith-beat"].run.startswith("celery -A mysite beat")
+    assert processes["proxy"].run == "python -m strangler.proxy --config routes.yaml"
+    assert processes["proxy"].port == 8000
 
 
 # What init does not change
