@@ -88,11 +88,14 @@ def test_a_real_difference_exits_1_and_is_reported(capfd, tmp_path, requests_fil
 
 
 def test_a_broken_candidate_is_a_candidate_error_and_exits_1(capfd, tmp_path, requests_file):
+    # The candidate never answers: the timeout is what ends its requests. It is long enough
+    # for the base to answer on a loaded machine (0.3 s was not, under make test's load, and
+    # a base that times out too is a run that cannot judge: exit 2).
     with serving(product) as base, serving(lambda r: Answer(hang=True)) as candidate:
         status, out, _ = run(
             capfd,
             *_compare(base, candidate, requests_file),
-            "--timeout", "0.3",
+            "--timeout", "2",
             "--report-junit", str(tmp_path / "r.xml"),
         )  # fmt: skip
 
