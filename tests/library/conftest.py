@@ -13,17 +13,19 @@ PROJECT = Path(__file__).resolve().parents[2] / "examples" / "library"
 
 ALICE_KEY = "lib_demo_alice"
 BOB_KEY = "lib_demo_bob"
+LIBRARIAN_KEY = "lib_demo_marian"  # the seed's staff member
 
 
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings) -> None:
-    # The seed sets two passwords and tests sign in: the default hasher's 1M rounds are slow.
+    # The seed sets three passwords and tests sign in: the default hasher's 1M rounds are slow.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture
 def seeded(db) -> None:
-    """The demo data: 12 books, alice (one open loan, up to 3) and bob (up to 1)."""
+    """The demo data: 12 books, alice (one open loan, up to 3), bob (up to 1) and marian
+    (a librarian: staff)."""
     from django.core.management import call_command
 
     call_command("seed_library", books=12, stdout=io.StringIO())

@@ -19,9 +19,12 @@ def test_it_seeds_the_books_asked_for_and_says_which_api_keys_work() -> None:
     assert Author.objects.count() == 7
     assert Book.objects.filter(title="The Silent Cities, volume 2").exists()
     assert ApiKey.member_for("lib_demo_alice").card_number == "C-0001"
+    assert ApiKey.member_for("lib_demo_marian").user.is_staff
+    assert not ApiKey.member_for("lib_demo_alice").user.is_staff
     assert Loan.objects.filter(returned=False).count() == 1
     assert out.getvalue() == (
-        "seeded 7 authors, 70 books and 2 members (API keys: lib_demo_alice, lib_demo_bob)\n"
+        "seeded 7 authors, 70 books and 3 members "
+        "(API keys: lib_demo_alice, lib_demo_bob, lib_demo_marian)\n"
     )
 
 

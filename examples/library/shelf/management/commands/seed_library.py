@@ -2,7 +2,7 @@
 
 Books get UUIDs derived from their slugs, members get the demo API keys printed below, and
 the loans have fixed dates, so two databases seeded alike answer every request alike.
-Running it again updates the rows in place.
+Running it again updates the rows in place. One member, marian, is a librarian (staff).
 """
 
 import datetime
@@ -28,7 +28,12 @@ AUTHORS = [
 ]
 ADJECTIVES = ["Silent", "Invisible", "Distant", "Broken", "Golden", "Hidden", "Last", "Winter"]
 NOUNS = ["Cities", "Garden", "Archive", "Harbour", "Library", "Orchard", "River", "Signal"]
-MEMBERS = [("alice", "C-0001", 3), ("bob", "C-0002", 1)]
+# (username, card, most loans at once, staff): marian is the librarian, who may set copies.
+MEMBERS = [
+    ("alice", "C-0001", 3, False),
+    ("bob", "C-0002", 1, False),
+    ("marian", "C-0003", 3, True),
+]
 DEMO_KEY = "lib_demo_{username}"
 SEEDED_ON = datetime.date(2024, 3, 1)
 
@@ -78,9 +83,10 @@ class Command(BaseCommand):
             )
             seeded.append(book)
         User = get_user_model()
-        for username, card, max_loans in MEMBERS:
+        for username, card, max_loans, staff in MEMBERS:
             user, _ = User.objects.get_or_create(username=username)
             user.set_password(f"{username}-password")
+            user.is_staff = staff
             user.save()
             member, _ = Member.objects.update_or_create(
                 user=user,
@@ -91,7 +97,7 @@ class Command(BaseCommand):
                 digest=digest(key), defaults={"member": member, "name": "demo", "revoked": False}
             )
         alice = Member.objects.get(card_number="C-0001")
-        Loan.objects.filter(member__card_number__in=[card for _, card, _ in MEMBERS]).delete()
+        Loan.objects.filter(member__card_number__in=[card for _, card, _, _ in MEMBERS]).delete()
         Loan.objects.create(
             member=alice,
             book=seeded[0],
@@ -100,5 +106,5 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"seeded {len(authors)} authors, {len(seeded)} books and {len(MEMBERS)} members "
-            f"(API keys: {', '.join(DEMO_KEY.format(username=u) for u, _, _ in MEMBERS)})"
+            f"(API keys: {', '.join(DEMO_KEY.format(username=u) for u, *_ in MEMBERS)})"
         )
