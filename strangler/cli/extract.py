@@ -132,7 +132,11 @@ def _child_env(project: Path, settings: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def _run(argv: list[str], *, cwd: Path, env: dict[str, str], what: str) -> str:
+def _run(
+    argv: list[str], *, cwd: Path, env: dict[str, str], what: str, own_words: bool = False
+) -> str:
+    """The child's output; a refusal saying ``what`` failed, with the child's last line of
+    stderr (as the whole message when ``own_words``: the child speaks to the user)."""
     try:
         done = subprocess.run(  # noqa: S603 - our own interpreter and modules
             argv,
@@ -147,6 +151,8 @@ def _run(argv: list[str], *, cwd: Path, env: dict[str, str], what: str) -> str:
         raise _refuse(f"{what} gave no answer in {CHILD_TIMEOUT_SECONDS:g} s") from exc
     if done.returncode != 0:
         reason = done.stderr.strip().splitlines()
+        if own_words:
+            raise _refuse(reason[-1] if reason else f"{what} failed (exit {done.returncode})")
         raise _refuse(
             f"{what} failed: {reason[-1] if reason else f'exit status {done.returncode}'}"
         )
@@ -160,26 +166,8 @@ def _introspect(args: argparse.Namespace, settings: str, project: Path) -> dict[
     if args.models:
         argv += ["--models", args.models]
     env = _child_env(project, settings)
-    try:
-        done = subprocess.run(  # noqa: S603 - our own interpreter and modules
-            argv,
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=CHILD_TIMEOUT_SECONDS,
-            check=False,
-        )
-    except subprocess.TimeoutExpired as exc:
-        raise _refuse(
-            f"reading the monolith gave no answer in {CHILD_TIMEOUT_SECONDS:g} s"
-        ) from exc
-    if done.returncode != 0:
-        lines = done.stderr.strip().splitlines()
-        raise _refuse(
-            lines[-1] if lines else f"reading the monolith failed (exit {done.returncode})"
-        )
-    report: dict[str, Any] = json.loads(done.stdout)
+    out = _run(argv, cwd=project, env=env, what="reading the monolith", own_words=True)
+    report: dict[str, Any] = json.loads(out)
     return report
 
 
