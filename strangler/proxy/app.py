@@ -24,7 +24,14 @@ from strangler.proxy.fleet_member import FleetMember
 from strangler.proxy.forwarder import Forwarder
 from strangler.proxy.headers import TrustedProxies, decoded
 from strangler.proxy.health import HealthChecker
-from strangler.proxy.held_writes import is_held, wait_out_hold
+from strangler.proxy.held_writes import (
+    UNREAD,
+    MovedWhileReading,
+    Unread,
+    is_held,
+    moved_while_reading,
+    wait_out_hold,
+)
 from strangler.proxy.identity import IdentityResolver, NoIdentity
 from strangler.proxy.modes import Decision
 from strangler.proxy.normalise import canonical_paths
@@ -66,28 +73,34 @@ async def handle(request: web.BaseRequest, state: ProxyState) -> web.StreamRespo
         return error_response(exc, request_id=request_id)
     target = canonical + ("?" + query if query else "")
 
-    # This request's table and upstreams to the end, whatever reloads happen meanwhile.
-    table, upstreams = state.store.current, state.store.pool.current
-    if table.is_internal(matched_path):
-        return error_response(NoRoute("Not found."), request_id=request_id)
-    route = table.match(request.method, matched_path)
-    if route is not None and is_held(state.store, route.name, request.method):
-        try:
-            await wait_out_hold(state.store, route.name)
-        except WritesHeld as exc:
-            return error_response(exc, request_id=request_id)
-        # Released: the cutover may have moved the route; route on the table now in force.
+    body: Body | Unread = UNREAD
+    while True:
+        # This request's table and upstreams to the end, whatever reloads happen meanwhile;
+        # a write is decided again when a cutover moved its route before it could go.
         table, upstreams = state.store.current, state.store.pool.current
+        if table.is_internal(matched_path):
+            return error_response(NoRoute("Not found."), request_id=request_id)
         route = table.match(request.method, matched_path)
-    forwarder = Forwarder(request, request_id, table, upstreams, state.health)
-    user = await state.identity.resolve(request.headers) if needs_identity(route) else None
-    decided = decide_request(
-        request, route, user=user, legacy=table.legacy, identity=state.identity, wrote=state.wrote
-    )
-    try:
-        response = await _serve(request, state, forwarder, decided, target)
-    except ProxyError as exc:
-        response = error_response(exc, request_id=request_id)
+        if route is not None and is_held(state.store, route.name, request.method):
+            try:
+                await wait_out_hold(state.store, route.name)
+            except WritesHeld as exc:
+                return error_response(exc, request_id=request_id)
+            continue  # released: the cutover may have moved the route
+        forwarder = Forwarder(request, request_id, table, upstreams, state.health)
+        user = await state.identity.resolve(request.headers) if needs_identity(route) else None
+        decided = decide_request(
+            request, route, user=user, legacy=table.legacy, identity=state.identity,
+            wrote=state.wrote,
+        )  # fmt: skip
+        try:
+            response = await _serve(request, state, forwarder, decided, target, body)
+        except MovedWhileReading as moved:  # held or moved while the body arrived
+            body = moved.body
+            continue
+        except ProxyError as exc:
+            response = error_response(exc, request_id=request_id)
+        break
     record_request(
         request, decided.decision, forwarder, response, arrived=arrived, request_id=request_id
     )
@@ -100,6 +113,7 @@ async def _serve(
     forwarder: Forwarder,
     decided: Decided,
     target: str,
+    read: Body | Unread,
 ) -> web.StreamResponse:
     decision, table = decided.decision, forwarder.table
     headers = OutgoingHeaders.of(
@@ -118,7 +132,13 @@ async def _serve(
 
     # Read whole before an upstream is asked, so it can go again to a fallback or a shadow.
     plan = plan_body(decision.route, buffer_bytes=state.settings.body_buffer_bytes)
-    body = await read_body(request, state.settings, plan) if request.can_read_body else None
+    body: Body = None if isinstance(read, Unread) else read
+    if isinstance(read, Unread):
+        if request.can_read_body:
+            body = await read_body(request, state.settings, plan)
+        # The body, and the identity before it, were awaited: a hold may have come.
+        if moved_while_reading(request.method, state.store, table, decision.route):
+            raise MovedWhileReading(body)
     shadow_to = decision.shadow
     if shadow_to and not plan.shadowable(body):
         state.shadow.skip(decision.route_name)

@@ -9,9 +9,18 @@ import time
 from strangler.proxy import metrics
 from strangler.proxy.errors import WritesHeld
 from strangler.proxy.route_config import SAFE_METHODS
+from strangler.proxy.routing import CompiledRoute, RouteTable
 from strangler.proxy.table_store import TableStore
+from strangler.proxy.upstream_client import Body
 
-__all__ = ["is_held", "wait_out_hold"]
+__all__ = [
+    "UNREAD",
+    "MovedWhileReading",
+    "Unread",
+    "is_held",
+    "moved_while_reading",
+    "wait_out_hold",
+]
 
 
 def is_held(store: TableStore, route: str, method: str) -> bool:
@@ -54,3 +63,37 @@ async def _wait_for_release(store: TableStore, route: str) -> None:
                 await store.changed()
         except TimeoutError:
             continue
+
+
+class Unread:
+    """A request whose body is not read yet."""
+
+
+UNREAD = Unread()
+
+
+class MovedWhileReading(Exception):
+    """The route table changed, or a hold began, while a write's body arrived: the write is
+    decided again, on the table in force, with the body already read."""
+
+    def __init__(self, body: Body) -> None:
+        super().__init__()
+        self.body = body
+
+
+def moved_while_reading(
+    method: str, store: TableStore, table: RouteTable, route: CompiledRoute | None
+) -> bool:
+    """Whether a write decided on ``table`` must be decided again once its body is read.
+
+    The hold is checked when the head arrives; a slow body can arrive after a cutover held
+    the route, or after it flipped the write owner and released. A write goes where the
+    table says when it goes, never where it said when the write began, so no write reaches
+    a side that stopped owning the data while the write's body was on its way. Reads keep
+    the table they arrived with.
+    """
+    if method in SAFE_METHODS:
+        return False
+    if store.current is not table:
+        return True
+    return route is not None and is_held(store, route.name, method)

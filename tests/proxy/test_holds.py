@@ -158,3 +158,89 @@ async def test_holding_an_unknown_route_is_404(start_upstream, start_admin) -> N
     status, error = await admin.call("POST", "/routes/nope/hold", {"seconds": 5})
 
     assert (status, error["code"]) == (404, "route_not_found")
+
+
+# --- a write whose body is still arriving when a cutover moves its route -------------------
+
+CUTOVER = {
+    "mode": "service",
+    "write_owner": "catalog",
+    # No sync node in this test; the check it skips is tested in test_write_guard.py.
+    "unsynced_writes_accepted": True,
+}
+
+
+@pytest.fixture
+def reading_bodies(monkeypatch) -> asyncio.Event:
+    """Set once the proxy starts reading a request's body: its head was let through (not
+    held then) and its route decided. The real ``read_body`` still reads it."""
+    from strangler.proxy import app
+
+    started = asyncio.Event()
+    real = app.read_body
+
+    async def read_body(*args, **kwargs):
+        started.set()
+        return await real(*args, **kwargs)
+
+    monkeypatch.setattr(app, "read_body", read_body)
+    return started
+
+
+async def _slow_post(proxy, rest: asyncio.Event) -> tuple[int, bytes]:
+    """A POST whose head and first half of body go at once, the other half when ``rest``."""
+
+    async def body():
+        yield b'{"price": '
+        await rest.wait()
+        yield b'"12.50"}'
+
+    headers = {"Content-Length": str(len(b'{"price": "12.50"}'))}
+    async with proxy.session.post(proxy.url + URL, data=body(), headers=headers) as response:
+        return response.status, await response.read()
+
+
+async def test_a_write_whose_body_arrives_during_a_hold_waits_and_goes_to_the_new_owner(
+    start_upstream, start_admin, reading_bodies
+) -> None:
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
+    admin = await start_admin(table_for(monolith, service, PRODUCTS))
+    proxy = admin.proxy
+    before = _waiting()
+    rest = asyncio.Event()
+    post = asyncio.create_task(_slow_post(proxy, rest))
+    await asyncio.wait_for(reading_bodies.wait(), timeout=5)  # decided: the monolith's
+
+    await admin.call("POST", "/routes/products/hold", {"seconds": 30})
+    rest.set()
+    await wait_for(lambda: _waiting() == before + 1, deadline=5, what="the POST to wait")
+    assert monolith.seen == []  # not sent on the decision made before the hold
+    await admin.call("PATCH", "/routes/products", CUTOVER)
+    await admin.call("POST", "/routes/products/release", {})
+    status, _ = await post
+
+    assert status == 200
+    assert monolith.seen == []
+    assert [(s["method"], s["body"]) for s in service.seen] == [("POST", b'{"price": "12.50"}')]
+
+
+async def test_a_write_whose_body_arrives_after_a_whole_cutover_goes_to_the_new_owner(
+    start_upstream, start_admin, reading_bodies
+) -> None:
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
+    admin = await start_admin(table_for(monolith, service, PRODUCTS))
+    proxy = admin.proxy
+    rest = asyncio.Event()
+    post = asyncio.create_task(_slow_post(proxy, rest))
+    await asyncio.wait_for(reading_bodies.wait(), timeout=5)  # decided: the monolith's
+
+    # Hold, flip the write owner and release, all while the body is on its way.
+    await admin.call("POST", "/routes/products/hold", {"seconds": 30})
+    await admin.call("PATCH", "/routes/products", CUTOVER)
+    await admin.call("POST", "/routes/products/release", {})
+    rest.set()
+    status, _ = await post
+
+    assert status == 200
+    assert monolith.seen == []
+    assert [(s["method"], s["body"]) for s in service.seen] == [("POST", b'{"price": "12.50"}')]
