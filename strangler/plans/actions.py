@@ -27,6 +27,7 @@ import requests
 from strangler.control import StoreError
 from strangler.environment import path_with_own_python
 from strangler.plans.figures import collect
+from strangler.plans.fleet_counts import unanswered_writes
 from strangler.plans.schema import Plan
 from strangler.plans.targets import Direction, FleetNotConverged, Side, StepFailed
 from strangler.proxy_admin import admin_headers, operator
@@ -117,6 +118,11 @@ class LiveActions:
                 holds_version=max(known),
                 timeout=FLEET_ACK_SECONDS,
             )
+
+    def unanswered_writes(self) -> str | None:
+        return unanswered_writes(
+            self.plan, admin_url=self.admin_url, session=self.session, store=self.store
+        )
 
     def release_writes(self) -> None:
         for route in self.plan.routes:

@@ -27,12 +27,12 @@ from strangler.control import StoreError
 from strangler.plans.prometheus import PrometheusSource, PrometheusUnanswered, prometheus_counts
 from strangler.plans.schema import Plan
 from strangler.plans.snapshot import RouteCounts
-from strangler.plans.sources import read_route_counts
+from strangler.plans.sources import read_route_counts, read_writes_in_flight
 
 if TYPE_CHECKING:
     from strangler.control import ControlStore
 
-__all__ = ["MAX_PARALLEL_READS", "proxy_counts", "replica_admin_urls"]
+__all__ = ["MAX_PARALLEL_READS", "proxy_counts", "replica_admin_urls", "unanswered_writes"]
 
 # Replicas are read at once, so a fleet costs one timeout, not one per replica; a fleet
 # larger than this is read in rounds (each read is one GET of a few kilobytes).
@@ -122,3 +122,34 @@ def _replica(plan: Plan, url: str, session: requests.Session) -> RouteCounts | s
         return read_route_counts(plan, url, session)
     except (requests.RequestException, ValueError) as exc:
         return str(exc)
+
+
+def unanswered_writes(
+    plan: Plan, *, admin_url: str, session: requests.Session, store: ControlStore | None
+) -> str | None:
+    """``None`` once no proxy of the fleet (every replica the store lists, else the one admin
+    API) has a write to the plan's routes sent upstream and unanswered; else what is left, or
+    why it cannot be told (a replica that does not answer is never taken as done)."""
+    urls: list[str] = []
+    if store is not None:
+        try:
+            urls = replica_admin_urls(store)
+        except StoreError as exc:
+            return f"cannot tell how many proxy replicas there are: {exc.message}"
+    if not urls:
+        urls = [admin_url.rstrip("/")]
+
+    def read(url: str) -> int | str:
+        try:
+            return read_writes_in_flight(plan, url, session)
+        except (requests.RequestException, ValueError) as exc:
+            return str(exc)
+
+    with ThreadPoolExecutor(max_workers=min(len(urls), MAX_PARALLEL_READS)) as pool:
+        answers = list(pool.map(read, urls))
+    left = [
+        f"{url}: {answer if isinstance(answer, str) else f'{answer} unanswered'}"
+        for url, answer in zip(urls, answers, strict=True)
+        if answer != 0
+    ]
+    return "; ".join(left) or None

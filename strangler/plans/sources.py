@@ -38,6 +38,7 @@ __all__ = [
     "node_status",
     "proxy_table",
     "read_route_counts",
+    "read_writes_in_flight",
     "route_counts",
     "route_sides",
     "stream_from_status",
@@ -117,6 +118,23 @@ def read_route_counts(plan: Plan, admin_url: str, session: requests.Session) -> 
         count_sample(counts, routes, name, labels, value)
     return counts
 
+
+def read_writes_in_flight(plan: Plan, admin_url: str, session: requests.Session) -> int:
+    """Writes to the plan's routes one proxy (every worker of it) has sent upstream and not
+    yet seen answered; ``requests.RequestException`` or ``ValueError`` when unreadable."""
+    response = _admin_get(session, admin_url, "metrics")
+    routes = set(plan.routes)
+    return round(
+        sum(
+            value
+            for name, labels, value in metric_samples(response.text)
+            if name == WRITES_IN_FLIGHT_METRIC and labels.get("route") in routes
+        )
+    )
+
+
+# The proxy's gauge of writes sent and not answered (strangler.proxy.metrics).
+WRITES_IN_FLIGHT_METRIC = "strangler_proxy_writes_in_flight"
 
 Sample = tuple[str, Mapping[str, str], float]
 

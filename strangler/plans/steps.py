@@ -167,6 +167,7 @@ class Cutover(Operation):
         plan = self.plan
         return [
             f"hold writes to {self._routes} at the proxy (at most {plan.cutover_hold_seconds:g} s)",
+            "wait until the writes sent before the hold are answered",
             f"wait until the sync {plan.legacy} -> {plan.service} has drained",
             "reconcile both sides, row content included (the writer's copy wins a conflict)",
             f"start the sync {plan.service} -> {plan.legacy}",

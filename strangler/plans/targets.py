@@ -53,6 +53,11 @@ class Actions(Protocol):
 
     def release_writes(self) -> None: ...
 
+    def unanswered_writes(self) -> str | None:
+        """``None`` once every write the proxies sent upstream on the plan's routes has been
+        answered; else what is left (or why it cannot be told)."""
+        ...
+
     def set_stream(self, direction: Direction, *, enabled: bool) -> None: ...
 
     def backfill(self) -> None: ...
@@ -141,13 +146,24 @@ def _switch_writer(plan: Plan, target: Target, current: Target, actions: Actions
     ownership is unchanged.
     """
     old: Direction = "reverse" if target.direction == "forward" else "forward"
-    began = time.time()
     deadline = time.monotonic() + plan.cutover_hold_seconds
     flipped = False
     try:
         # In the try: a hold some replica did not acknowledge fails here, before anything
         # is flipped, and the writes held so far are released below.
         actions.hold_writes(seconds=plan.cutover_hold_seconds)
+        # A write the proxy sent before the hold took effect may still be at the old owner
+        # (a slow view): once it is answered it is committed, and the heartbeat the drain
+        # waits for, written after this, comes after it in the old owner's changelog.
+        while (left := actions.unanswered_writes()) is not None:
+            if time.monotonic() >= deadline:
+                raise StepFailed(
+                    f"writes sent before the hold were not all answered within "
+                    f"{plan.cutover_hold_seconds:g} s ({left}); writes were released and "
+                    "ownership is unchanged"
+                )
+            time.sleep(_WRITES_POLL_SECONDS)
+        began = time.time()
         while not actions.drained(old, since=began):
             if time.monotonic() >= deadline:
                 raise StepFailed(
@@ -179,3 +195,5 @@ def _switch_writer(plan: Plan, target: Target, current: Target, actions: Actions
 
 # A drain is a heartbeat's round trip: the relay's beat runs every second or so.
 _DRAIN_POLL_SECONDS = 0.2
+# Writes in flight are answered in milliseconds, unless the old owner is slow.
+_WRITES_POLL_SECONDS = 0.05

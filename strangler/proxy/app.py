@@ -31,6 +31,7 @@ from strangler.proxy.held_writes import (
     is_held,
     moved_while_reading,
     wait_out_hold,
+    write_in_flight,
 )
 from strangler.proxy.identity import IdentityResolver, NoIdentity
 from strangler.proxy.modes import Decision
@@ -150,9 +151,14 @@ async def _serve(
         sent = capture.record(
             decision.route_name, request.method, target, request.raw_headers, body
         )
-    answering, upstream_response = await forwarder.forward(
-        decision, target, headers, primary_headers, sent, replayable=plan.replayable(body)
-    )
+    sending = write_in_flight(request.method, decision.route)
+    try:
+        answering, upstream_response = await forwarder.forward(
+            decision, target, headers, primary_headers, sent, replayable=plan.replayable(body)
+        )
+    finally:
+        if sending is not None:
+            sending.dec()
     response = await _relay(
         request, state, forwarder, decided, answering, upstream_response, shadow_to is not None
     )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import time
 
+from prometheus_client import Gauge
+
 from strangler.proxy import metrics
 from strangler.proxy.errors import WritesHeld
 from strangler.proxy.route_config import SAFE_METHODS
@@ -20,6 +22,7 @@ __all__ = [
     "is_held",
     "moved_while_reading",
     "wait_out_hold",
+    "write_in_flight",
 ]
 
 
@@ -97,3 +100,15 @@ def moved_while_reading(
     if store.current is not table:
         return True
     return route is not None and is_held(store, route.name, method)
+
+
+def write_in_flight(method: str, route: CompiledRoute | None) -> Gauge | None:
+    """The in-flight gauge of a write on ``route``, raised: the caller lowers it once the
+    upstream answered. A cutover waits for the writes sent before its hold to be answered
+    before it drains the sync (``strangler.plans.targets``), so a write the old owner took
+    late is in the drain. ``None`` for a read or a request no route matched."""
+    if method in SAFE_METHODS or route is None:
+        return None
+    gauge = metrics.WRITES_IN_FLIGHT.labels(route.name)
+    gauge.inc()
+    return gauge

@@ -32,6 +32,7 @@ __all__ = [
     "STORE_UP",
     "TALLY",
     "UPSTREAM_ERRORS",
+    "WRITES_IN_FLIGHT",
     "RequestTally",
 ]
 
@@ -113,6 +114,13 @@ DISCOVERY_RESOLUTIONS = Counter(
 HELD_REQUESTS = Gauge(
     "strangler_proxy_held_requests",
     "Writes waiting now for a route's hold (a cutover) to be released.",
+    ["route"],
+    multiprocess_mode="livesum",
+)
+WRITES_IN_FLIGHT = Gauge(
+    "strangler_proxy_writes_in_flight",
+    "Writes sent to an upstream and not answered yet, by route: a cutover waits for the ones "
+    "sent before its hold before it drains the sync.",
     ["route"],
     multiprocess_mode="livesum",
 )

@@ -6,11 +6,23 @@ import asyncio
 import json
 
 import pytest
+import requests
 
 from tests.proxy.conftest import table_for, wait_for
 
 PRODUCTS = {"name": "products", "prefix": "/api/v1/products/", "owner": "catalog"}
 URL = "/api/v1/products/"
+PLAN_OF_PRODUCTS = """
+name: products
+routes: [products]
+service: catalog
+models: [catalog.Product]
+nodes:
+  monolith: {url: "http://127.0.0.1:1", manage: "true"}
+  catalog: {url: "http://127.0.0.1:1", manage: "true"}
+steps:
+  - kind: cutover
+"""
 
 
 def _waiting() -> int:
@@ -244,3 +256,45 @@ async def test_a_write_whose_body_arrives_after_a_whole_cutover_goes_to_the_new_
     assert status == 200
     assert monolith.seen == []
     assert [(s["method"], s["body"]) for s in service.seen] == [("POST", b'{"price": "12.50"}')]
+
+
+# --- the writes a cutover waits for: sent upstream and not answered yet --------------------
+
+
+async def test_a_write_sent_upstream_counts_as_in_flight_until_answered_reads_never(
+    start_upstream, start_admin, tmp_path
+) -> None:
+    """Read through the admin API's /metrics by the plans' own reader, as a cutover does."""
+    from aiohttp import web
+
+    from strangler.plans.schema import load_plan
+    from strangler.plans.sources import read_writes_in_flight
+
+    answer = asyncio.Event()
+
+    async def slow(request: web.Request) -> web.Response:
+        await answer.wait()
+        return web.json_response({"upstream": "monolith"})
+
+    monolith, service = await start_upstream("monolith", slow), await start_upstream("catalog")
+    admin = await start_admin(table_for(monolith, service, PRODUCTS))
+    proxy = admin.proxy
+    plan_file = tmp_path / "plan.yaml"
+    plan_file.write_text(PLAN_OF_PRODUCTS, encoding="utf-8")
+    plan = load_plan(plan_file)
+
+    def in_flight() -> int:
+        with requests.Session() as session:
+            return read_writes_in_flight(plan, admin.url(""), session)
+
+    before = await asyncio.to_thread(in_flight)
+    write = asyncio.create_task(proxy.session.post(proxy.url + URL, data=b"{}"))
+    read = asyncio.create_task(proxy.session.get(proxy.url + URL))
+    await wait_for(lambda: len(monolith.seen) == 2, deadline=5, what="both at the upstream")
+    assert await asyncio.to_thread(in_flight) == before + 1  # the write, not the read
+
+    answer.set()
+    for response in await asyncio.gather(write, read):
+        assert response.status == 200
+        response.release()
+    assert await asyncio.to_thread(in_flight) == before

@@ -3,6 +3,8 @@ asked of them (the live ones are exercised end to end in tests/e2e)."""
 
 from __future__ import annotations
 
+import time
+
 
 class Recorder:
     """:class:`strangler.plans.targets.Actions` that records each call; its drains and
@@ -15,9 +17,18 @@ class Recorder:
         drains: bool = True,
         diverged: int = 0,
         fails: dict[str, list[Exception]] | None = None,
+        unanswered: list[str] | None = None,
+        stuck: str | None = None,
     ) -> None:
         self.calls: list[tuple[object, ...]] = []
         self.drains = drains
+        # What unanswered_writes says, one answer a call, then ``stuck`` (None: all
+        # answered). When it was asked and the drains' ``since`` are kept, not in ``calls``:
+        # the sequences the tests compare are the changes made.
+        self.unanswered = list(unanswered or [])
+        self.stuck = stuck
+        self.unanswered_asked_at: list[float] = []
+        self.drained_since: list[float] = []
         self.diverged = diverged
         self.fails = fails or {}
 
@@ -37,6 +48,10 @@ class Recorder:
     def release_writes(self):
         self.calls.append(("release",))
 
+    def unanswered_writes(self):
+        self.unanswered_asked_at.append(time.time())
+        return self.unanswered.pop(0) if self.unanswered else self.stuck
+
     def set_stream(self, direction, *, enabled):
         self.calls.append(("stream", direction, enabled))
 
@@ -49,4 +64,5 @@ class Recorder:
 
     def drained(self, direction, *, since):
         self.calls.append(("drained", direction))
+        self.drained_since.append(since)
         return self.drains

@@ -13,12 +13,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from strangler.control import ControlStore
 from strangler.plans.figures import Snapshot, collect, measure
-from strangler.plans.fleet_counts import proxy_counts
+from strangler.plans.fleet_counts import proxy_counts, unanswered_writes
 from strangler.plans.prometheus import PrometheusSource, prometheus_source
 from strangler.plans.schema import Plan, load_plan
 from tests.monolith.processes import free_port
@@ -326,3 +326,61 @@ def test_the_plans_prometheus_is_its_own_else_the_environments(plan, tmp_path):
         "http://elsewhere:9090", "strangler-proxy"
     )
     assert prometheus_source(plan, {}) is None
+
+
+# the writes a cutover waits for after its hold
+
+
+def in_flight_text(**by_route: int) -> str:
+    """A proxy's /metrics with ``strangler_proxy_writes_in_flight`` by route."""
+    registry = CollectorRegistry()
+    gauge = Gauge("strangler_proxy_writes_in_flight", "", ["route"], registry=registry)
+    for route, count in by_route.items():
+        gauge.labels(route).set(count)
+    return generate_latest(registry).decode()
+
+
+def unanswered(plan: Plan, **where: object) -> str | None:
+    with requests.Session() as session:
+        return unanswered_writes(
+            plan, session=session, **{"admin_url": "http://127.0.0.1:9", "store": None, **where}
+        )
+
+
+def test_writes_unanswered_anywhere_in_the_fleet_are_named_by_replica(plan, control, control_url):
+    quiet = in_flight_text(products=0, **{"product-detail": 0}, categories=3)
+    busy = in_flight_text(products=1, **{"product-detail": 1})
+    gone = f"http://127.0.0.1:{free_port()}"
+    with metrics_server(quiet) as (a, _), metrics_server(busy) as (b, _):
+        members = [Replica(control_url, "host-a/0", admin_url=a),
+                   Replica(control_url, "host-b/0", admin_url=b),
+                   Replica(control_url, "host-c/0", admin_url=gone)]  # fmt: skip
+        try:
+            left = unanswered(plan, store=control)
+        finally:
+            for member in members:
+                member.stop()
+
+    assert left is not None
+    assert f"{b}: 2 unanswered" in left  # the plan's two routes; another route's not counted
+    assert f"{gone}: " in left  # one that does not answer is never taken as done
+    assert a not in left
+
+
+def test_with_every_write_answered_there_is_nothing_to_wait_for(plan, control, control_url):
+    quiet = in_flight_text(products=0, categories=3)
+    with metrics_server(quiet) as (a, _), metrics_server(metrics_text()) as (b, _):
+        members = [Replica(control_url, "host-a/0", admin_url=a),
+                   Replica(control_url, "host-b/0", admin_url=b)]  # fmt: skip
+        try:
+            left = unanswered(plan, store=control)
+        finally:
+            for member in members:
+                member.stop()
+
+    assert left is None
+
+
+def test_without_a_store_the_one_admin_api_is_asked(plan):
+    with metrics_server(in_flight_text(products=1)) as (a, _):
+        assert unanswered(plan, admin_url=a) == f"{a}: 1 unanswered"

@@ -167,6 +167,32 @@ def test_a_cutover_that_cannot_drain_releases_writes_with_ownership_unchanged(pl
     assert history(state_dir)[-1]["action"] == "failed"
 
 
+def test_a_cutover_drains_only_once_the_writes_sent_before_its_hold_are_answered(plan, state_dir):
+    for _ in range(3):
+        step(plan, state_dir, Recorder(), snapshot(match=100))
+    in_flight = "http://127.0.0.1:8001: 1 unanswered"
+    actions = Recorder(unanswered=[in_flight, in_flight])
+    assert step(plan, state_dir, actions, snapshot()).done
+    assert len(actions.unanswered_asked_at) == 3
+    # The heartbeat the drain waits for is one written after the last write was answered.
+    assert min(actions.drained_since) >= actions.unanswered_asked_at[-1]
+    assert [c[0] for c in actions.calls] == [
+        "hold", "drained", "reconcile", "stream", "routes", "release"
+    ]  # fmt: skip
+
+
+def test_a_cutover_whose_writes_in_flight_stay_unanswered_flips_nothing(plan, state_dir):
+    for _ in range(3):
+        step(plan, state_dir, Recorder(), snapshot(match=100))
+    actions = Recorder(stuck="http://127.0.0.1:8001: 2 unanswered")
+    outcome = step(plan, state_dir, actions, snapshot())
+    assert not outcome.done
+    assert "writes sent before the hold were not all answered within 1 s" in outcome.message
+    assert "http://127.0.0.1:8001: 2 unanswered" in outcome.message
+    assert actions.calls == [("hold",), ("release",)]  # not drained, nothing flipped
+    assert plan_status(plan, state_dir=state_dir, now=snapshot()).current == 2
+
+
 def test_a_cutover_with_differences_after_draining_is_not_made(plan, state_dir):
     for _ in range(3):
         step(plan, state_dir, Recorder(), snapshot(match=100))

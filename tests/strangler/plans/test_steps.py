@@ -88,8 +88,9 @@ def test_a_canary_describes_its_percentage_and_the_routes_it_moves(plan):
 def test_a_cutover_describes_its_whole_sequence_with_its_hold_bound(plan):
     lines = op(plan, "cutover").describe()
     assert lines[0] == "hold writes to products, categories at the proxy (at most 3 s)"
+    assert lines[1] == "wait until the writes sent before the hold are answered"
     assert lines[-1] == "release the held writes"
-    assert len(lines) == 6
+    assert len(lines) == 7
 
 
 def test_every_kind_describes_itself(plan):
