@@ -109,6 +109,11 @@ def write_in_flight(method: str, route: CompiledRoute | None) -> Gauge | None:
     late is in the drain. ``None`` for a read or a request no route matched."""
     if method in SAFE_METHODS or route is None:
         return None
-    gauge = metrics.WRITES_IN_FLIGHT.labels(route.name)
+    gauge = _IN_FLIGHT.get(route.name)
+    if gauge is None:  # labels() costs a microsecond a call; a route's child is kept
+        gauge = _IN_FLIGHT[route.name] = metrics.WRITES_IN_FLIGHT.labels(route.name)
     gauge.inc()
     return gauge
+
+
+_IN_FLIGHT: dict[str, Gauge] = {}
