@@ -139,9 +139,11 @@ def unanswered_writes(
     if not urls:
         urls = [admin_url.rstrip("/")]
 
+    routes = frozenset(plan.routes)
+
     def read(url: str) -> int | str:
         try:
-            return read_writes_in_flight(plan, url, session)
+            return read_writes_in_flight(routes, url, session)
         except (requests.RequestException, ValueError) as exc:
             return str(exc)
 

@@ -119,11 +119,10 @@ def read_route_counts(plan: Plan, admin_url: str, session: requests.Session) -> 
     return counts
 
 
-def read_writes_in_flight(plan: Plan, admin_url: str, session: requests.Session) -> int:
-    """Writes to the plan's routes one proxy (every worker of it) has sent upstream and not
-    yet seen answered; ``requests.RequestException`` or ``ValueError`` when unreadable."""
+def read_writes_in_flight(routes: Set[str], admin_url: str, session: requests.Session) -> int:
+    """Writes to ``routes`` one proxy (every worker of it) has sent upstream and not yet seen
+    answered; ``requests.RequestException`` or ``ValueError`` when unreadable."""
     response = _admin_get(session, admin_url, "metrics")
-    routes = set(plan.routes)
     return round(
         sum(
             value

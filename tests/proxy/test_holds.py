@@ -12,17 +12,6 @@ from tests.proxy.conftest import table_for, wait_for
 
 PRODUCTS = {"name": "products", "prefix": "/api/v1/products/", "owner": "catalog"}
 URL = "/api/v1/products/"
-PLAN_OF_PRODUCTS = """
-name: products
-routes: [products]
-service: catalog
-models: [catalog.Product]
-nodes:
-  monolith: {url: "http://127.0.0.1:1", manage: "true"}
-  catalog: {url: "http://127.0.0.1:1", manage: "true"}
-steps:
-  - kind: cutover
-"""
 
 
 def _waiting() -> int:
@@ -212,16 +201,24 @@ async def _slow_post(proxy, rest: asyncio.Event) -> tuple[int, bytes]:
         return response.status, await response.read()
 
 
+async def _slow_post_under_way(start_upstream, start_admin, reading_bodies):
+    """The two upstreams, the admin API, the event that sends the rest of the body, and the
+    POST under way: its head let through and decided (the monolith's), its body half sent."""
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
+    admin = await start_admin(table_for(monolith, service, PRODUCTS))
+    rest = asyncio.Event()
+    post = asyncio.create_task(_slow_post(admin.proxy, rest))
+    await asyncio.wait_for(reading_bodies.wait(), timeout=5)
+    return monolith, service, admin, rest, post
+
+
 async def test_a_write_whose_body_arrives_during_a_hold_waits_and_goes_to_the_new_owner(
     start_upstream, start_admin, reading_bodies
 ) -> None:
-    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
-    admin = await start_admin(table_for(monolith, service, PRODUCTS))
-    proxy = admin.proxy
     before = _waiting()
-    rest = asyncio.Event()
-    post = asyncio.create_task(_slow_post(proxy, rest))
-    await asyncio.wait_for(reading_bodies.wait(), timeout=5)  # decided: the monolith's
+    monolith, service, admin, rest, post = await _slow_post_under_way(
+        start_upstream, start_admin, reading_bodies
+    )
 
     await admin.call("POST", "/routes/products/hold", {"seconds": 30})
     rest.set()
@@ -239,12 +236,9 @@ async def test_a_write_whose_body_arrives_during_a_hold_waits_and_goes_to_the_ne
 async def test_a_write_whose_body_arrives_after_a_whole_cutover_goes_to_the_new_owner(
     start_upstream, start_admin, reading_bodies
 ) -> None:
-    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
-    admin = await start_admin(table_for(monolith, service, PRODUCTS))
-    proxy = admin.proxy
-    rest = asyncio.Event()
-    post = asyncio.create_task(_slow_post(proxy, rest))
-    await asyncio.wait_for(reading_bodies.wait(), timeout=5)  # decided: the monolith's
+    monolith, service, admin, rest, post = await _slow_post_under_way(
+        start_upstream, start_admin, reading_bodies
+    )
 
     # Hold, flip the write owner and release, all while the body is on its way.
     await admin.call("POST", "/routes/products/hold", {"seconds": 30})
@@ -262,12 +256,11 @@ async def test_a_write_whose_body_arrives_after_a_whole_cutover_goes_to_the_new_
 
 
 async def test_a_write_sent_upstream_counts_as_in_flight_until_answered_reads_never(
-    start_upstream, start_admin, tmp_path
+    start_upstream, start_admin
 ) -> None:
     """Read through the admin API's /metrics by the plans' own reader, as a cutover does."""
     from aiohttp import web
 
-    from strangler.plans.schema import load_plan
     from strangler.plans.sources import read_writes_in_flight
 
     answer = asyncio.Event()
@@ -279,13 +272,10 @@ async def test_a_write_sent_upstream_counts_as_in_flight_until_answered_reads_ne
     monolith, service = await start_upstream("monolith", slow), await start_upstream("catalog")
     admin = await start_admin(table_for(monolith, service, PRODUCTS))
     proxy = admin.proxy
-    plan_file = tmp_path / "plan.yaml"
-    plan_file.write_text(PLAN_OF_PRODUCTS, encoding="utf-8")
-    plan = load_plan(plan_file)
 
     def in_flight() -> int:
         with requests.Session() as session:
-            return read_writes_in_flight(plan, admin.url(""), session)
+            return read_writes_in_flight({"products"}, admin.url(""), session)
 
     before = await asyncio.to_thread(in_flight)
     write = asyncio.create_task(proxy.session.post(proxy.url + URL, data=b"{}"))

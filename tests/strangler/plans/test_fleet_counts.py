@@ -340,6 +340,20 @@ def in_flight_text(**by_route: int) -> str:
     return generate_latest(registry).decode()
 
 
+@contextlib.contextmanager
+def members(control_url: str, *admin_urls: str) -> Iterator[None]:
+    """Replicas in the store, one a host, each with its admin API at one of ``admin_urls``."""
+    started = [
+        Replica(control_url, f"host-{chr(ord('a') + i)}/0", admin_url=url)
+        for i, url in enumerate(admin_urls)
+    ]
+    try:
+        yield
+    finally:
+        for member in started:
+            member.stop()
+
+
 def unanswered(plan: Plan, **where: object) -> str | None:
     with requests.Session() as session:
         return unanswered_writes(
@@ -351,15 +365,12 @@ def test_writes_unanswered_anywhere_in_the_fleet_are_named_by_replica(plan, cont
     quiet = in_flight_text(products=0, **{"product-detail": 0}, categories=3)
     busy = in_flight_text(products=1, **{"product-detail": 1})
     gone = f"http://127.0.0.1:{free_port()}"
-    with metrics_server(quiet) as (a, _), metrics_server(busy) as (b, _):
-        members = [Replica(control_url, "host-a/0", admin_url=a),
-                   Replica(control_url, "host-b/0", admin_url=b),
-                   Replica(control_url, "host-c/0", admin_url=gone)]  # fmt: skip
-        try:
-            left = unanswered(plan, store=control)
-        finally:
-            for member in members:
-                member.stop()
+    with (
+        metrics_server(quiet) as (a, _),
+        metrics_server(busy) as (b, _),
+        members(control_url, a, b, gone),
+    ):
+        left = unanswered(plan, store=control)
 
     assert left is not None
     assert f"{b}: 2 unanswered" in left  # the plan's two routes; another route's not counted
@@ -369,14 +380,12 @@ def test_writes_unanswered_anywhere_in_the_fleet_are_named_by_replica(plan, cont
 
 def test_with_every_write_answered_there_is_nothing_to_wait_for(plan, control, control_url):
     quiet = in_flight_text(products=0, categories=3)
-    with metrics_server(quiet) as (a, _), metrics_server(metrics_text()) as (b, _):
-        members = [Replica(control_url, "host-a/0", admin_url=a),
-                   Replica(control_url, "host-b/0", admin_url=b)]  # fmt: skip
-        try:
-            left = unanswered(plan, store=control)
-        finally:
-            for member in members:
-                member.stop()
+    with (
+        metrics_server(quiet) as (a, _),
+        metrics_server(metrics_text()) as (b, _),
+        members(control_url, a, b),
+    ):
+        left = unanswered(plan, store=control)
 
     assert left is None
 
