@@ -24,6 +24,7 @@ from strangler.proxy.held_writes import (
     Unread,
     is_held,
     moved_while_reading,
+    write_answered,
     write_in_flight,
 )
 from strangler.proxy.table_store import TableStore
@@ -62,7 +63,7 @@ def main() -> None:
         moved_while_reading(method, store, table, route)
         gauge = write_in_flight(method, route)
         if gauge is not None:
-            gauge.dec()
+            write_answered(gauge, None, linger=0)
 
     cases = {
         "is_held (the reference, every request)": lambda: is_held(store, "products", "POST"),

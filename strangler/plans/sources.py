@@ -121,15 +121,21 @@ def read_route_counts(plan: Plan, admin_url: str, session: requests.Session) -> 
 
 def read_writes_in_flight(routes: Set[str], admin_url: str, session: requests.Session) -> int:
     """Writes to ``routes`` one proxy (every worker of it) has sent upstream and not yet seen
-    answered; ``requests.RequestException`` or ``ValueError`` when unreadable."""
+    answered; ``requests.RequestException`` or ``ValueError`` when unreadable, or when the
+    proxy does not report a route (one older than the gauge cannot say: never taken as 0)."""
     response = _admin_get(session, admin_url, "metrics")
-    return round(
-        sum(
-            value
-            for name, labels, value in metric_samples(response.text)
-            if name == WRITES_IN_FLIGHT_METRIC and labels.get("route") in routes
+    counts: dict[str, float] = {}
+    for name, labels, value in metric_samples(response.text):
+        route = labels.get("route", "")
+        if name == WRITES_IN_FLIGHT_METRIC and route in routes:
+            counts[route] = counts.get(route, 0.0) + value
+    missing = sorted(set(routes) - set(counts))
+    if missing:
+        raise ValueError(
+            f"its /metrics has no {WRITES_IN_FLIGHT_METRIC} for route(s) {', '.join(missing)}: "
+            "a proxy older than this toolkit, or one whose table lacks them"
         )
-    )
+    return round(sum(counts.values()))
 
 
 # The proxy's gauge of writes sent and not answered (strangler.proxy.metrics).

@@ -171,12 +171,14 @@ def _switch_writer(plan: Plan, target: Target, current: Target, actions: Actions
                     "writes were released and ownership is unchanged"
                 )
             time.sleep(_DRAIN_POLL_SECONDS)
+        _within_hold(plan, deadline, "before the reconcile")
         diverged = actions.reconcile(old, changed_only=True)
         if diverged:
             raise StepFailed(
                 f"{diverged} row(s) differ after draining the sync ({old}); writes were "
                 "released and ownership is unchanged"
             )
+        _within_hold(plan, deadline, "before the routes could be flipped")
         flipped = True
         # The forward stream also carries what the legacy side keeps owning (the catalog's
         # stock levels), so it stays on; only the stream back to the legacy side switches.
@@ -191,6 +193,16 @@ def _switch_writer(plan: Plan, target: Target, current: Target, actions: Actions
         raise
     finally:
         actions.release_writes()
+
+
+def _within_hold(plan: Plan, deadline: float, when: str) -> None:
+    """Fail the move while nothing is flipped if the hold's bound has passed: writes flow
+    to the old owner again then, and what was drained and verified no longer holds."""
+    if time.monotonic() >= deadline:
+        raise StepFailed(
+            f"the write hold ({plan.cutover_hold_seconds:g} s) ran out {when}; writes were "
+            "released and ownership is unchanged"
+        )
 
 
 # A drain is a heartbeat's round trip: the relay's beat runs every second or so.

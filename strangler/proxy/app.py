@@ -31,6 +31,7 @@ from strangler.proxy.held_writes import (
     is_held,
     moved_while_reading,
     wait_out_hold,
+    write_answered,
     write_in_flight,
 )
 from strangler.proxy.identity import IdentityResolver, NoIdentity
@@ -134,12 +135,12 @@ async def _serve(
     # Read whole before an upstream is asked, so it can go again to a fallback or a shadow.
     plan = plan_body(decision.route, buffer_bytes=state.settings.body_buffer_bytes)
     body: Body = None if isinstance(read, Unread) else read
-    if isinstance(read, Unread):
-        if request.can_read_body:
-            body = await read_body(request, state.settings, plan)
-        # The body, and the identity before it, were awaited: a hold may have come.
-        if moved_while_reading(request.method, state.store, table, decision.route):
-            raise MovedWhileReading(body)
+    if isinstance(read, Unread) and request.can_read_body:
+        body = await read_body(request, state.settings, plan)
+    # The body and the identity were awaited since the hold was checked: a cutover may
+    # have held or moved the route. From here to the upstream there is no await.
+    if moved_while_reading(request.method, state.store, table, decision.route):
+        raise MovedWhileReading(body)
     shadow_to = decision.shadow
     if shadow_to and not plan.shadowable(body):
         state.shadow.skip(decision.route_name)
@@ -156,9 +157,13 @@ async def _serve(
         answering, upstream_response = await forwarder.forward(
             decision, target, headers, primary_headers, sent, replayable=plan.replayable(body)
         )
-    finally:
+    except BaseException as exc:
         if sending is not None:
-            sending.dec()
+            linger = forwarder.upstreams[decision.primary].config.timeouts.total
+            write_answered(sending, exc, linger=linger)
+        raise
+    if sending is not None:
+        write_answered(sending, None, linger=0)
     response = await _relay(
         request, state, forwarder, decided, answering, upstream_response, shadow_to is not None
     )

@@ -18,6 +18,8 @@ ProxyError                      500  proxy_error   the root, never raised itself
 │   │   └── StaleConnection     (proxy.upstream_connection) an idle connection closed:
 │   │                           an idempotent request is sent again, others get the 502
 │   ├── UpstreamTimeout         504  upstream_timeout  kind timeout: connect, read, total
+│   │   └── UpstreamNotAccepted     not sent: no connection accepted, or none free in
+│   │                               the pool, in time
 │   └── CircuitOpen             503  circuit_open      kind circuit_open: not even tried
 ├── WritesHeld                  503  writes_held   with Retry-After
 └── ConfigError                 never an answer: the table is refused, the old one serves
@@ -46,6 +48,7 @@ __all__ = [
     "TooManyConnections",
     "UpstreamBroken",
     "UpstreamError",
+    "UpstreamNotAccepted",
     "UpstreamTimeout",
     "UpstreamUnreachable",
     "UriTooLong",
@@ -133,6 +136,10 @@ class UpstreamTimeout(UpstreamError):
     status = 504
     default_code = "upstream_timeout"
     kind = "timeout"
+
+
+class UpstreamNotAccepted(UpstreamTimeout):
+    """Timed out before the request was sent: nothing of it reached the upstream."""
 
 
 class CircuitOpen(UpstreamError):

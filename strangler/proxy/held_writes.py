@@ -9,7 +9,13 @@ import time
 from prometheus_client import Gauge
 
 from strangler.proxy import metrics
-from strangler.proxy.errors import WritesHeld
+from strangler.proxy.errors import (
+    CircuitOpen,
+    ProxyError,
+    UpstreamNotAccepted,
+    UpstreamUnreachable,
+    WritesHeld,
+)
 from strangler.proxy.route_config import SAFE_METHODS
 from strangler.proxy.routing import CompiledRoute, RouteTable
 from strangler.proxy.table_store import TableStore
@@ -22,6 +28,7 @@ __all__ = [
     "is_held",
     "moved_while_reading",
     "wait_out_hold",
+    "write_answered",
     "write_in_flight",
 ]
 
@@ -103,17 +110,35 @@ def moved_while_reading(
 
 
 def write_in_flight(method: str, route: CompiledRoute | None) -> Gauge | None:
-    """The in-flight gauge of a write on ``route``, raised: the caller lowers it once the
-    upstream answered. A cutover waits for the writes sent before its hold to be answered
-    before it drains the sync (``strangler.plans.targets``), so a write the old owner took
-    late is in the drain. ``None`` for a read or a request no route matched."""
+    """The in-flight gauge of a write on ``route``, raised: the caller lowers it through
+    :func:`write_answered`. A cutover waits for the writes sent before its hold to be
+    answered before it drains the sync (``strangler.plans.targets``), so a write the old
+    owner took late is in the drain. ``None`` for a read or a request no route matched."""
     if method in SAFE_METHODS or route is None:
         return None
-    gauge = _IN_FLIGHT.get(route.name)
-    if gauge is None:  # labels() costs a microsecond a call; a route's child is kept
-        gauge = _IN_FLIGHT[route.name] = metrics.WRITES_IN_FLIGHT.labels(route.name)
+    gauge = metrics.writes_in_flight_of(route.name)
     gauge.inc()
     return gauge
 
 
-_IN_FLIGHT: dict[str, Gauge] = {}
+# Failures that mean the upstream never got the write: nothing of it can still commit.
+_NOT_SENT = (UpstreamUnreachable, UpstreamNotAccepted, CircuitOpen)
+_NOT_SENT_CODES = frozenset({"upstream_unhealthy", "no_endpoints"})
+
+
+def write_answered(gauge: Gauge, failure: BaseException | None, *, linger: float) -> None:
+    """Lower ``gauge`` for a write whose upstream answered (``failure`` None) or never got
+    it. A write that timed out, broke off or was cancelled may still be running at its
+    upstream, whose view can commit after the proxy gave up: it stays counted ``linger``
+    seconds more (the upstream's total timeout), and a cutover waits for it, or fails with
+    ownership unchanged past its hold."""
+    if failure is None or _never_sent(failure):
+        gauge.dec()
+    else:
+        asyncio.get_running_loop().call_later(linger, gauge.dec)
+
+
+def _never_sent(failure: BaseException) -> bool:
+    return isinstance(failure, _NOT_SENT) or (
+        isinstance(failure, ProxyError) and failure.code in _NOT_SENT_CODES
+    )

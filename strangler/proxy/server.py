@@ -10,6 +10,8 @@ import signal
 import sys
 from collections.abc import Coroutine, Sequence
 from dataclasses import replace
+from multiprocessing.connection import wait
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -134,9 +136,42 @@ def run(settings: ProxySettings) -> int:
 
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, forward)
-    for process in workers:
-        process.join()
+    running = {process.sentinel: process for process in workers}
+    while running:
+        for sentinel in wait(list(running)):
+            gone = running.pop(sentinel)  # type: ignore[arg-type]  # sentinels are ints
+            gone.join()
+            _forget_live_gauges(gone.pid)
     return max((p.exitcode or 0) for p in workers)
+
+
+def _forget_live_gauges(pid: int | None) -> None:
+    """A worker that exited, however it did, counts no more in the live gauges the workers
+    sum (``/metrics``): its writes in flight and held requests would otherwise stay counted,
+    and every later cutover would wait on them."""
+    if pid is not None and "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+
+def _forget_dead_workers_gauges(folder: str) -> None:
+    """Live gauges left in ``folder`` by workers of an earlier run that no longer exist (a
+    ``PROMETHEUS_MULTIPROC_DIR`` the operator keeps across restarts)."""
+    for path in Path(folder).glob("gauge_live*_*.db"):
+        pid = path.stem.rpartition("_")[2]
+        if pid.isdigit() and not _alive(int(pid)):
+            _forget_live_gauges(int(pid))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -187,6 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings.workers > 1:
         multiproc_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", _metrics_dir())
         os.makedirs(multiproc_dir, exist_ok=True)
+        _forget_dead_workers_gauges(multiproc_dir)
     return run(settings)
 
 

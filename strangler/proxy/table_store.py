@@ -22,6 +22,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from strangler.proxy import metrics
 from strangler.proxy.config import TableConfig, load_table_config, parse_table_config
 from strangler.proxy.errors import ConfigError
 from strangler.proxy.holds import NO_HOLDS, holds_path, read_holds
@@ -133,6 +134,7 @@ class TableStore:
 
     def install(self, table: RouteTable) -> None:
         retired = self.pool.apply(table.config)
+        metrics.declare_routes(route.name for route in table.routes)
         self._current = table
         self._notify()
         if retired:

@@ -22,7 +22,7 @@ from collections.abc import AsyncIterable, Iterable
 from urllib.parse import urlsplit
 
 from strangler.proxy.config import Timeouts
-from strangler.proxy.errors import UpstreamTimeout, UpstreamUnreachable
+from strangler.proxy.errors import UpstreamNotAccepted, UpstreamUnreachable
 from strangler.proxy.upstream_connection import StaleConnection, UpstreamConnection
 from strangler.proxy.upstream_response import UpstreamResponse
 
@@ -194,7 +194,7 @@ class UpstreamClient:
             elif waiter in self._waiters:
                 self._waiters.remove(waiter)
             if isinstance(exc, TimeoutError):
-                raise UpstreamTimeout(
+                raise UpstreamNotAccepted(
                     f"{self.name}: all {self.pool_size} connections stayed busy until the timeout."
                 ) from None
             raise
@@ -221,7 +221,7 @@ class UpstreamClient:
                 )
         except TimeoutError:
             self._free_slot()
-            raise UpstreamTimeout(f"{self.name} did not accept a connection in time.") from None
+            raise UpstreamNotAccepted(f"{self.name} did not accept a connection in time.") from None
         except OSError as exc:
             self._free_slot()
             reason = exc.strerror or type(exc).__name__

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 
 import pytest
 import requests
@@ -288,3 +289,56 @@ async def test_a_write_sent_upstream_counts_as_in_flight_until_answered_reads_ne
         assert response.status == 200
         response.release()
     assert await asyncio.to_thread(in_flight) == before
+
+
+def _in_flight() -> int:
+    """This process's writes in flight on route products, by the gauge the proxy keeps."""
+    from strangler.proxy.metrics import writes_in_flight_of
+
+    return int(writes_in_flight_of("products")._value.get())
+
+
+async def test_a_write_that_timed_out_stays_in_flight_for_the_upstreams_total_timeout(
+    start_upstream, start_proxy
+) -> None:
+    """The proxy gave up, but the old owner's view may still commit: a cutover must wait."""
+    from aiohttp import web
+
+    never = asyncio.Event()
+
+    async def stuck(request: web.Request) -> web.Response:
+        await never.wait()
+        return web.json_response({})
+
+    monolith, service = await start_upstream("monolith", stuck), await start_upstream("catalog")
+    table = table_for(monolith, service, PRODUCTS)
+    table["upstreams"]["monolith"]["timeouts"] = {"connect": 1, "read": 0.3, "total": 1.5}
+    proxy = await start_proxy(table)
+    before = _in_flight()
+    clock = asyncio.get_running_loop().time
+    sent = clock()
+
+    async with proxy.session.post(proxy.url + URL, data=b"{}") as response:
+        assert response.status == 504  # the read timeout, 0.3 s
+    assert _in_flight() == before + 1
+    await wait_for(lambda: _in_flight() == before, deadline=5, what="the write to be let go")
+    # Let go no sooner than the upstream's total timeout after the proxy gave up.
+    assert clock() - sent >= 0.3 + 1.5
+    never.set()
+
+
+async def test_a_write_that_never_reached_its_upstream_is_not_in_flight(
+    start_upstream, start_proxy
+) -> None:
+    monolith, service = await start_upstream("monolith"), await start_upstream("catalog")
+    table = table_for(monolith, service, PRODUCTS)
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        table["upstreams"]["monolith"]["url"] = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    proxy = await start_proxy(table)
+    before = _in_flight()
+
+    async with proxy.session.post(proxy.url + URL, data=b"{}") as response:
+        assert response.status == 502
+
+    assert _in_flight() == before

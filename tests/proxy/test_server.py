@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -324,3 +325,94 @@ async def test_slowloris_connections_are_cut_off_in_every_worker_while_others_ar
         writer.close()
 
     assert {answer.split(b" ", 2)[1] for answer in answers} == {b"408"}
+
+
+# --- the live gauges summed over workers: a worker gone counts no more -------------------
+
+
+async def _writes_in_flight(admin: str) -> int | None:
+    """Writes in flight on route products in /metrics (every worker's); None: not reported."""
+    async with aiohttp.ClientSession() as session, session.get(f"{admin}/metrics") as response:
+        text = await response.text()
+    values = [
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith('strangler_proxy_writes_in_flight{route="products"}')
+    ]
+    return round(sum(values)) if values else None
+
+
+def _worker_counting_a_write(folder: Path) -> int:
+    """The pid whose live-gauge file counts a write in flight on route products."""
+    from prometheus_client.mmap_dict import MmapedDict
+
+    for path in folder.glob("gauge_livesum_*.db"):
+        for key, value, _, _ in MmapedDict.read_all_values_from_file(str(path)):
+            if "strangler_proxy_writes_in_flight" in key and '"products"' in key and value:
+                return int(path.stem.rpartition("_")[2])
+    raise AssertionError(f"no worker's gauge in {folder} counts the write")
+
+
+async def test_a_worker_killed_with_a_write_in_flight_leaves_no_count_behind(
+    start_upstream, run_proxy, tmp_path
+) -> None:
+    """Else every later cutover of the route would wait on a write nobody will answer."""
+    never = asyncio.Event()
+
+    async def stuck(request: web.Request) -> web.Response:
+        await never.wait()
+        return web.json_response({})
+
+    monolith, catalog = await start_upstream("monolith", stuck), await start_upstream("catalog")
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    proc, url, _, admin = await run_proxy(
+        table_for(monolith, catalog, PRODUCTS),
+        workers=2,
+        env={"PROMETHEUS_MULTIPROC_DIR": str(folder)},
+        with_admin=True,
+    )
+
+    async def post() -> None:
+        async with aiohttp.ClientSession() as session:
+            with contextlib.suppress(aiohttp.ClientError):
+                await session.post(f"{url}/api/v1/products/", data=b"{}")
+
+    write = asyncio.create_task(post())
+    loop = asyncio.get_running_loop()
+    end = loop.time() + 20
+    while await _writes_in_flight(admin) != 1:
+        assert loop.time() < end, "the write never showed as in flight"
+        await asyncio.sleep(0.05)
+    os.kill(_worker_counting_a_write(folder), signal.SIGKILL)
+    end, seen = loop.time() + 20, None
+    while seen != 0:
+        assert loop.time() < end, f"the killed worker's write is still counted ({seen})"
+        await asyncio.sleep(0.05)
+        # A connection the kernel gave the dying worker's admin socket is refused.
+        with contextlib.suppress(aiohttp.ClientConnectionError):
+            seen = await _writes_in_flight(admin)
+    assert proc.poll() is None  # the other worker serves on
+    never.set()
+    await write
+
+
+async def test_counts_left_by_workers_of_an_earlier_run_are_dropped_at_start(
+    start_upstream, run_proxy, tmp_path
+) -> None:
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    # A process that exits with a write counted, as a worker killed mid-write leaves it.
+    left = "from strangler.proxy import metrics; metrics.writes_in_flight_of('products').inc()"
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    subprocess.run([sys.executable, "-c", left], env=env, cwd=REPO, check=True, timeout=60)
+    monolith, catalog = await start_upstream("monolith"), await start_upstream("catalog")
+
+    _, _, _, admin = await run_proxy(
+        table_for(monolith, catalog, PRODUCTS),
+        workers=2,
+        env={"PROMETHEUS_MULTIPROC_DIR": str(folder)},
+        with_admin=True,
+    )
+
+    assert await _writes_in_flight(admin) == 0  # reported (the table's routes), none left

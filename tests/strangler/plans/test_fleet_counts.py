@@ -379,10 +379,10 @@ def test_writes_unanswered_anywhere_in_the_fleet_are_named_by_replica(plan, cont
 
 
 def test_with_every_write_answered_there_is_nothing_to_wait_for(plan, control, control_url):
-    quiet = in_flight_text(products=0, categories=3)
+    quiet = in_flight_text(products=0, **{"product-detail": 0}, categories=3)
     with (
         metrics_server(quiet) as (a, _),
-        metrics_server(metrics_text()) as (b, _),
+        metrics_server(in_flight_text(products=0, **{"product-detail": 0})) as (b, _),
         members(control_url, a, b),
     ):
         left = unanswered(plan, store=control)
@@ -390,6 +390,21 @@ def test_with_every_write_answered_there_is_nothing_to_wait_for(plan, control, c
     assert left is None
 
 
+def test_a_proxy_that_does_not_report_a_route_is_not_taken_as_done(plan):
+    # An older proxy (no gauge at all), or one reporting only some of the plan's routes.
+    with (
+        metrics_server(metrics_text()) as (older, _),
+        metrics_server(in_flight_text(products=0)) as (partial, _),
+    ):
+        assert "has no strangler_proxy_writes_in_flight for route(s) " in unanswered(
+            plan, admin_url=older
+        )
+        assert unanswered(plan, admin_url=partial) == (
+            f"{partial}: its /metrics has no strangler_proxy_writes_in_flight for route(s) "
+            "product-detail: a proxy older than this toolkit, or one whose table lacks them"
+        )
+
+
 def test_without_a_store_the_one_admin_api_is_asked(plan):
-    with metrics_server(in_flight_text(products=1)) as (a, _):
+    with metrics_server(in_flight_text(products=1, **{"product-detail": 0})) as (a, _):
         assert unanswered(plan, admin_url=a) == f"{a}: 1 unanswered"

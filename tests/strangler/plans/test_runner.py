@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from strangler.plans import targets
 from strangler.plans.figures import RouteCounts, Snapshot, StreamState
 from strangler.plans.runner import advance, plan_status, rollback
 from strangler.plans.schema import load_plan
@@ -190,6 +192,49 @@ def test_a_cutover_whose_writes_in_flight_stay_unanswered_flips_nothing(plan, st
     assert "writes sent before the hold were not all answered within 1 s" in outcome.message
     assert "http://127.0.0.1:8001: 2 unanswered" in outcome.message
     assert actions.calls == [("hold",), ("release",)]  # not drained, nothing flipped
+    assert plan_status(plan, state_dir=state_dir, now=snapshot()).current == 2
+
+
+class SlowAt(Recorder):
+    """A recorder one of whose calls (``drained`` or ``reconcile``) outlasts the plan's
+    1 s hold: the clock the move reads jumps 5 s while it runs."""
+
+    def __init__(self, slow: str, clock: SimpleNamespace) -> None:
+        super().__init__()
+        self.slow, self.clock = slow, clock
+
+    def drained(self, direction, *, since):
+        self.clock.now += 5 if self.slow == "drained" else 0
+        return super().drained(direction, since=since)
+
+    def reconcile(self, direction, *, changed_only=False):
+        self.clock.now += 5 if self.slow == "reconcile" else 0
+        return super().reconcile(direction, changed_only=changed_only)
+
+
+@pytest.mark.parametrize(
+    ("slow", "when", "calls"),
+    [
+        ("drained", "before the reconcile", ["hold", "drained", "release"]),
+        ("reconcile", "before the routes could be flipped",
+         ["hold", "drained", "reconcile", "release"]),
+    ],
+)  # fmt: skip
+def test_a_cutover_whose_hold_ran_out_flips_nothing(
+    plan, state_dir, monkeypatch, slow, when, calls
+):
+    for _ in range(3):
+        step(plan, state_dir, Recorder(), snapshot(match=100))
+    clock = SimpleNamespace(now=1000.0)
+    fake_time = SimpleNamespace(monotonic=lambda: clock.now, time=time.time, sleep=time.sleep)
+    monkeypatch.setattr(targets, "time", fake_time)
+    actions = SlowAt(slow, clock)
+
+    outcome = step(plan, state_dir, actions, snapshot())
+
+    assert not outcome.done
+    assert f"the write hold (1 s) ran out {when}" in outcome.message
+    assert [c[0] for c in actions.calls] == calls  # released, nothing flipped
     assert plan_status(plan, state_dir=state_dir, now=snapshot()).current == 2
 
 
