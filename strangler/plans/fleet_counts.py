@@ -17,8 +17,9 @@ store that cannot say how many replicas there are makes the counts ``None``, wit
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from strangler.control import ControlStore
 
 __all__ = ["MAX_PARALLEL_READS", "proxy_counts", "replica_admin_urls", "unanswered_writes"]
+
+_T = TypeVar("_T")
 
 # Replicas are read at once, so a fleet costs one timeout, not one per replica; a fleet
 # larger than this is read in rounds (each read is one GET of a few kilobytes).
@@ -93,8 +96,7 @@ def _read(
             raise _Missing(f"proxy metrics: {exc.message}") from exc
     if not urls:  # no store, or no proxy has joined it: the one admin API
         urls = [admin_url.rstrip("/")]
-    with ThreadPoolExecutor(max_workers=min(len(urls), MAX_PARALLEL_READS)) as pool:
-        answers = list(pool.map(lambda url: _replica(plan, url, session), urls))
+    answers = _read_each(urls, lambda url: read_route_counts(plan, url, session))
     failed = [
         f"{url}: {answer}"
         for url, answer in zip(urls, answers, strict=True)
@@ -116,12 +118,18 @@ def _read(
     return total
 
 
-def _replica(plan: Plan, url: str, session: requests.Session) -> RouteCounts | str:
-    """One replica's counts, or why they could not be read."""
-    try:
-        return read_route_counts(plan, url, session)
-    except (requests.RequestException, ValueError) as exc:
-        return str(exc)
+def _read_each(urls: list[str], read: Callable[[str], _T]) -> list[_T | str]:
+    """``read(url)`` of every replica at once, in ``urls``' order; one that could not be
+    read gives why instead."""
+
+    def one(url: str) -> _T | str:
+        try:
+            return read(url)
+        except (requests.RequestException, ValueError) as exc:
+            return str(exc)
+
+    with ThreadPoolExecutor(max_workers=min(len(urls), MAX_PARALLEL_READS)) as pool:
+        return list(pool.map(one, urls))
 
 
 def unanswered_writes(
@@ -140,15 +148,7 @@ def unanswered_writes(
         urls = [admin_url.rstrip("/")]
 
     routes = frozenset(plan.routes)
-
-    def read(url: str) -> int | str:
-        try:
-            return read_writes_in_flight(routes, url, session)
-        except (requests.RequestException, ValueError) as exc:
-            return str(exc)
-
-    with ThreadPoolExecutor(max_workers=min(len(urls), MAX_PARALLEL_READS)) as pool:
-        answers = list(pool.map(read, urls))
+    answers = _read_each(urls, lambda url: read_writes_in_flight(routes, url, session))
     left = [
         f"{url}: {answer if isinstance(answer, str) else f'{answer} unanswered'}"
         for url, answer in zip(urls, answers, strict=True)

@@ -119,6 +119,10 @@ def read_route_counts(plan: Plan, admin_url: str, session: requests.Session) -> 
     return counts
 
 
+# The proxy's gauge of writes sent and not answered (strangler.proxy.metrics).
+WRITES_IN_FLIGHT_METRIC = "strangler_proxy_writes_in_flight"
+
+
 def read_writes_in_flight(routes: Set[str], admin_url: str, session: requests.Session) -> int:
     """Writes to ``routes`` one proxy (every worker of it) has sent upstream and not yet seen
     answered; ``requests.RequestException`` or ``ValueError`` when unreadable, or when the
@@ -137,9 +141,6 @@ def read_writes_in_flight(routes: Set[str], admin_url: str, session: requests.Se
         )
     return round(sum(counts.values()))
 
-
-# The proxy's gauge of writes sent and not answered (strangler.proxy.metrics).
-WRITES_IN_FLIGHT_METRIC = "strangler_proxy_writes_in_flight"
 
 Sample = tuple[str, Mapping[str, str], float]
 

@@ -155,23 +155,12 @@ def _forget_live_gauges(pid: int | None) -> None:
         multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
 
 
-def _forget_dead_workers_gauges(folder: str) -> None:
-    """Live gauges left in ``folder`` by workers of an earlier run that no longer exist (a
-    ``PROMETHEUS_MULTIPROC_DIR`` the operator keeps across restarts)."""
-    for path in Path(folder).glob("gauge_live*_*.db"):
-        pid = path.stem.rpartition("_")[2]
-        if pid.isdigit() and not _alive(int(pid)):
-            _forget_live_gauges(int(pid))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+def _forget_earlier_runs_gauges(folder: str) -> None:
+    """Live gauges (writes in flight, held requests) left in ``folder`` by an earlier run (a
+    ``PROMETHEUS_MULTIPROC_DIR`` the operator keeps across restarts): no worker of this run
+    has started yet, so each is a gone process's and would stay counted."""
+    for stale in Path(folder).glob("gauge_live*.db"):
+        stale.unlink()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -222,7 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if settings.workers > 1:
         multiproc_dir = os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", _metrics_dir())
         os.makedirs(multiproc_dir, exist_ok=True)
-        _forget_dead_workers_gauges(multiproc_dir)
+        _forget_earlier_runs_gauges(multiproc_dir)
     return run(settings)
 
 

@@ -62,6 +62,17 @@ async def _default_handler(request: web.Request) -> web.StreamResponse:
     return web.json_response({"path": request.path_qs})
 
 
+def held_until(release: asyncio.Event, answer: object = None) -> Handler:
+    """An upstream's handler that answers ``answer`` as JSON (``{}`` if None) only once
+    ``release`` is set: a slow view, or a stuck one."""
+
+    async def held(request: web.Request) -> web.StreamResponse:
+        await release.wait()
+        return web.json_response({} if answer is None else answer)
+
+    return held
+
+
 @pytest.fixture
 async def start_upstream() -> AsyncIterator[Callable[..., Awaitable[Upstream]]]:
     servers: list[TestServer] = []

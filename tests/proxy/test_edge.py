@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from prometheus_client import REGISTRY
 
-from tests.proxy.conftest import raw_exchange, table_for, wait_for
+from tests.proxy.conftest import held_until, raw_exchange, table_for, wait_for
 
 # Generous beside the limits the tests set (fractions of a second): a loaded machine.
 DEADLINE = 10.0
@@ -232,12 +232,7 @@ async def test_at_the_cap_with_every_connection_busy_a_new_one_is_refused_503(
     start_upstream, start_proxy, connections
 ) -> None:
     release = asyncio.Event()
-
-    async def held(_request: web.Request) -> web.Response:
-        await release.wait()
-        return web.json_response({})
-
-    monolith = await start_upstream("monolith", held)
+    monolith = await start_upstream("monolith", held_until(release))
     proxy = await start_proxy(table_for(monolith), max_connections=2)
     busy = [await connections(proxy) for _ in range(2)]
     for client in busy:

@@ -9,7 +9,7 @@ import socket
 import pytest
 import requests
 
-from tests.proxy.conftest import table_for, wait_for
+from tests.proxy.conftest import held_until, table_for, wait_for
 
 PRODUCTS = {"name": "products", "prefix": "/api/v1/products/", "owner": "catalog"}
 URL = "/api/v1/products/"
@@ -260,16 +260,10 @@ async def test_a_write_sent_upstream_counts_as_in_flight_until_answered_reads_ne
     start_upstream, start_admin
 ) -> None:
     """Read through the admin API's /metrics by the plans' own reader, as a cutover does."""
-    from aiohttp import web
-
     from strangler.plans.sources import read_writes_in_flight
 
     answer = asyncio.Event()
-
-    async def slow(request: web.Request) -> web.Response:
-        await answer.wait()
-        return web.json_response({"upstream": "monolith"})
-
+    slow = held_until(answer, {"upstream": "monolith"})
     monolith, service = await start_upstream("monolith", slow), await start_upstream("catalog")
     admin = await start_admin(table_for(monolith, service, PRODUCTS))
     proxy = admin.proxy
@@ -302,14 +296,8 @@ async def test_a_write_that_timed_out_stays_in_flight_for_the_upstreams_total_ti
     start_upstream, start_proxy
 ) -> None:
     """The proxy gave up, but the old owner's view may still commit: a cutover must wait."""
-    from aiohttp import web
-
     never = asyncio.Event()
-
-    async def stuck(request: web.Request) -> web.Response:
-        await never.wait()
-        return web.json_response({})
-
+    stuck = held_until(never)
     monolith, service = await start_upstream("monolith", stuck), await start_upstream("catalog")
     table = table_for(monolith, service, PRODUCTS)
     table["upstreams"]["monolith"]["timeouts"] = {"connect": 1, "read": 0.3, "total": 1.5}

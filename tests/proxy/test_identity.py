@@ -17,7 +17,7 @@ from aiohttp import web
 
 from strangler.identity import Identity, sign_force, sign_identity
 from strangler.proxy.identity import MonolithIdentityResolver
-from tests.proxy.conftest import table_for
+from tests.proxy.conftest import held_until, table_for
 from tests.proxy.identity_stand_in import (  # noqa: F401 - fixtures among them
     SECRET,
     headers,
@@ -162,12 +162,7 @@ async def test_a_monolith_that_does_not_answer_in_time_makes_the_client_anonymou
     start_upstream, make_resolver, caplog
 ) -> None:
     release = asyncio.Event()
-
-    async def stuck(request: web.Request) -> web.Response:
-        await release.wait()
-        return web.json_response({"authenticated": False})
-
-    monolith = await start_upstream("monolith", stuck)
+    monolith = await start_upstream("monolith", held_until(release, {"authenticated": False}))
     resolver = make_resolver(monolith.url, timeout=0.2)
     try:
         with caplog.at_level(logging.WARNING, logger="strangler.proxy.identity"):

@@ -18,7 +18,7 @@ import pytest
 from aiohttp import web
 
 from tests.proxy import yaml_writer
-from tests.proxy.conftest import table_for, wait_for
+from tests.proxy.conftest import held_until, table_for, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 PRODUCTS = {"name": "products", "prefix": "/api/v1/products/", "owner": "catalog"}
@@ -358,11 +358,7 @@ async def test_a_worker_killed_with_a_write_in_flight_leaves_no_count_behind(
 ) -> None:
     """Else every later cutover of the route would wait on a write nobody will answer."""
     never = asyncio.Event()
-
-    async def stuck(request: web.Request) -> web.Response:
-        await never.wait()
-        return web.json_response({})
-
+    stuck = held_until(never)
     monolith, catalog = await start_upstream("monolith", stuck), await start_upstream("catalog")
     folder = tmp_path / "metrics"
     folder.mkdir()
